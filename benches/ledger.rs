@@ -1,0 +1,2 @@
+//! Benchmarks: see the next commit.
+fn main() {}

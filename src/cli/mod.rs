@@ -1,0 +1,342 @@
+//! The command-line interface: arguments in, text or JSON out, meaningful exit codes.
+//!
+//! Presentation only: parses arguments (the only module that names clap), calls intake and the
+//! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed), 2 an error
+//! (bad input, a refused append, an unreadable or missing ledger).
+
+mod output;
+
+use std::io::{BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::domain::Timestamp;
+use crate::intake::{self, InputFormat};
+use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
+use clap::{Parser, Subcommand, ValueEnum};
+use output::{Failure, Out};
+
+/// The bundled example: real events of 22 March 2021 and what led to them.
+pub const BUNDLED_DATASET: &str = include_str!("../../data/xinjiang-2021.jsonl");
+/// The name the bundled dataset is reported under.
+pub const BUNDLED_DATASET_NAME: &str = "data/xinjiang-2021.jsonl";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sanctions-ledger",
+    version,
+    about = "An append-only, BLAKE3 hash-chained ledger of sanctions events that auditors can verify offline",
+    long_about = "An append-only, BLAKE3 hash-chained ledger of sanctions events: designations, delistings, \
+renewals, amendments, counter-sanctions (retaliations), officials' statements and corrections.\n\n\
+Exit codes: 0 success; 1 a negative answer (verification found damage); 2 an error (bad input, \
+refused append, missing or unreadable ledger).",
+    after_help = "Start with `sanctions-ledger quickstart`, then `sanctions-ledger --ledger ledger log`."
+)]
+struct Cli {
+    /// The ledger folder.
+    #[arg(
+        long,
+        global = true,
+        env = "SANCTIONS_LEDGER_DIR",
+        default_value = "ledger",
+        value_name = "DIR"
+    )]
+    ledger: PathBuf,
+    /// Print JSON for scripts (results on standard output, errors too).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    /// By file name: `.json` is one event, anything else (and standard input) JSON Lines.
+    Auto,
+    /// One JSON event.
+    Json,
+    /// One JSON event per line.
+    Jsonl,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new, empty ledger (its genesis fixes its identity).
+    Init {
+        /// The folder to create (default: --ledger).
+        dir: Option<PathBuf>,
+        /// The ledger's origin name, written into its genesis (default: the folder's name).
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Append a JSON event or a JSON Lines batch, all or nothing, durably.
+    Append {
+        /// The input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// How the input is laid out.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Who is appending (stored in every record).
+        #[arg(long, env = "SANCTIONS_LEDGER_OPERATOR", default_value = "cli")]
+        operator: String,
+        /// Recorded time for the batch (RFC 3339), when replaying an archive of past knowledge;
+        /// never earlier than the head's. Default: now.
+        #[arg(long, value_name = "TIME")]
+        recorded_at: Option<String>,
+    },
+    /// Check an input file without appending anything.
+    Validate {
+        /// The input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// How the input is laid out.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+    },
+    /// List records, oldest first.
+    Log {
+        /// First sequence to list.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Most records to list.
+        #[arg(long, default_value_t = crate::limits::LOG_PAGE_RECORDS_DEFAULT)]
+        limit: u64,
+    },
+    /// Show one record and its event.
+    Show {
+        /// The record's sequence number.
+        sequence: u64,
+    },
+    /// Show the head: the last sequence and its hash.
+    Head,
+    /// Re-hash and re-link the whole log; exit 1 naming the first damage found.
+    Verify,
+    /// Build a ledger from the bundled Xinjiang 2021 dataset, verify it, and tour it.
+    Quickstart,
+}
+
+/// Runs the CLI and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let mut out = Out::new(cli.json);
+    let result = match &cli.command {
+        Command::Init { dir, origin } => init(
+            &mut out,
+            dir.as_deref().unwrap_or(&cli.ledger),
+            origin.as_deref(),
+        ),
+        Command::Append {
+            file,
+            format,
+            operator,
+            recorded_at,
+        } => append(
+            &mut out,
+            &cli.ledger,
+            file,
+            *format,
+            operator,
+            recorded_at.as_deref(),
+        ),
+        Command::Validate { file, format } => validate(&mut out, file, *format),
+        Command::Log { from, limit } => log(&mut out, &cli.ledger, *from, *limit),
+        Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
+        Command::Head => head(&mut out, &cli.ledger),
+        Command::Verify => verify(&mut out, &cli.ledger),
+        Command::Quickstart => quickstart(&mut out, &cli.ledger),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => out.fail(&failure),
+    }
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, Failure> {
+    let timestamp: jiff::Timestamp = text.parse().map_err(|error| {
+        Failure::usage(format!("--recorded-at \"{text}\" is not an RFC 3339 time ({error}); expected e.g. 2021-03-22T12:00:00Z"))
+    })?;
+    Ok(Timestamp::from_unix_micros(timestamp.as_microsecond()))
+}
+
+/// RFC 3339 text of a recorded time, in UTC.
+pub fn format_time(timestamp: Timestamp) -> String {
+    jiff::Timestamp::from_microsecond(timestamp.unix_micros())
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| format!("{} µs since 1970", timestamp.unix_micros()))
+}
+
+fn open(path: &Path) -> Result<Ledger, Failure> {
+    Ledger::open(path).map_err(Failure::ledger)
+}
+
+fn init(out: &mut Out, dir: &Path, origin: Option<&str>) -> Result<(), Failure> {
+    let default_origin = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ledger".to_owned());
+    let ledger = Ledger::init(dir, origin.unwrap_or(&default_origin), &SystemClock)
+        .map_err(Failure::ledger)?;
+    out.init(dir, &ledger);
+    Ok(())
+}
+
+fn input_format(file: &Path, format: FormatArg) -> InputFormat {
+    match format {
+        FormatArg::Json => InputFormat::Json,
+        FormatArg::Jsonl => InputFormat::JsonLines,
+        FormatArg::Auto if file.extension().is_some_and(|ext| ext == "json") => InputFormat::Json,
+        FormatArg::Auto => InputFormat::JsonLines,
+    }
+}
+
+fn read_input(file: &Path, format: FormatArg) -> Result<(intake::Batch, String), Failure> {
+    let format = input_format(file, format);
+    let (label, result) = if file == Path::new("-") {
+        let stdin = std::io::stdin();
+        (
+            "<stdin>".to_owned(),
+            intake::read_batch(stdin.lock(), "<stdin>", format),
+        )
+    } else {
+        let label = file.display().to_string();
+        let handle = std::fs::File::open(file)
+            .map_err(|error| Failure::usage(format!("{label}: cannot open: {error}")))?;
+        let result = intake::read_batch(BufReader::new(handle), &label, format);
+        (label, result)
+    };
+    result.map(|batch| (batch, label)).map_err(Failure::input)
+}
+
+fn append(
+    out: &mut Out,
+    ledger_path: &Path,
+    file: &Path,
+    format: FormatArg,
+    operator: &str,
+    recorded_at: Option<&str>,
+) -> Result<(), Failure> {
+    let recorded_at = recorded_at.map(parse_time).transpose()?;
+    let (batch, label) = read_input(file, format)?;
+    let mut ledger = open(ledger_path)?;
+    let options = AppendOptions {
+        appended_by: operator.to_owned(),
+        recorded_at,
+    };
+    let report = ledger
+        .append(&batch.events, &options, &SystemClock)
+        .map_err(|error| Failure::append(error, &label, &batch.lines))?;
+    out.appended(&report);
+    Ok(())
+}
+
+fn validate(out: &mut Out, file: &Path, format: FormatArg) -> Result<(), Failure> {
+    let (batch, label) = read_input(file, format)?;
+    out.validated(&label, batch.events.len());
+    Ok(())
+}
+
+fn log(out: &mut Out, ledger_path: &Path, from: u64, limit: u64) -> Result<(), Failure> {
+    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let last = ledger.head().sequence;
+    let mut views = Vec::new();
+    let mut sequence = from.max(1);
+    while sequence <= last && (views.len() as u64) < limit {
+        match ledger.record(sequence).map_err(Failure::ledger)? {
+            Some(view) => views.push(view),
+            None => break,
+        }
+        sequence += 1;
+    }
+    out.log(&views, last);
+    Ok(())
+}
+
+fn show(out: &mut Out, ledger_path: &Path, sequence: u64) -> Result<(), Failure> {
+    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let view = ledger
+        .record(sequence)
+        .map_err(Failure::ledger)?
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "no record {sequence}; the log holds 1..={}",
+                ledger.head().sequence
+            ))
+        })?;
+    out.show(&view);
+    Ok(())
+}
+
+fn head(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let ledger = open(ledger_path)?;
+    out.head(&ledger);
+    Ok(())
+}
+
+fn verify(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let ledger = match Ledger::open_unchecked(ledger_path) {
+        Ok(ledger) => ledger,
+        // A folder that is not a ledger at all is a usage error; one whose files sled cannot
+        // open, or whose metadata is damaged, is a failed verification.
+        Err(LedgerError::Store(error @ crate::ledger::store::StoreError::NotALedger { .. })) => {
+            return Err(Failure::ledger(LedgerError::Store(error)));
+        }
+        Err(error) => {
+            return Err(Failure::verify(crate::ledger::VerifyFailure::unopenable(
+                error.to_string(),
+            )));
+        }
+    };
+    let total = ledger.head().sequence;
+    let progress = output::progress_bar(total, !out.is_json() && std::io::stderr().is_terminal());
+    let result = ledger.verify(&mut |sequence| {
+        if sequence % 4096 == 0 {
+            progress.set_position(sequence);
+        }
+    });
+    progress.finish_and_clear();
+    match result {
+        Ok(verified) => {
+            out.verified(&verified);
+            Ok(())
+        }
+        Err(failure) => Err(Failure::verify(failure)),
+    }
+}
+
+fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let clock = SystemClock;
+    let batch = intake::read_batch(
+        BUNDLED_DATASET.as_bytes(),
+        BUNDLED_DATASET_NAME,
+        InputFormat::JsonLines,
+    )
+    .map_err(Failure::input)?;
+    let mut ledger = if ledger_path.join("conf").exists() {
+        open(ledger_path)?
+    } else {
+        Ledger::init(
+            ledger_path,
+            "sanctions-ledger quickstart: Xinjiang 2021",
+            &clock,
+        )
+        .map_err(Failure::ledger)?
+    };
+    let options = AppendOptions {
+        appended_by: "quickstart".to_owned(),
+        recorded_at: None,
+    };
+    let report = ledger
+        .append(&batch.events, &options, &FixedClock(clock.now()))
+        .map_err(|error| Failure::append(error, BUNDLED_DATASET_NAME, &batch.lines))?;
+    let verified = ledger.verify(&mut |_| {}).map_err(Failure::verify)?;
+    out.quickstart(ledger_path, &report, &verified);
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Civil dates (effective time) and instants (recorded time).
+//!
+//! Owns the two kinds of time the ledger keeps apart: a `CivilDate` is a calendar day on which a
+//! measure is legally in force; a `Timestamp` is an instant in UTC at which the ledger learned a
+//! fact. Pure: no clock is read here (the clock is injected by the ledger layer).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A proleptic Gregorian calendar date, valid by construction (no 2021-02-30).
+///
+/// Stored as (year, month, day) integers; printed and parsed as `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "(i16, u8, u8)", into = "(i16, u8, u8)")]
+pub struct CivilDate {
+    year: i16,
+    month: u8,
+    day: u8,
+}
+
+/// Why a date was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// The text is not of the form `YYYY-MM-DD`.
+    #[error("not a date of the form YYYY-MM-DD")]
+    Syntax,
+    /// The year is outside 1000..=9999.
+    #[error("year {0} is outside 1000..=9999")]
+    Year(i32),
+    /// The month is outside 1..=12.
+    #[error("month {0} is outside 1..=12")]
+    Month(u32),
+    /// The day does not exist in that month.
+    #[error("day {day} does not exist in {year:04}-{month:02} (it has {days_in_month} days)")]
+    Day {
+        /// The year.
+        year: i32,
+        /// The month.
+        month: u32,
+        /// The day given.
+        day: u32,
+        /// How many days the month has.
+        days_in_month: u32,
+    },
+}
+
+fn is_leap_year(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap_year(year) => 29,
+        _ => 28,
+    }
+}
+
+impl CivilDate {
+    /// A checked date: year 1000..=9999, a real month and day.
+    pub fn new(year: i32, month: u32, day: u32) -> Result<CivilDate, DateError> {
+        if !(1000..=9999).contains(&year) {
+            return Err(DateError::Year(year));
+        }
+        if !(1..=12).contains(&month) {
+            return Err(DateError::Month(month));
+        }
+        let days = days_in_month(year, month);
+        if day == 0 || day > days {
+            return Err(DateError::Day {
+                year,
+                month,
+                day,
+                days_in_month: days,
+            });
+        }
+        // The ranges checked above fit the narrow fields.
+        Ok(CivilDate {
+            year: year as i16,
+            month: month as u8,
+            day: day as u8,
+        })
+    }
+
+    /// Parses exactly `YYYY-MM-DD` (ten ASCII characters).
+    pub fn parse(text: &str) -> Result<CivilDate, DateError> {
+        let bytes = text.as_bytes();
+        let digits_at = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = bytes.get(range)?;
+            if part.iter().all(u8::is_ascii_digit) {
+                Some(part.iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0')))
+            } else {
+                None
+            }
+        };
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return Err(DateError::Syntax);
+        }
+        let (Some(year), Some(month), Some(day)) =
+            (digits_at(0..4), digits_at(5..7), digits_at(8..10))
+        else {
+            return Err(DateError::Syntax);
+        };
+        CivilDate::new(year as i32, month, day)
+    }
+
+    /// The year.
+    pub fn year(self) -> i32 {
+        i32::from(self.year)
+    }
+    /// The month, 1..=12.
+    pub fn month(self) -> u32 {
+        u32::from(self.month)
+    }
+    /// The day of the month, 1..=31.
+    pub fn day(self) -> u32 {
+        u32::from(self.day)
+    }
+}
+
+impl TryFrom<(i16, u8, u8)> for CivilDate {
+    type Error = DateError;
+    fn try_from((year, month, day): (i16, u8, u8)) -> Result<CivilDate, DateError> {
+        CivilDate::new(i32::from(year), u32::from(month), u32::from(day))
+    }
+}
+
+impl From<CivilDate> for (i16, u8, u8) {
+    fn from(date: CivilDate) -> (i16, u8, u8) {
+        (date.year, date.month, date.day)
+    }
+}
+
+impl fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// An instant in UTC, in whole microseconds since 1970-01-01T00:00:00Z.
+///
+/// Recorded times are assigned by the ledger at append. Microseconds keep the value an integer
+/// (no floats in hashed types) while staying finer than any clock we read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// An instant from microseconds since the Unix epoch.
+    pub const fn from_unix_micros(micros: i64) -> Timestamp {
+        Timestamp(micros)
+    }
+    /// Microseconds since the Unix epoch.
+    pub const fn unix_micros(self) -> i64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_calendar_dates_only() {
+        assert!(CivilDate::parse("2021-03-22").is_ok());
+        assert!(CivilDate::parse("2020-02-29").is_ok());
+        assert!(CivilDate::parse("2000-02-29").is_ok());
+        assert!(matches!(
+            CivilDate::parse("1900-02-29"),
+            Err(DateError::Day { .. })
+        ));
+        assert!(matches!(
+            CivilDate::parse("2021-02-29"),
+            Err(DateError::Day { .. })
+        ));
+        assert!(matches!(
+            CivilDate::parse("2021-02-30"),
+            Err(DateError::Day { .. })
+        ));
+        assert!(matches!(
+            CivilDate::parse("2021-04-31"),
+            Err(DateError::Day { .. })
+        ));
+        assert_eq!(CivilDate::parse("2021-13-01"), Err(DateError::Month(13)));
+        assert_eq!(CivilDate::parse("2021-00-01"), Err(DateError::Month(0)));
+        assert_eq!(CivilDate::parse("0999-01-01"), Err(DateError::Year(999)));
+        for bad in [
+            "2021-3-22",
+            "22.03.2021",
+            "2021-03-22T00:00",
+            "",
+            "２０２１-03-22",
+            "+021-03-22",
+        ] {
+            assert_eq!(CivilDate::parse(bad), Err(DateError::Syntax), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_order_and_print() {
+        let earlier = CivilDate::parse("2020-07-09").unwrap();
+        let later = CivilDate::parse("2021-03-22").unwrap();
+        assert!(earlier < later);
+        assert_eq!(later.to_string(), "2021-03-22");
+    }
+}

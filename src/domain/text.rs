@@ -1,0 +1,339 @@
+//! Text and identifier newtypes, valid by construction.
+//!
+//! Owns the rules every stored string obeys: Unicode NFC (so two spellings of one name hash the
+//! same), no control characters, no leading or trailing white space, bounded length. The
+//! `new` constructors normalise to NFC; decoding stored bytes goes through `TryFrom<String>`,
+//! which refuses text that is not already NFC (stored bytes must be canonical).
+
+use crate::limits;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::is_nfc;
+
+/// Why a piece of text was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Empty, or only white space.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than the limit.
+    #[error("is {actual} characters long; at most {max} are allowed")]
+    TooLong {
+        /// Length found.
+        actual: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Starts or ends with white space.
+    #[error("must not start or end with white space")]
+    Untrimmed,
+    /// Holds a control character other than newline or tab.
+    #[error("holds the control character U+{0:04X}")]
+    Control(u32),
+    /// Not in Unicode Normalization Form C (only when decoding stored bytes).
+    #[error("is not in Unicode normalization form C")]
+    NotNfc,
+    /// An identifier with a character outside `A-Z a-z 0-9 . _ : / -`, or not starting with a letter or digit.
+    #[error(
+        "may hold only ASCII letters, digits and . _ : / - and must start with a letter or digit"
+    )]
+    IdentifierSyntax,
+    /// A URL that is not http(s) or holds white space.
+    #[error("must be an http:// or https:// URL without white space")]
+    UrlSyntax,
+    /// A digest that is not 64 lowercase hexadecimal digits.
+    #[error("must be 64 lowercase hexadecimal digits")]
+    DigestSyntax,
+}
+
+fn check_plain(text: &str, chars_max: usize, multiline: bool) -> Result<(), TextError> {
+    if text.trim().is_empty() {
+        return Err(TextError::Empty);
+    }
+    if text.trim() != text {
+        return Err(TextError::Untrimmed);
+    }
+    let mut count = 0usize;
+    for character in text.chars() {
+        count += 1;
+        let allowed_control = multiline && (character == '\n' || character == '\t');
+        if character.is_control() && !allowed_control {
+            return Err(TextError::Control(u32::from(character)));
+        }
+    }
+    if count > chars_max {
+        return Err(TextError::TooLong {
+            actual: count,
+            max: chars_max,
+        });
+    }
+    Ok(())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $chars_max:expr, $multiline:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Most characters allowed.
+            pub const CHARS_MAX: usize = $chars_max;
+
+            /// Checked text, normalised to NFC first.
+            pub fn new(text: &str) -> Result<$name, TextError> {
+                let normalised: String = text.nfc().collect();
+                check_plain(&normalised, Self::CHARS_MAX, $multiline)?;
+                Ok($name(normalised))
+            }
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = TextError;
+            fn try_from(text: String) -> Result<$name, TextError> {
+                if !is_nfc(&text) {
+                    return Err(TextError::NotNfc);
+                }
+                check_plain(&text, Self::CHARS_MAX, $multiline)?;
+                Ok($name(text))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A short single-line text: a name, title, publisher, role, legal act.
+    Name,
+    limits::NAME_CHARS_MAX,
+    false
+);
+text_type!(
+    /// A long text that may span lines: a statement's words, a reason.
+    Text,
+    limits::TEXT_CHARS_MAX,
+    true
+);
+
+fn check_identifier(text: &str) -> Result<(), TextError> {
+    if text.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if text.len() > limits::ID_BYTES_MAX {
+        return Err(TextError::TooLong {
+            actual: text.len(),
+            max: limits::ID_BYTES_MAX,
+        });
+    }
+    let first_ok = text.as_bytes()[0].is_ascii_alphanumeric();
+    let rest_ok = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-'));
+    if first_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(TextError::IdentifierSyntax)
+    }
+}
+
+/// A stable identifier: an event id (the idempotency key), a subject id, an authority or a
+/// programme code. ASCII `[A-Za-z0-9][A-Za-z0-9._:/-]*`, at most `ID_BYTES_MAX` bytes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Identifier(String);
+
+impl Identifier {
+    /// A checked identifier.
+    pub fn new(text: &str) -> Result<Identifier, TextError> {
+        check_identifier(text)?;
+        Ok(Identifier(text.to_owned()))
+    }
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Identifier {
+    type Error = TextError;
+    fn try_from(text: String) -> Result<Identifier, TextError> {
+        check_identifier(&text)?;
+        Ok(Identifier(text))
+    }
+}
+
+impl From<Identifier> for String {
+    fn from(value: Identifier) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_url(text: &str) -> Result<(), TextError> {
+    if text.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if text.len() > limits::URL_BYTES_MAX {
+        return Err(TextError::TooLong {
+            actual: text.len(),
+            max: limits::URL_BYTES_MAX,
+        });
+    }
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(())
+        }
+        _ => Err(TextError::UrlSyntax),
+    }
+}
+
+/// An http(s) URL of a source document. Kept as given (not normalised), bounded.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Url(String);
+
+impl Url {
+    /// A checked URL.
+    pub fn new(text: &str) -> Result<Url, TextError> {
+        check_url(text)?;
+        Ok(Url(text.to_owned()))
+    }
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Url {
+    type Error = TextError;
+    fn try_from(text: String) -> Result<Url, TextError> {
+        check_url(&text)?;
+        Ok(Url(text))
+    }
+}
+
+impl From<Url> for String {
+    fn from(value: Url) -> String {
+        value.0
+    }
+}
+
+/// A SHA-256 digest of a source document, as published alongside official lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Sha256Digest([u8; 32]);
+
+impl Sha256Digest {
+    /// Parses 64 lowercase hexadecimal digits.
+    pub fn parse_hex(text: &str) -> Result<Sha256Digest, TextError> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return Err(TextError::DigestSyntax);
+        }
+        let nibble = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        let mut digest = [0u8; 32];
+        for (index, pair) in bytes.chunks_exact(2).enumerate() {
+            let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
+                return Err(TextError::DigestSyntax);
+            };
+            digest[index] = high << 4 | low;
+        }
+        Ok(Sha256Digest(digest))
+    }
+    /// The digest as 64 lowercase hexadecimal digits.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised_to_nfc() {
+        // "Šakalienė" written with combining marks (NFD) becomes the precomposed form.
+        let decomposed = "S\u{30c}akaliene\u{307}";
+        let name = Name::new(decomposed).unwrap();
+        assert_eq!(name.as_str(), "Šakalienė");
+        assert_eq!(
+            Name::try_from(decomposed.to_owned()),
+            Err(TextError::NotNfc)
+        );
+        assert!(Name::try_from("王君正".to_owned()).is_ok());
+    }
+
+    #[test]
+    fn text_bounds_hold_at_and_past_the_limit() {
+        let at_limit = "x".repeat(Name::CHARS_MAX);
+        assert!(Name::new(&at_limit).is_ok());
+        let past_limit = "x".repeat(Name::CHARS_MAX + 1);
+        assert_eq!(
+            Name::new(&past_limit),
+            Err(TextError::TooLong {
+                actual: Name::CHARS_MAX + 1,
+                max: Name::CHARS_MAX
+            })
+        );
+        assert_eq!(Name::new("  "), Err(TextError::Empty));
+        assert_eq!(Name::new(" a"), Err(TextError::Untrimmed));
+        assert_eq!(Name::new("a\nb"), Err(TextError::Control(10)));
+        assert!(Text::new("a\nb").is_ok());
+    }
+
+    #[test]
+    fn identifiers_are_plain_ascii() {
+        assert!(Identifier::new("us-ofac/2021-03-22:glomag_1.a").is_ok());
+        let at_limit = "a".repeat(limits::ID_BYTES_MAX);
+        assert!(Identifier::new(&at_limit).is_ok());
+        assert!(matches!(
+            Identifier::new(&format!("{at_limit}a")),
+            Err(TextError::TooLong { .. })
+        ));
+        for bad in ["-x", "a b", "é", ""] {
+            assert!(Identifier::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_and_digests() {
+        assert!(Url::new("https://home.treasury.gov/news/press-releases/sm1055").is_ok());
+        assert_eq!(Url::new("ftp://x"), Err(TextError::UrlSyntax));
+        assert_eq!(Url::new("https://a b"), Err(TextError::UrlSyntax));
+        assert_eq!(Url::new("https://"), Err(TextError::UrlSyntax));
+        let hex = "645b23f3bef721972cbf68fd2a2710ef57d461eca42e2c0def9e775edcdfadde";
+        assert_eq!(Sha256Digest::parse_hex(hex).unwrap().to_hex(), hex);
+        assert!(Sha256Digest::parse_hex(&hex.to_uppercase()).is_err());
+        assert!(Sha256Digest::parse_hex(&hex[1..]).is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! The canonical encoding: the one bincode configuration, and canonical decoding.
+//!
+//! Owns how values become the bytes that are hashed and stored. The only module that names
+//! bincode. Contract (frozen; golden vectors in tests/golden.rs pin it):
+//! bincode 2.0.1, serde path, little-endian, variable-length integers (LEB-like varint with
+//! zigzag for signed), decoded with a size limit. Decoding succeeds only if every byte is
+//! consumed and re-encoding the value gives back exactly the input (bincode's decoder accepts
+//! non-minimal integers, so without this check two byte strings could mean one value).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The pinned configuration type. The limit does not change the bytes produced; it bounds
+/// what a decoder will allocate (without it a forged length prefix aborts the process).
+pub type Config = bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<{ crate::limits::RECORD_BYTES_MAX }>,
+>;
+
+/// The one configuration every hashed byte string is written with.
+pub fn config() -> Config {
+    bincode::config::standard()
+        .with_little_endian()
+        .with_variable_int_encoding()
+        .with_limit::<{ crate::limits::RECORD_BYTES_MAX }>()
+}
+
+/// Why bytes could not be made or read.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum EncodingError {
+    /// The value could not be encoded (a bug, or a value past the size limit).
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    /// The bytes are longer than allowed.
+    #[error("{actual} bytes; at most {max} are allowed")]
+    TooLarge {
+        /// Length found.
+        actual: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes do not decode to a value of the expected type.
+    #[error("undecodable: {0}")]
+    Decode(String),
+    /// The value ends before the bytes do.
+    #[error("{trailing} trailing byte(s) after the value")]
+    Trailing {
+        /// How many bytes were left over.
+        trailing: usize,
+    },
+    /// The bytes decode, but are not the canonical (minimal) encoding of what they decode to.
+    #[error("not the canonical encoding of the value it decodes to")]
+    NotCanonical,
+}
+
+/// Encodes a value with the pinned configuration.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, EncodingError> {
+    bincode::serde::encode_to_vec(value, config())
+        .map_err(|error| EncodingError::Encode(error.to_string()))
+}
+
+/// Decodes bytes that must be the canonical encoding of one `T`, and at most `bytes_max` long.
+pub fn decode_canonical<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    bytes_max: usize,
+) -> Result<T, EncodingError> {
+    if bytes.len() > bytes_max {
+        return Err(EncodingError::TooLarge {
+            actual: bytes.len(),
+            max: bytes_max,
+        });
+    }
+    let (value, consumed): (T, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|error| EncodingError::Decode(error.to_string()))?;
+    if consumed != bytes.len() {
+        return Err(EncodingError::Trailing {
+            trailing: bytes.len() - consumed,
+        });
+    }
+    if encode(&value)? != bytes {
+        return Err(EncodingError::NotCanonical);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_minimal_integers_are_refused() {
+        assert_eq!(encode(&5u64).unwrap(), vec![5]);
+        assert_eq!(decode_canonical::<u64>(&[5], 16), Ok(5));
+        // 0xfb marks a u16 follows: 5 written in three bytes decodes, but is not canonical.
+        assert_eq!(
+            decode_canonical::<u64>(&[0xfb, 5, 0], 16),
+            Err(EncodingError::NotCanonical)
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_and_forged_lengths_are_refused() {
+        assert_eq!(
+            decode_canonical::<u64>(&[5, 0], 16),
+            Err(EncodingError::Trailing { trailing: 1 })
+        );
+        // A string claiming 2^56 bytes: refused by the limit, not an abort.
+        let forged = [0xfd, 0, 0, 0, 0, 0, 0, 0, 1];
+        assert!(matches!(
+            decode_canonical::<String>(&forged, 64),
+            Err(EncodingError::Decode(_))
+        ));
+        assert!(matches!(
+            decode_canonical::<String>(&[0u8; 65], 64),
+            Err(EncodingError::TooLarge {
+                actual: 65,
+                max: 64
+            })
+        ));
+    }
+}

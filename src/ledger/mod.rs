@@ -1,0 +1,580 @@
+//! The ledger: an append-only, hash-chained log of sanctions events on disk.
+//!
+//! Owns appending (idempotent, atomic, durable), reading records back (verified on read), the
+//! head, and verification. Builds on the domain (events), the encoding (canonical bytes), the
+//! chain (hashes) and the store (sled). Recorded time comes from an injected [`Clock`].
+//! Must not: parse outside input (intake does), or present anything (cli does).
+
+pub mod chain;
+pub mod encoding;
+pub mod record;
+pub mod store;
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::domain::{Event, Identifier, Name, Timestamp};
+use crate::limits;
+use chain::Hash;
+use encoding::EncodingError;
+use record::{Genesis, Record};
+use store::{NewRecord, Store, StoreError, StoredHead};
+pub use verify::{FailureKind, VerifyFailure};
+use verify::{WalkStart, check_head, check_index_size, check_value, walk};
+
+/// Where recorded time comes from. Injected so tests control it.
+pub trait Clock {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::from_unix_micros(i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that always says the same instant (tests, replays).
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// Why the ledger refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The ledger is damaged; it is refused for writing. `verify` says more.
+    #[error(
+        "the ledger is damaged ({0}); nothing was appended. Run `sanctions-ledger verify` for a report"
+    )]
+    Damaged(VerifyFailure),
+    /// An event could not be encoded (e.g. past the size limit).
+    #[error("event {index} (\"{event_id}\"): {source}")]
+    Encoding {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// The event id.
+        event_id: String,
+        /// Why.
+        source: EncodingError,
+    },
+    /// The operator name is not acceptable.
+    #[error("operator name {reason}")]
+    InvalidOperator {
+        /// Why.
+        reason: String,
+    },
+    /// The origin name is not acceptable.
+    #[error("origin name {reason}")]
+    InvalidOrigin {
+        /// Why.
+        reason: String,
+    },
+    /// The batch is empty.
+    #[error("the batch holds no event")]
+    EmptyBatch,
+    /// The batch is larger than allowed.
+    #[error("the batch holds {count} events; at most {max} are allowed per batch")]
+    BatchTooLarge {
+        /// Events offered.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The same event id twice in one batch.
+    #[error(
+        "event {index} reuses the id \"{event_id}\" of event {first_index} in the same batch; ids must be unique"
+    )]
+    DuplicateInBatch {
+        /// The id.
+        event_id: String,
+        /// Its first position.
+        first_index: usize,
+        /// The repeated position.
+        index: usize,
+    },
+    /// An event id already recorded with different content.
+    #[error(
+        "event {index}: the id \"{event_id}\" is already recorded at sequence {sequence} with different content \
+         (stored event digest {stored_digest}, offered {offered_digest}); a recorded event is never changed: append a correction instead"
+    )]
+    Conflict {
+        /// Position in the batch.
+        index: usize,
+        /// The id.
+        event_id: String,
+        /// Where it is recorded.
+        sequence: u64,
+        /// BLAKE3 of the stored event bytes.
+        stored_digest: Hash,
+        /// BLAKE3 of the offered event bytes.
+        offered_digest: Hash,
+    },
+    /// An event names an event that is neither recorded nor earlier in the batch.
+    #[error(
+        "event {index} (\"{event_id}\") {pointer}: names \"{reference}\", which is not in the ledger or earlier in the batch"
+    )]
+    UnknownReference {
+        /// Position in the batch.
+        index: usize,
+        /// The referring event.
+        event_id: String,
+        /// JSON pointer of the reference.
+        pointer: String,
+        /// The missing id.
+        reference: String,
+    },
+    /// An explicit recorded time earlier than the head's.
+    #[error(
+        "recorded time {offered} µs is earlier than the head's {head} µs; recorded times never go back"
+    )]
+    RecordedTimeWentBack {
+        /// The head's recorded time.
+        head: i64,
+        /// The time offered.
+        offered: i64,
+    },
+}
+
+/// The last record of the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Its sequence (0 for an empty log).
+    pub sequence: u64,
+    /// Its hash (the genesis hash for an empty log).
+    pub hash: Hash,
+    /// Its recorded time (none for an empty log).
+    pub recorded_at: Option<Timestamp>,
+}
+
+/// What happened to one event of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The event id.
+    pub event_id: String,
+    /// Where it is recorded.
+    pub sequence: u64,
+    /// False if it was already recorded with identical content (nothing appended for it).
+    pub appended: bool,
+}
+
+/// The result of an acknowledged (durable) append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendReport {
+    /// One outcome per event, in batch order.
+    pub outcomes: Vec<AppendOutcome>,
+    /// The head after the append.
+    pub head: Head,
+}
+
+/// A record read back and checked: its hash matched its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordView {
+    /// The record's hash.
+    pub hash: Hash,
+    /// The record.
+    pub record: Record,
+    /// Its event.
+    pub event: Event,
+}
+
+/// The verdict of a whole-log verification that passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Records checked.
+    pub records: u64,
+    /// The head hash they chain to.
+    pub head_hash: Hash,
+    /// The genesis hash they start from.
+    pub genesis_hash: Hash,
+    /// The ledger's origin name.
+    pub origin: String,
+}
+
+/// Options of one append.
+#[derive(Clone, Debug)]
+pub struct AppendOptions {
+    /// Who appends (stored in every record).
+    pub appended_by: String,
+    /// An explicit recorded time (replaying an archive); else the clock's, never before the head's.
+    pub recorded_at: Option<Timestamp>,
+}
+
+/// An open ledger folder.
+pub struct Ledger {
+    store: Store,
+    genesis: Genesis,
+    genesis_hash: Hash,
+    head: Head,
+}
+
+fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
+    let name = Name::new(text).map_err(|error| error.to_string())?;
+    if name.as_str() != text {
+        return Err("must be in Unicode normalization form C".to_owned());
+    }
+    if text.len() > bytes_max {
+        return Err(format!(
+            "is {} bytes long; at most {bytes_max} are allowed",
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
+impl Ledger {
+    /// Creates a ledger in an absent or empty folder. Its genesis fixes its identity.
+    pub fn init(path: &Path, origin: &str, clock: &dyn Clock) -> Result<Ledger, LedgerError> {
+        check_short_name(origin, limits::ORIGIN_BYTES_MAX)
+            .map_err(|reason| LedgerError::InvalidOrigin { reason })?;
+        let genesis = Genesis {
+            format_version: record::GENESIS_FORMAT_VERSION,
+            origin: origin.to_owned(),
+            created_at: clock.now(),
+        };
+        let genesis_bytes = genesis
+            .to_bytes()
+            .map_err(|error| LedgerError::InvalidOrigin {
+                reason: error.to_string(),
+            })?;
+        let genesis_hash = chain::genesis_hash(&genesis_bytes);
+        let store = Store::create(path, &genesis_bytes, genesis_hash.0)?;
+        Ok(Ledger {
+            store,
+            genesis,
+            genesis_hash,
+            head: Head {
+                sequence: 0,
+                hash: genesis_hash,
+                recorded_at: None,
+            },
+        })
+    }
+
+    /// Opens a ledger for writing: checks that its last records and its head agree, and
+    /// refuses a damaged one.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let mut ledger = Ledger::open_unchecked(path)?;
+        ledger.head = ledger.check_tail().map_err(LedgerError::Damaged)?;
+        Ok(ledger)
+    }
+
+    /// Opens a ledger without checking its tail: for verification and reading a damaged one.
+    pub fn open_unchecked(path: &Path) -> Result<Ledger, LedgerError> {
+        let store = Store::open(path)?;
+        let genesis_bytes = store.genesis_bytes()?;
+        let genesis = Genesis::from_bytes(&genesis_bytes).map_err(|error| {
+            LedgerError::Store(StoreError::DamagedMeta {
+                key: "genesis",
+                reason: error.to_string(),
+            })
+        })?;
+        let genesis_hash = chain::genesis_hash(&genesis_bytes);
+        let stored = store.head()?;
+        let head = Head {
+            sequence: stored.sequence,
+            hash: Hash(stored.hash),
+            recorded_at: None,
+        };
+        Ok(Ledger {
+            store,
+            genesis,
+            genesis_hash,
+            head,
+        })
+    }
+
+    fn walk_start(&self, sequence: u64) -> Result<WalkStart, VerifyFailure> {
+        if sequence <= 1 {
+            return Ok(WalkStart {
+                sequence: 1,
+                previous_hash: self.genesis_hash,
+                previous_recorded_at: None,
+            });
+        }
+        let before = sequence - 1;
+        let value = self
+            .store
+            .record_value(before)
+            .map_err(|error| VerifyFailure::unreadable(before, &error))?
+            .ok_or_else(|| {
+                VerifyFailure::new(
+                    before,
+                    FailureKind::Gap,
+                    format!("sequence {before} is missing"),
+                )
+            })?;
+        let stored = record::split_value(&value).ok_or_else(|| {
+            VerifyFailure::new(
+                before,
+                FailureKind::Undecodable,
+                "stored value shorter than a hash",
+            )
+        })?;
+        let previous = Record::from_bytes(stored.record_bytes).map_err(|error| {
+            VerifyFailure::new(before, FailureKind::Undecodable, format!("record: {error}"))
+        })?;
+        Ok(WalkStart {
+            sequence,
+            previous_hash: stored.stored_hash,
+            previous_recorded_at: Some(previous.recorded_at),
+        })
+    }
+
+    /// Re-checks the last `TAIL_CHECK_RECORDS` records, their links and the head.
+    fn check_tail(&self) -> Result<Head, VerifyFailure> {
+        let stored = self
+            .store
+            .head()
+            .map_err(|error| VerifyFailure::unreadable(0, &error))?;
+        let from = stored
+            .sequence
+            .saturating_sub(limits::TAIL_CHECK_RECORDS - 1)
+            .max(1);
+        let end = walk(&self.store, self.walk_start(from)?, &mut |_| {})?;
+        check_head(&self.store, &end)?;
+        Ok(Head {
+            sequence: end.last_sequence,
+            hash: end.last_hash,
+            recorded_at: end.last_recorded_at,
+        })
+    }
+
+    /// Verifies the whole log from the genesis, streaming; `progress` gets each sequence.
+    pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verified, VerifyFailure> {
+        let end = walk(&self.store, self.walk_start(1)?, progress)?;
+        check_head(&self.store, &end)?;
+        check_index_size(&self.store, end.last_sequence)?;
+        Ok(Verified {
+            records: end.last_sequence,
+            head_hash: end.last_hash,
+            genesis_hash: self.genesis_hash,
+            origin: self.genesis.origin.clone(),
+        })
+    }
+
+    /// The head.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// The genesis.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The genesis hash (the previous hash of record 1).
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    /// Reads one record, checking its stored hash, encoding and link to its predecessor's
+    /// stored hash. `Ok(None)` if there is no such record.
+    pub fn record(&self, sequence: u64) -> Result<Option<RecordView>, LedgerError> {
+        let Some(value) = self.store.record_value(sequence)? else {
+            return Ok(None);
+        };
+        let start = self.walk_start(sequence).map_err(LedgerError::Damaged)?;
+        let (hash, record) = check_value(
+            sequence,
+            &value,
+            start.previous_hash,
+            start.previous_recorded_at,
+        )
+        .map_err(LedgerError::Damaged)?;
+        let event =
+            record::decode_event(&record.event_bytes, record.schema_version).map_err(|error| {
+                LedgerError::Damaged(VerifyFailure::new(
+                    sequence,
+                    FailureKind::Undecodable,
+                    error.to_string(),
+                ))
+            })?;
+        Ok(Some(RecordView {
+            hash,
+            record,
+            event,
+        }))
+    }
+
+    /// The sequence an event id is recorded at, if any.
+    pub fn sequence_of(&self, event_id: &str) -> Result<Option<u64>, LedgerError> {
+        let Some(value) = self.store.sequence_of(event_id)? else {
+            return Ok(None);
+        };
+        store::sequence_from_key(&value).map(Some).ok_or_else(|| {
+            LedgerError::Damaged(VerifyFailure::new(
+                0,
+                FailureKind::IndexMismatch,
+                format!("index entry of \"{event_id}\" is damaged"),
+            ))
+        })
+    }
+
+    /// Appends a batch: all events or none, durable before this returns. Events already
+    /// recorded with identical content are not appended again (their sequence is reported).
+    pub fn append(
+        &mut self,
+        events: &[Event],
+        options: &AppendOptions,
+        clock: &dyn Clock,
+    ) -> Result<AppendReport, LedgerError> {
+        if events.is_empty() {
+            return Err(LedgerError::EmptyBatch);
+        }
+        if events.len() > limits::BATCH_EVENTS_MAX {
+            return Err(LedgerError::BatchTooLarge {
+                count: events.len(),
+                max: limits::BATCH_EVENTS_MAX,
+            });
+        }
+        check_short_name(&options.appended_by, limits::OPERATOR_BYTES_MAX)
+            .map_err(|reason| LedgerError::InvalidOperator { reason })?;
+        let head_time = self
+            .head
+            .recorded_at
+            .map(Timestamp::unix_micros)
+            .unwrap_or(i64::MIN);
+        let recorded_at = match options.recorded_at {
+            Some(offered) if offered.unix_micros() < head_time => {
+                return Err(LedgerError::RecordedTimeWentBack {
+                    head: head_time,
+                    offered: offered.unix_micros(),
+                });
+            }
+            Some(offered) => offered,
+            // A clock behind the head (skew, a replay before) is held at the head's time.
+            None => Timestamp::from_unix_micros(clock.now().unix_micros().max(head_time)),
+        };
+
+        let mut batch_ids: BTreeMap<&Identifier, usize> = BTreeMap::new();
+        let mut outcomes = Vec::with_capacity(events.len());
+        let mut fresh: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (index, event) in events.iter().enumerate() {
+            let event_id = event.id();
+            if let Some(&first_index) = batch_ids.get(event_id) {
+                return Err(LedgerError::DuplicateInBatch {
+                    event_id: event_id.to_string(),
+                    first_index,
+                    index,
+                });
+            }
+            let event_bytes =
+                record::encode_event(event).map_err(|source| LedgerError::Encoding {
+                    index,
+                    event_id: event_id.to_string(),
+                    source,
+                })?;
+            for (pointer, reference) in event.body().references() {
+                if !batch_ids.contains_key(&reference)
+                    && self.sequence_of(reference.as_str())?.is_none()
+                {
+                    return Err(LedgerError::UnknownReference {
+                        index,
+                        event_id: event_id.to_string(),
+                        pointer,
+                        reference: reference.to_string(),
+                    });
+                }
+            }
+            if let Some(sequence) = self.sequence_of(event_id.as_str())? {
+                let stored = self.record(sequence)?.ok_or_else(|| {
+                    LedgerError::Damaged(VerifyFailure::new(
+                        sequence,
+                        FailureKind::IndexMismatch,
+                        format!("\"{event_id}\" is indexed at a missing record"),
+                    ))
+                })?;
+                if stored.record.event_bytes != event_bytes {
+                    return Err(LedgerError::Conflict {
+                        index,
+                        event_id: event_id.to_string(),
+                        sequence,
+                        stored_digest: chain::event_digest(&stored.record.event_bytes),
+                        offered_digest: chain::event_digest(&event_bytes),
+                    });
+                }
+                outcomes.push(AppendOutcome {
+                    event_id: event_id.to_string(),
+                    sequence,
+                    appended: false,
+                });
+            } else {
+                outcomes.push(AppendOutcome {
+                    event_id: event_id.to_string(),
+                    sequence: 0,
+                    appended: true,
+                });
+                fresh.push((index, event_bytes));
+            }
+            batch_ids.insert(event_id, index);
+        }
+        if fresh.is_empty() {
+            return Ok(AppendReport {
+                outcomes,
+                head: self.head,
+            });
+        }
+
+        let mut values = Vec::with_capacity(fresh.len());
+        let mut previous_hash = self.head.hash;
+        let mut sequence = self.head.sequence;
+        for (index, event_bytes) in fresh {
+            sequence += 1;
+            let record = Record {
+                format_version: record::RECORD_FORMAT_VERSION,
+                sequence,
+                recorded_at,
+                appended_by: options.appended_by.clone(),
+                previous_hash: previous_hash.0,
+                schema_version: crate::domain::EVENT_SCHEMA_VERSION,
+                event_bytes,
+            };
+            let record_bytes = record.to_bytes().map_err(|source| LedgerError::Encoding {
+                index,
+                event_id: events[index].id().to_string(),
+                source,
+            })?;
+            let (value, hash) = record::stored_value(&record_bytes);
+            outcomes[index].sequence = sequence;
+            values.push((sequence, value, index));
+            previous_hash = hash;
+        }
+        let new_records: Vec<NewRecord<'_>> = values
+            .iter()
+            .map(|(sequence, value, index)| NewRecord {
+                sequence: *sequence,
+                value,
+                event_id: events[*index].id().as_str(),
+            })
+            .collect();
+        let new_head = StoredHead {
+            sequence,
+            hash: previous_hash.0,
+        };
+        self.store
+            .append(&new_records, self.head.sequence, new_head)?;
+        self.head = Head {
+            sequence,
+            hash: previous_hash,
+            recorded_at: Some(recorded_at),
+        };
+        Ok(AppendReport {
+            outcomes,
+            head: self.head,
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! The store: sled trees holding records, the event-id index and the head.
+//!
+//! Owns the on-disk layout and durability. The only module that names sled. It moves bytes;
+//! it does not hash, decode events or decide what is valid (the ledger does).
+//!
+//! Layout (documented in ARCHITECTURE.md):
+//! - tree `records`: key = sequence as 8-byte big-endian; value = record bytes || record hash.
+//! - tree `event_ids`: key = event id (UTF-8); value = sequence as 8-byte big-endian.
+//! - tree `meta`: `format` = "sanctions-ledger store v1"; `genesis` = genesis bytes;
+//!   `head` = sequence (8-byte big-endian) || hash of that record (32 bytes).
+//!
+//! Durability: sled 0.34.7's `flush()` ends in `sync_file_range` on Linux, which flushes
+//! neither the drive's write cache nor file metadata; its only real fsync is a background one
+//! every 500 ms (spacejam/sled#1452). So every append is followed by `flush()` *and* an fsync
+//! of sled's data file and folder, and only then acknowledged. A batch is one such barrier.
+
+use std::fs::File;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use sled::Transactional;
+
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VALUE: &[u8] = b"sanctions-ledger store v1";
+const GENESIS_KEY: &[u8] = b"genesis";
+const HEAD_KEY: &[u8] = b"head";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The folder holds no ledger.
+    #[error("{path}: no ledger here (run `sanctions-ledger init {path}` to create one)")]
+    NotALedger {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// `init` on a folder that already holds files.
+    #[error("{path}: already exists and is not empty; choose a new folder")]
+    AlreadyExists {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// sled could not open its files (damaged, locked by another process, or not sled's).
+    #[error("{path}: the store's files cannot be opened: {reason}")]
+    Unopenable {
+        /// The folder.
+        path: PathBuf,
+        /// sled's own words.
+        reason: String,
+    },
+    /// A read or write failed inside sled.
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A file-system call failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A value in `meta` has the wrong shape.
+    #[error("store metadata `{key}` is damaged: {reason}")]
+    DamagedMeta {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The head moved while a batch was being prepared (a second writer).
+    #[error("the head moved from {expected} to {actual} during the append; retry")]
+    HeadMoved {
+        /// The head the batch was built on.
+        expected: u64,
+        /// The head found.
+        actual: u64,
+    },
+}
+
+/// One record to append: its sequence, stored value and event id.
+pub struct NewRecord<'a> {
+    /// The sequence.
+    pub sequence: u64,
+    /// `record bytes || record hash`.
+    pub value: &'a [u8],
+    /// The event id, for the idempotency index.
+    pub event_id: &'a str,
+}
+
+/// The head as stored in `meta`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredHead {
+    /// The last sequence (0 for an empty log).
+    pub sequence: u64,
+    /// The hash of that record (the genesis hash for an empty log).
+    pub hash: [u8; 32],
+}
+
+impl StoredHead {
+    fn to_bytes(self) -> [u8; 40] {
+        let mut bytes = [0u8; 40];
+        bytes[..8].copy_from_slice(&self.sequence.to_be_bytes());
+        bytes[8..].copy_from_slice(&self.hash);
+        bytes
+    }
+    fn from_bytes(bytes: &[u8]) -> Option<StoredHead> {
+        if bytes.len() != 40 {
+            return None;
+        }
+        Some(StoredHead {
+            sequence: u64::from_be_bytes(bytes[..8].try_into().ok()?),
+            hash: bytes[8..].try_into().ok()?,
+        })
+    }
+}
+
+/// The sled database of one ledger folder.
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    records: sled::Tree,
+    event_ids: sled::Tree,
+    meta: sled::Tree,
+}
+
+/// Decodes an 8-byte big-endian sequence key.
+pub fn sequence_from_key(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(crate::limits::STORE_CACHE_BYTES)
+        .mode(sled::Mode::LowSpace);
+    // sled 0.34 can panic on some damaged files (spacejam/sled#1387); a damaged ledger must
+    // get a clear error, so a panic inside its open is turned into one.
+    match catch_unwind(AssertUnwindSafe(|| config.open())) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(error)) => Err(StoreError::Unopenable {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        }),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "sled panicked".to_owned());
+            Err(StoreError::Unopenable {
+                path: path.to_owned(),
+                reason: format!("sled panicked while opening: {reason}"),
+            })
+        }
+    }
+}
+
+impl Store {
+    /// Creates a new store in an absent or empty folder and writes the genesis durably.
+    pub fn create(
+        path: &Path,
+        genesis_bytes: &[u8],
+        genesis_hash: [u8; 32],
+    ) -> Result<Store, StoreError> {
+        if path.exists() {
+            let mut entries = std::fs::read_dir(path).map_err(io_error(path))?;
+            if entries.next().is_some() {
+                return Err(StoreError::AlreadyExists {
+                    path: path.to_owned(),
+                });
+            }
+        }
+        std::fs::create_dir_all(path).map_err(io_error(path))?;
+        let store = Store::from_db(path, open_db(path)?)?;
+        store.meta.insert(FORMAT_KEY, FORMAT_VALUE)?;
+        store.meta.insert(GENESIS_KEY, genesis_bytes)?;
+        let head = StoredHead {
+            sequence: 0,
+            hash: genesis_hash,
+        };
+        store.meta.insert(HEAD_KEY, &head.to_bytes()[..])?;
+        store.barrier()?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            File::open(parent)
+                .and_then(|f| f.sync_all())
+                .map_err(io_error(parent))?;
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing store. Refuses a folder without one, never creating files there.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.join("conf").is_file() || !path.join("db").is_file() {
+            return Err(StoreError::NotALedger {
+                path: path.to_owned(),
+            });
+        }
+        let store = Store::from_db(path, open_db(path)?)?;
+        match store.meta.get(FORMAT_KEY)? {
+            Some(value) if value.as_ref() == FORMAT_VALUE => Ok(store),
+            Some(_) => Err(StoreError::DamagedMeta {
+                key: "format",
+                reason: "not \"sanctions-ledger store v1\"".to_owned(),
+            }),
+            None => Err(StoreError::NotALedger {
+                path: path.to_owned(),
+            }),
+        }
+    }
+
+    fn from_db(path: &Path, db: sled::Db) -> Result<Store, StoreError> {
+        Ok(Store {
+            path: path.to_owned(),
+            records: db.open_tree("records")?,
+            event_ids: db.open_tree("event_ids")?,
+            meta: db.open_tree("meta")?,
+            db,
+        })
+    }
+
+    /// The ledger folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored genesis bytes.
+    pub fn genesis_bytes(&self) -> Result<Vec<u8>, StoreError> {
+        self.meta
+            .get(GENESIS_KEY)?
+            .map(|value| value.to_vec())
+            .ok_or(StoreError::DamagedMeta {
+                key: "genesis",
+                reason: "missing".to_owned(),
+            })
+    }
+
+    /// The stored head.
+    pub fn head(&self) -> Result<StoredHead, StoreError> {
+        let value = self.meta.get(HEAD_KEY)?.ok_or(StoreError::DamagedMeta {
+            key: "head",
+            reason: "missing".to_owned(),
+        })?;
+        StoredHead::from_bytes(&value).ok_or(StoreError::DamagedMeta {
+            key: "head",
+            reason: format!("{} bytes; 40 expected", value.len()),
+        })
+    }
+
+    /// The stored value of one record.
+    pub fn record_value(&self, sequence: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .records
+            .get(sequence.to_be_bytes())?
+            .map(|v| v.to_vec()))
+    }
+
+    /// The sequence the event id is indexed under, with the raw index value.
+    pub fn sequence_of(&self, event_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.event_ids.get(event_id.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    /// Records in key order from `sequence_from` on: raw keys and values.
+    pub fn records_from(
+        &self,
+        sequence_from: u64,
+    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+        self.records
+            .range(sequence_from.to_be_bytes()..)
+            .map(|item| item.map_err(StoreError::from))
+    }
+
+    /// Entries of the event-id index: raw keys and values.
+    pub fn event_ids(
+        &self,
+    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+        self.event_ids
+            .iter()
+            .map(|item| item.map_err(StoreError::from))
+    }
+
+    /// Appends records, their index entries and the new head in one transaction (all or
+    /// nothing), then makes them durable. Returns only once they are on disk.
+    pub fn append(
+        &self,
+        records: &[NewRecord<'_>],
+        expected_head: u64,
+        new_head: StoredHead,
+    ) -> Result<(), StoreError> {
+        let result = (&self.records, &self.event_ids, &self.meta).transaction(
+            |(records_tx, ids_tx, meta_tx)| {
+                let current = meta_tx
+                    .get(HEAD_KEY)?
+                    .as_deref()
+                    .and_then(StoredHead::from_bytes)
+                    .map(|head| head.sequence);
+                if current != Some(expected_head) {
+                    return sled::transaction::abort(StoreError::HeadMoved {
+                        expected: expected_head,
+                        actual: current.unwrap_or(u64::MAX),
+                    });
+                }
+                for record in records {
+                    let key = record.sequence.to_be_bytes();
+                    records_tx.insert(&key, record.value)?;
+                    ids_tx.insert(record.event_id.as_bytes(), &key)?;
+                }
+                meta_tx.insert(HEAD_KEY, &new_head.to_bytes()[..])?;
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => {}
+            Err(sled::transaction::TransactionError::Abort(error)) => return Err(error),
+            Err(sled::transaction::TransactionError::Storage(error)) => return Err(error.into()),
+        }
+        self.barrier()
+    }
+
+    /// The durability barrier: sled's flush, then a real fsync of its data file and folder.
+    fn barrier(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        for name in ["db", "conf"] {
+            let file_path = self.path.join(name);
+            File::open(&file_path)
+                .and_then(|file| file.sync_all())
+                .map_err(io_error(&file_path))?;
+        }
+        File::open(&self.path)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io_error(&self.path))
+    }
+}

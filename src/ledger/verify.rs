@@ -1,0 +1,319 @@
+//! Verification: walk stored records, re-hash their bytes, check links, order and encoding.
+//!
+//! Owns the one chain walker used by both `verify` (the whole log, from the genesis) and the
+//! tail check made when a ledger opens for writing (the last records). Streams the log in
+//! bounded memory. Hashes stored bytes; never re-encodes decoded values to hash them (it does
+//! re-encode to check that stored bytes are canonical).
+
+use super::chain::{self, Hash};
+use super::record::{self, Record};
+use super::store::{self, Store, StoreError};
+use crate::domain::Timestamp;
+use std::fmt;
+
+/// What kind of damage verification found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The stored hash is not the hash of the stored record bytes.
+    HashMismatch,
+    /// The record's previous hash is not the hash of the record before it.
+    BrokenLink,
+    /// A sequence number is missing.
+    Gap,
+    /// A record is stored under a sequence other than its own.
+    Misplaced,
+    /// The record or its event does not decode canonically, or breaks a rule.
+    Undecodable,
+    /// A recorded time is earlier than the one before it.
+    TimeWentBack,
+    /// The stored head disagrees with the last record.
+    HeadMismatch,
+    /// The event-id index disagrees with the records.
+    IndexMismatch,
+    /// The store could not be read.
+    Unreadable,
+}
+
+impl FailureKind {
+    /// The stable name used in output and schemas.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::HashMismatch => "hash_mismatch",
+            FailureKind::BrokenLink => "broken_link",
+            FailureKind::Gap => "gap",
+            FailureKind::Misplaced => "misplaced",
+            FailureKind::Undecodable => "undecodable",
+            FailureKind::TimeWentBack => "time_went_back",
+            FailureKind::HeadMismatch => "head_mismatch",
+            FailureKind::IndexMismatch => "index_mismatch",
+            FailureKind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The first damage found, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyFailure {
+    /// Where: the sequence of the first bad record (0 for the genesis or metadata).
+    pub sequence: u64,
+    /// What kind of damage.
+    pub kind: FailureKind,
+    /// The hash the ledger stores or expects, where one applies.
+    pub stored_hash: Option<Hash>,
+    /// The hash recomputed from stored bytes, where one applies.
+    pub actual_hash: Option<Hash>,
+    /// Evidence in words.
+    pub detail: String,
+}
+
+impl fmt::Display for VerifyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at sequence {}: {}",
+            self.kind.as_str(),
+            self.sequence,
+            self.detail
+        )?;
+        if let (Some(stored), Some(actual)) = (self.stored_hash, self.actual_hash) {
+            write!(f, " (stored {stored}, actual {actual})")?;
+        }
+        Ok(())
+    }
+}
+
+impl VerifyFailure {
+    pub(crate) fn new(
+        sequence: u64,
+        kind: FailureKind,
+        detail: impl Into<String>,
+    ) -> VerifyFailure {
+        VerifyFailure {
+            sequence,
+            kind,
+            stored_hash: None,
+            actual_hash: None,
+            detail: detail.into(),
+        }
+    }
+
+    fn with_hashes(mut self, stored: Hash, actual: Hash) -> VerifyFailure {
+        self.stored_hash = Some(stored);
+        self.actual_hash = Some(actual);
+        self
+    }
+
+    /// The store's files could not be opened at all.
+    pub fn unopenable(reason: String) -> VerifyFailure {
+        VerifyFailure::new(0, FailureKind::Unreadable, reason)
+    }
+
+    pub(crate) fn unreadable(sequence: u64, error: &StoreError) -> VerifyFailure {
+        VerifyFailure::new(sequence, FailureKind::Unreadable, error.to_string())
+    }
+}
+
+/// Where a walk starts: the sequence it expects first and what precedes it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WalkStart {
+    pub sequence: u64,
+    pub previous_hash: Hash,
+    pub previous_recorded_at: Option<Timestamp>,
+}
+
+/// Where a walk ended: the last record it checked (or its start, if it saw none).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WalkEnd {
+    pub last_sequence: u64,
+    pub last_hash: Hash,
+    pub last_recorded_at: Option<Timestamp>,
+}
+
+/// Checks one stored record against what precedes it; returns its hash and decoded record.
+pub(crate) fn check_value(
+    sequence: u64,
+    value: &[u8],
+    previous_hash: Hash,
+    previous_recorded_at: Option<Timestamp>,
+) -> Result<(Hash, Record), VerifyFailure> {
+    let stored = record::split_value(value).ok_or_else(|| {
+        VerifyFailure::new(
+            sequence,
+            FailureKind::Undecodable,
+            format!("stored value is {} bytes, shorter than a hash", value.len()),
+        )
+    })?;
+    let actual_hash = chain::record_hash(stored.record_bytes);
+    if actual_hash != stored.stored_hash {
+        return Err(VerifyFailure::new(
+            sequence,
+            FailureKind::HashMismatch,
+            "the record bytes do not hash to the stored hash",
+        )
+        .with_hashes(stored.stored_hash, actual_hash));
+    }
+    let record = Record::from_bytes(stored.record_bytes).map_err(|error| {
+        VerifyFailure::new(
+            sequence,
+            FailureKind::Undecodable,
+            format!("record: {error}"),
+        )
+    })?;
+    if record.sequence != sequence {
+        return Err(VerifyFailure::new(
+            sequence,
+            FailureKind::Misplaced,
+            format!(
+                "the record stored under sequence {sequence} says it is sequence {}",
+                record.sequence
+            ),
+        ));
+    }
+    if record.previous() != previous_hash {
+        return Err(VerifyFailure::new(
+            sequence,
+            FailureKind::BrokenLink,
+            "the previous hash is not the hash of the record before",
+        )
+        .with_hashes(record.previous(), previous_hash));
+    }
+    if let Some(previous) = previous_recorded_at {
+        if record.recorded_at < previous {
+            return Err(VerifyFailure::new(
+                sequence,
+                FailureKind::TimeWentBack,
+                format!(
+                    "recorded at {} µs, before the previous record's {} µs",
+                    record.recorded_at.unix_micros(),
+                    previous.unix_micros()
+                ),
+            ));
+        }
+    }
+    Ok((actual_hash, record))
+}
+
+/// Walks stored records from `start` to the end of the records tree, checking each one and
+/// the event-id index entry of its event. `progress` is called with each checked sequence.
+pub(crate) fn walk(
+    store: &Store,
+    start: WalkStart,
+    progress: &mut dyn FnMut(u64),
+) -> Result<WalkEnd, VerifyFailure> {
+    let mut end = WalkEnd {
+        last_sequence: start.sequence - 1,
+        last_hash: start.previous_hash,
+        last_recorded_at: start.previous_recorded_at,
+    };
+    for item in store.records_from(start.sequence) {
+        let expected = end.last_sequence + 1;
+        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(expected, &error))?;
+        let sequence = store::sequence_from_key(&key).ok_or_else(|| {
+            VerifyFailure::new(
+                expected,
+                FailureKind::Undecodable,
+                format!("a record key of {} bytes, not 8", key.len()),
+            )
+        })?;
+        if sequence != expected {
+            return Err(VerifyFailure::new(
+                expected,
+                FailureKind::Gap,
+                format!("sequence {expected} is missing; the next stored record is {sequence}"),
+            ));
+        }
+        let (hash, record) = check_value(sequence, &value, end.last_hash, end.last_recorded_at)?;
+        let event =
+            record::decode_event(&record.event_bytes, record.schema_version).map_err(|error| {
+                VerifyFailure::new(
+                    sequence,
+                    FailureKind::Undecodable,
+                    format!("event: {error}"),
+                )
+            })?;
+        let indexed = store
+            .sequence_of(event.id().as_str())
+            .map_err(|error| VerifyFailure::unreadable(sequence, &error))?;
+        if indexed.as_deref() != Some(&sequence.to_be_bytes()[..]) {
+            return Err(VerifyFailure::new(
+                sequence,
+                FailureKind::IndexMismatch,
+                format!(
+                    "the event-id index does not map \"{}\" to sequence {sequence}",
+                    event.id()
+                ),
+            ));
+        }
+        end = WalkEnd {
+            last_sequence: sequence,
+            last_hash: hash,
+            last_recorded_at: Some(record.recorded_at),
+        };
+        progress(sequence);
+    }
+    Ok(end)
+}
+
+/// Checks that the stored head names the last record walked.
+pub(crate) fn check_head(store: &Store, end: &WalkEnd) -> Result<(), VerifyFailure> {
+    let head = store
+        .head()
+        .map_err(|error| VerifyFailure::unreadable(end.last_sequence, &error))?;
+    if head.sequence != end.last_sequence {
+        let detail = if head.sequence > end.last_sequence {
+            format!(
+                "the head says the log ends at {}, but the records end at {}: records are missing",
+                head.sequence, end.last_sequence
+            )
+        } else {
+            format!(
+                "the head says the log ends at {}, but records go on to {}",
+                head.sequence, end.last_sequence
+            )
+        };
+        return Err(VerifyFailure::new(
+            end.last_sequence + 1,
+            FailureKind::HeadMismatch,
+            detail,
+        ));
+    }
+    if head.hash != end.last_hash.0 {
+        return Err(VerifyFailure::new(
+            head.sequence,
+            FailureKind::HeadMismatch,
+            "the head hash is not the last record's hash",
+        )
+        .with_hashes(Hash(head.hash), end.last_hash));
+    }
+    Ok(())
+}
+
+/// Checks that the event-id index has exactly one entry per record.
+pub(crate) fn check_index_size(store: &Store, records: u64) -> Result<(), VerifyFailure> {
+    let mut entries = 0u64;
+    for item in store.event_ids() {
+        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(0, &error))?;
+        entries += 1;
+        match store::sequence_from_key(&value) {
+            Some(sequence) if (1..=records).contains(&sequence) => {}
+            _ => {
+                return Err(VerifyFailure::new(
+                    records + 1,
+                    FailureKind::IndexMismatch,
+                    format!(
+                        "the event-id index maps \"{}\" to no record",
+                        String::from_utf8_lossy(&key)
+                    ),
+                ));
+            }
+        }
+    }
+    if entries != records {
+        return Err(VerifyFailure::new(
+            records + 1,
+            FailureKind::IndexMismatch,
+            format!("the event-id index has {entries} entries for {records} records"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! sanctions-ledger: an append-only, BLAKE3 hash-chained ledger of sanctions events.
+//!
+//! Layers, each using only those above it in this list (see ARCHITECTURE.md):
+//! `limits`, `domain` (pure events), `ledger` (encoding, chain, store, verification),
+//! `intake` (untrusted JSON into events), `cli` (presentation).
+
+pub mod cli;
+pub mod domain;
+pub mod intake;
+pub mod ledger;
+pub mod limits;

@@ -1,0 +1,49 @@
+//! Every bound on outside data, in one place.
+//!
+//! Each limit is checked with an error (never a panic or a silent truncation) and is tested at
+//! the bound and one past it. Units are in the names. Changing a limit that affects what may be
+//! stored (anything marked "format") is a format change: old records must still decode.
+
+/// Largest encoded event, in bytes (format). Kept far below sled's ~128 KiB blob threshold,
+/// because sled writes blobs to files it never fsyncs (see DEPENDENCIES.md, risk 3).
+pub const EVENT_BYTES_MAX: usize = 48 * 1024;
+/// Largest stored record value (record bytes plus the 32-byte hash), in bytes (format).
+pub const RECORD_BYTES_MAX: usize = 64 * 1024;
+/// Largest genesis value, in bytes (format).
+pub const GENESIS_BYTES_MAX: usize = 1024;
+/// Most events in one appended batch (one atomic transaction, held in memory until commit).
+pub const BATCH_EVENTS_MAX: usize = 10_000;
+/// Longest input line (JSON Lines) or single JSON document, in bytes.
+pub const LINE_BYTES_MAX: usize = 256 * 1024;
+/// Deepest JSON nesting accepted by intake (objects and arrays).
+pub const JSON_DEPTH_MAX: usize = 16;
+/// Longest free text (statement text, reasons), in Unicode scalar values.
+pub const TEXT_CHARS_MAX: usize = 20_000;
+/// Longest short text (names, titles, publishers, roles), in Unicode scalar values.
+pub const NAME_CHARS_MAX: usize = 512;
+/// Longest identifier (event id, subject id, authority, programme), in bytes (ASCII).
+pub const ID_BYTES_MAX: usize = 128;
+/// Longest URL, in bytes.
+pub const URL_BYTES_MAX: usize = 2048;
+/// Most sources on one event.
+pub const SOURCES_PER_EVENT_MAX: usize = 32;
+/// Most subjects (or subject ids) named by one event.
+pub const SUBJECTS_PER_EVENT_MAX: usize = 500;
+/// Most names, aliases, identifiers or other list items on one subject or event.
+pub const ITEMS_PER_LIST_MAX: usize = 64;
+/// Most events one event may link to (`in_response_to`, statements' `about_events`).
+pub const LINKS_PER_EVENT_MAX: usize = 64;
+/// Longest operator name (who appended a record), in bytes.
+pub const OPERATOR_BYTES_MAX: usize = 128;
+/// Longest ledger origin name, in bytes.
+pub const ORIGIN_BYTES_MAX: usize = 128;
+/// How many records at the tail are re-hashed and re-linked when a ledger opens for writing.
+pub const TAIL_CHECK_RECORDS: u64 = 64;
+/// Most records `log` prints in one call unless told otherwise.
+pub const LOG_PAGE_RECORDS_DEFAULT: u64 = 100;
+/// sled's page cache, in bytes. sled's default (1 GiB) lets RSS grow to several GiB.
+pub const STORE_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// Most problems reported for one event (further ones are counted, not listed).
+pub const PROBLEMS_PER_EVENT_MAX: usize = 100;
+/// Most problems reported for one batch before reading stops.
+pub const PROBLEMS_PER_BATCH_MAX: usize = 1_000;
