@@ -71,27 +71,64 @@ impl Failure {
         Failure::new(2, kind, error.to_string())
     }
 
-    /// An append refused by the ledger, with the input line of the event at fault.
+    /// An append refused by the ledger, with the input line and field of the event at fault.
     pub fn append(error: LedgerError, file: &str, lines: &[u64]) -> Failure {
-        let at = match &error {
-            LedgerError::Conflict { index, .. }
-            | LedgerError::UnknownReference { index, .. }
-            | LedgerError::DuplicateInBatch { index, .. }
-            | LedgerError::Encoding { index, .. } => Some(*index),
+        let line_of = |index: usize| lines.get(index).copied();
+        let located = match &error {
+            LedgerError::UnknownReference {
+                index,
+                pointer,
+                reference,
+                ..
+            } => Some((
+                *index,
+                pointer.clone(),
+                format!(
+                    "names \"{reference}\", which is neither in the ledger nor earlier in the batch; append that event first"
+                ),
+            )),
+            LedgerError::Conflict {
+                index,
+                event_id,
+                sequence,
+                stored_digest,
+                offered_digest,
+            } => Some((
+                *index,
+                "/id".to_owned(),
+                format!(
+                    "the id \"{event_id}\" is already recorded at sequence {sequence} with different content \
+                     (stored event digest {stored_digest}, offered {offered_digest}); a recorded event is never changed: append a correction instead"
+                ),
+            )),
+            LedgerError::DuplicateInBatch {
+                first_index,
+                index,
+                event_id,
+            } => Some((
+                *index,
+                "/id".to_owned(),
+                match line_of(*first_index) {
+                    Some(line) => format!(
+                        "reuses the id \"{event_id}\" of line {line}; ids must be unique within a batch"
+                    ),
+                    None => {
+                        format!("reuses the id \"{event_id}\"; ids must be unique within a batch")
+                    }
+                },
+            )),
+            LedgerError::Encoding { index, source, .. } => {
+                Some((*index, String::new(), source.to_string()))
+            }
             _ => None,
         };
-        let pointer = match &error {
-            LedgerError::UnknownReference { pointer, .. } => pointer.clone(),
-            LedgerError::Conflict { .. } | LedgerError::DuplicateInBatch { .. } => "/id".to_owned(),
-            _ => String::new(),
-        };
-        let reason = error.to_string();
         let mut failure = Failure::ledger(error);
         failure.message = format!("{}; nothing was appended", failure.message);
-        if let Some(index) = at {
+        if let Some((index, pointer, reason)) = located {
+            failure.message = "the batch was refused; nothing was appended".to_owned();
             failure.problems.push(InputProblem {
                 file: file.to_owned(),
-                line: lines.get(index).copied(),
+                line: line_of(index),
                 pointer,
                 reason,
             });

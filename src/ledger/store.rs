@@ -48,6 +48,14 @@ pub enum StoreError {
         /// sled's own words.
         reason: String,
     },
+    /// Another process has the ledger open.
+    #[error(
+        "{path}: the ledger is in use by another process (sled's file lock is held); try again when it has finished"
+    )]
+    Locked {
+        /// The folder.
+        path: PathBuf,
+    },
     /// A read or write failed inside sled.
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
@@ -135,7 +143,31 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+fn is_lock_busy(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+}
+
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    // sled holds its file lock until its background threads let go of the file, a moment after
+    // the last handle is dropped; so a reopen in the same process waits a bounded time for it.
+    let deadline = std::time::Instant::now()
+        + std::time::Duration::from_millis(crate::limits::STORE_LOCK_WAIT_MS);
+    loop {
+        match open_db_once(path) {
+            Err(StoreError::Sled(error)) if is_lock_busy(&error) => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(StoreError::Locked {
+                        path: path.to_owned(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn open_db_once(path: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(crate::limits::STORE_CACHE_BYTES)
@@ -144,6 +176,7 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     // get a clear error, so a panic inside its open is turned into one.
     match catch_unwind(AssertUnwindSafe(|| config.open())) {
         Ok(Ok(db)) => Ok(db),
+        Ok(Err(error)) if is_lock_busy(&error) => Err(StoreError::Sled(error)),
         Ok(Err(error)) => Err(StoreError::Unopenable {
             path: path.to_owned(),
             reason: error.to_string(),
@@ -209,8 +242,11 @@ impl Store {
                 key: "format",
                 reason: "not \"sanctions-ledger store v1\"".to_owned(),
             }),
-            None => Err(StoreError::NotALedger {
-                path: path.to_owned(),
+            // sled's files are there but hold no ledger: sled opens some damaged files as an
+            // empty database, so this is damage, never an empty ledger.
+            None => Err(StoreError::DamagedMeta {
+                key: "format",
+                reason: "missing: sled's files are present but hold no ledger metadata (damaged or replaced files)".to_owned(),
             }),
         }
     }
