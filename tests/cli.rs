@@ -396,3 +396,18 @@ fn quickstart_builds_verifies_and_is_idempotent() {
     let verify = run_cli(dir.path(), &["verify"], None);
     assert_eq!(verify.status.code(), Some(0));
 }
+
+#[test]
+fn a_ledger_in_use_by_another_process_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let holder = sanctions_ledger::ledger::Ledger::open(&dir.path().join("ledger")).unwrap();
+    let output = run_cli(dir.path(), &["append"], Some(GOOD.as_bytes()));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("the ledger is in use by another process"),
+        "{}",
+        stderr(&output)
+    );
+    drop(holder);
+}

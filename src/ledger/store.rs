@@ -143,8 +143,10 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// sled 0.34 reports a held lock as `Io(Other, "could not acquire lock on ...: WouldBlock")`.
 fn is_lock_busy(error: &sled::Error) -> bool {
-    matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+    matches!(error, sled::Error::Io(io)
+        if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock"))
 }
 
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {

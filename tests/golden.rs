@@ -1,0 +1,204 @@
+//! Golden vectors: the record format is a frozen contract.
+//!
+//! `tests/golden/vectors.json` holds fixed events, their canonical event bytes, record bytes and
+//! record hashes, and the genesis. Any change to the encoding, the hash contexts, field order or
+//! bincode's behaviour fails here. Changing the file is a format change: bump the format
+//! version and review it as such. To regenerate after a deliberate change, run with
+//! `SANCTIONS_LEDGER_BLESS_GOLDEN=1` and review the diff.
+
+mod common;
+
+use sanctions_ledger::domain::Timestamp;
+use sanctions_ledger::intake::{event_from_json, event_to_json};
+use sanctions_ledger::ledger::chain::{self, Hash};
+use sanctions_ledger::ledger::record::{self, Genesis, Record};
+use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger};
+use serde_json::{Value, json};
+
+const VECTORS: &str = "tests/golden/vectors.json";
+const CREATED_AT_MICROS: i64 = 1_616_371_200_000_000; // 2021-03-22T00:00:00Z
+const ORIGIN: &str = "golden vectors";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn events() -> Vec<Value> {
+    vec![
+        json!({"kind": "designation", "id": "golden-designation", "effective_on": "2021-03-22",
+               "sources": [{"publisher": "Official Journal of the European Union", "title": "OJ L 99I",
+                            "url": "https://eur-lex.europa.eu/eli/reg_impl/2021/478/oj", "published_on": "2021-03-22",
+                            "sha256": "645b23f3bef721972cbf68fd2a2710ef57d461eca42e2c0def9e775edcdfadde"}],
+               "caveats": ["a caveat"],
+               "authority": "EU-COUNCIL", "programme": "EU-GHR", "legal_basis": ["Council Implementing Regulation (EU) 2021/478"],
+               "subjects": [{"id": "xj-wang-junzheng", "kind": "person", "names": ["WANG Junzheng", "王君正"],
+                             "aliases": ["Wang Jun Zheng"], "identifiers": [{"scheme": "date-of-birth", "value": "May 1963"}]}],
+               "measures": ["asset_freeze", "funds_ban", "travel_ban"], "until": "2021-12-08", "reason": "Responsible."}),
+        json!({"kind": "retaliation", "id": "golden-retaliation", "effective_on": "2021-03-22",
+               "sources": [{"publisher": "ANI", "title": "Seed", "url": "https://www.aninews.in/", "as_reported_by": "CNN"}],
+               "authority": "CN-MFA", "programme": "CN-COUNTERMEASURES",
+               "subjects": [{"id": "lt-dovile-sakaliene", "kind": "person", "names": ["Dovilė Šakalienė"]},
+                            {"id": "de-merics", "kind": "entity", "names": ["Mercator Institute for China Studies"]}],
+               "measures": ["entry_ban", "business_ban"], "in_response_to": ["golden-designation"]}),
+        json!({"kind": "statement", "id": "golden-statement", "effective_on": "2021-03-22",
+               "sources": [{"publisher": "NBC News", "title": "Sanctions", "url": "https://www.nbcnews.com/"}],
+               "speaker": "Antony Blinken", "role": "US Secretary of State",
+               "text": "Amid growing international condemnation…\nSecond line.", "about_events": ["golden-designation"],
+               "about_subjects": ["xj-wang-junzheng"]}),
+        json!({"kind": "renewal", "id": "golden-renewal", "effective_on": "2021-12-06",
+               "sources": [{"publisher": "EU Council", "title": "Renewal", "url": "https://www.consilium.europa.eu/"}],
+               "authority": "EU-COUNCIL", "programme": "EU-GHR", "until": "2022-12-08"}),
+        json!({"kind": "delisting", "id": "golden-delisting", "effective_on": "2022-01-01",
+               "sources": [{"publisher": "EU Council", "title": "Delisting", "url": "https://www.consilium.europa.eu/"}],
+               "authority": "EU-COUNCIL", "programme": "EU-GHR", "subject_ids": ["xj-wang-junzheng"], "reason": "Deceased."}),
+        json!({"kind": "amendment", "id": "golden-amendment", "effective_on": "2021-12-13",
+               "sources": [{"publisher": "EU Council", "title": "Amendment", "url": "https://www.consilium.europa.eu/"}],
+               "subject": {"id": "xj-wang-junzheng", "kind": "person", "names": ["WANG Junzheng"]},
+               "authority": "EU-COUNCIL", "programme": "EU-GHR", "measures": ["asset_freeze"]}),
+        json!({"kind": "correction", "id": "golden-correction", "effective_on": "2022-01-02",
+               "sources": [{"publisher": "EU Council", "title": "Corrigendum", "url": "https://www.consilium.europa.eu/"}],
+               "corrects": "golden-delisting", "reason": "Wrong subject.",
+               "replacement": {"kind": "delisting", "effective_on": "2022-01-01", "authority": "EU-COUNCIL",
+                               "programme": "EU-GHR", "subject_ids": ["de-merics"]}}),
+    ]
+}
+
+fn recorded_at(index: usize) -> Timestamp {
+    Timestamp::from_unix_micros(CREATED_AT_MICROS + (index as i64 + 1) * 3_600_000_000)
+}
+
+fn compute() -> Value {
+    let genesis = Genesis {
+        format_version: record::GENESIS_FORMAT_VERSION,
+        origin: ORIGIN.to_owned(),
+        created_at: Timestamp::from_unix_micros(CREATED_AT_MICROS),
+    };
+    let genesis_bytes = genesis.to_bytes().unwrap();
+    let mut previous = chain::genesis_hash(&genesis_bytes);
+    let genesis_json = json!({"origin": ORIGIN, "created_at_micros": CREATED_AT_MICROS,
+                              "bytes": hex(&genesis_bytes), "hash": previous.to_hex()});
+    let mut records = Vec::new();
+    for (index, value) in events().into_iter().enumerate() {
+        let event = event_from_json(&value).expect("golden event valid");
+        assert_eq!(
+            event_to_json(&event),
+            value,
+            "golden events are written in canonical JSON"
+        );
+        let event_bytes = record::encode_event(&event).unwrap();
+        let record = Record {
+            format_version: record::RECORD_FORMAT_VERSION,
+            sequence: index as u64 + 1,
+            recorded_at: recorded_at(index),
+            appended_by: "golden".to_owned(),
+            previous_hash: previous.0,
+            schema_version: 1,
+            event_bytes: event_bytes.clone(),
+        };
+        let record_bytes = record.to_bytes().unwrap();
+        previous = chain::record_hash(&record_bytes);
+        records.push(json!({"event": value, "event_bytes": hex(&event_bytes),
+                            "record_bytes": hex(&record_bytes), "record_hash": previous.to_hex()}));
+    }
+    json!({
+        "contexts": {"record": chain::RECORD_CONTEXT, "genesis": chain::GENESIS_CONTEXT},
+        "encoding": "bincode 2.0.1, serde path, standard() little-endian varint",
+        "genesis": genesis_json,
+        "records": records,
+    })
+}
+
+#[test]
+fn the_format_matches_the_golden_vectors() {
+    let actual = compute();
+    if std::env::var_os("SANCTIONS_LEDGER_BLESS_GOLDEN").is_some() {
+        std::fs::write(
+            VECTORS,
+            serde_json::to_string_pretty(&actual).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(VECTORS).expect("vectors file")).unwrap();
+    assert_eq!(
+        actual["contexts"], expected["contexts"],
+        "hash contexts changed"
+    );
+    assert_eq!(
+        actual["genesis"], expected["genesis"],
+        "genesis format changed"
+    );
+    let (actual_records, expected_records) = (
+        actual["records"].as_array().unwrap(),
+        expected["records"].as_array().unwrap(),
+    );
+    assert_eq!(actual_records.len(), expected_records.len());
+    for (index, (actual, expected)) in actual_records.iter().zip(expected_records).enumerate() {
+        assert_eq!(
+            actual["event_bytes"], expected["event_bytes"],
+            "event {index}: event encoding changed"
+        );
+        assert_eq!(
+            actual["record_bytes"], expected["record_bytes"],
+            "event {index}: record encoding changed"
+        );
+        assert_eq!(
+            actual["record_hash"], expected["record_hash"],
+            "event {index}: record hash changed"
+        );
+    }
+}
+
+#[test]
+fn the_golden_bytes_decode_back_to_the_golden_events() {
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
+    for entry in expected["records"].as_array().unwrap() {
+        let bytes = (0..entry["record_bytes"].as_str().unwrap().len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&entry["record_bytes"].as_str().unwrap()[i..i + 2], 16).unwrap()
+            })
+            .collect::<Vec<u8>>();
+        let record = Record::from_bytes(&bytes).unwrap();
+        let event = record::decode_event(&record.event_bytes, record.schema_version).unwrap();
+        assert_eq!(event_to_json(&event), entry["event"]);
+        assert_eq!(chain::record_hash(&bytes).to_hex(), entry["record_hash"]);
+    }
+}
+
+#[test]
+fn a_real_ledger_reproduces_the_golden_chain() {
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let mut ledger = Ledger::init(
+        &path,
+        ORIGIN,
+        &FixedClock(Timestamp::from_unix_micros(CREATED_AT_MICROS)),
+    )
+    .unwrap();
+    assert_eq!(ledger.genesis_hash().to_hex(), expected["genesis"]["hash"]);
+    for (index, value) in events().into_iter().enumerate() {
+        let options = AppendOptions {
+            appended_by: "golden".to_owned(),
+            recorded_at: None,
+        };
+        let report = ledger
+            .append(
+                &[event_from_json(&value).unwrap()],
+                &options,
+                &FixedClock(recorded_at(index)),
+            )
+            .unwrap();
+        assert_eq!(
+            Some(report.head.hash),
+            Hash::from_hex(expected["records"][index]["record_hash"].as_str().unwrap())
+        );
+    }
+    drop(ledger);
+    let verified = Ledger::open(&path).unwrap().verify(&mut |_| {}).unwrap();
+    assert_eq!(
+        verified.head_hash.to_hex(),
+        expected["records"][6]["record_hash"]
+    );
+}

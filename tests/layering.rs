@@ -1,0 +1,91 @@
+//! Checks that run as tests: each outside library stays in its one room, and the domain uses
+//! nothing else of ours (GUIDE.md, "One direction of data flow").
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    files
+        .into_iter()
+        .map(|path| {
+            (
+                path.to_string_lossy().replace('\\', "/"),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_outside_library_stays_in_its_room() {
+    let rooms: &[(&str, &[&str])] = &[
+        ("sled::", &["src/ledger/store.rs"]),
+        ("bincode::", &["src/ledger/encoding.rs"]),
+        ("blake3::", &["src/ledger/chain.rs"]),
+        ("clap::", &["src/cli/mod.rs"]),
+        ("indicatif::", &["src/cli/output.rs"]),
+        ("jiff::", &["src/cli/mod.rs"]),
+    ];
+    let files = sources();
+    assert!(files.len() > 10, "the scan found the sources");
+    for (needle, allowed) in rooms {
+        for (path, text) in &files {
+            let uses = text
+                .lines()
+                .any(|line| !line.trim_start().starts_with("//") && line.contains(needle));
+            assert!(
+                !uses || allowed.contains(&path.as_str()),
+                "{path} names {needle}; only {allowed:?} may"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_domain_uses_nothing_else_of_ours_and_does_no_io() {
+    for (path, text) in sources()
+        .iter()
+        .filter(|(path, _)| path.starts_with("src/domain/"))
+    {
+        for line in text.lines().filter(|line| line.contains("crate::")) {
+            assert!(
+                line.contains("crate::limits"),
+                "{path}: the domain may use only limits: {line}"
+            );
+        }
+        for forbidden in [
+            "std::fs",
+            "std::io",
+            "std::net",
+            "std::time::SystemTime",
+            "std::env",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{path} does I/O or reads the clock: {forbidden}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_file_says_what_it_owns() {
+    for (path, text) in sources() {
+        assert!(
+            text.starts_with("//!"),
+            "{path} must open with a //! comment saying what it owns"
+        );
+    }
+}
