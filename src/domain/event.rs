@@ -15,7 +15,6 @@ use super::date::CivilDate;
 use super::text::{Identifier, Name, Sha256Digest, Text, Url};
 use crate::limits;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// The version of the event schema written by this code. Stored in every record; older
 /// versions are upcast when read, never rewritten.
@@ -465,19 +464,17 @@ impl Checker<'_> {
         pointer: &str,
         items: impl IntoIterator<Item = T>,
     ) {
-        let mut seen = BTreeSet::new();
+        let mut first_index_of = std::collections::BTreeMap::new();
         for (index, item) in items.into_iter().enumerate() {
-            if let Some(first) = seen
-                .iter()
-                .find(|(_, seen_item)| *seen_item == item)
-                .map(|(i, _)| *i)
-            {
-                self.fail(
-                    &format!("{pointer}/{index}"),
-                    format!("duplicates item {first} ({item:?}); each may appear once"),
-                );
-            } else {
-                seen.insert((index, item));
+            match first_index_of.get(&item) {
+                Some(first) => {
+                    let reason =
+                        format!("duplicates item {first} ({item:?}); each may appear once");
+                    self.fail(&format!("{pointer}/{index}"), reason);
+                }
+                None => {
+                    first_index_of.insert(item, index);
+                }
             }
         }
     }

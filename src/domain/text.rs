@@ -84,7 +84,7 @@ macro_rules! text_type {
 
             /// Checked text, normalised to NFC first.
             pub fn new(text: &str) -> Result<$name, TextError> {
-                let normalised: String = text.nfc().collect();
+                let normalised: String = if text.is_ascii() { text.to_owned() } else { text.nfc().collect() };
                 check_plain(&normalised, Self::CHARS_MAX, $multiline)?;
                 Ok($name(normalised))
             }
@@ -97,7 +97,8 @@ macro_rules! text_type {
         impl TryFrom<String> for $name {
             type Error = TextError;
             fn try_from(text: String) -> Result<$name, TextError> {
-                if !is_nfc(&text) {
+                // ASCII text is always NFC; the table lookup is only needed beyond it.
+                if !text.is_ascii() && !is_nfc(&text) {
                     return Err(TextError::NotNfc);
                 }
                 check_plain(&text, Self::CHARS_MAX, $multiline)?;

@@ -23,7 +23,7 @@ pub enum InputFormat {
 /// One problem with the input, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputProblem {
-    /// The file (or "<stdin>").
+    /// The file (or `<stdin>`).
     pub file: String,
     /// 1-based line, where one applies.
     pub line: Option<u64>,

@@ -72,6 +72,67 @@ pub fn genesis_hash(genesis_bytes: &[u8]) -> Hash {
     derive(GENESIS_CONTEXT, genesis_bytes)
 }
 
+/// A keyed digest of event-id index entries, summed into a multiset digest: verification
+/// compares the sum over the records with the sum over the index in two sequential scans,
+/// instead of one point lookup per record. The key is secret and fresh per verification (taken
+/// from the standard library's randomly seeded hasher keys), so an index edited beforehand
+/// cannot be made to collide; an unkeyed additive digest could (generalized birthday attack).
+pub struct IndexDigest {
+    key: [u8; 32],
+    lanes: [u64; 4],
+    entries: u64,
+}
+
+impl IndexDigest {
+    /// An empty digest with a fresh random key.
+    pub fn new_random() -> IndexDigest {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        let mut seed = [0u8; 16];
+        seed[..8].copy_from_slice(&state.hash_one(0x5eed_u64).to_le_bytes());
+        seed[8..].copy_from_slice(&state.hash_one(0x5eed_u64 + 1).to_le_bytes());
+        IndexDigest {
+            key: blake3::derive_key("sanctions-ledger 2026-11-28 index digest key v1", &seed),
+            lanes: [0; 4],
+            entries: 0,
+        }
+    }
+
+    /// An empty digest under the same key.
+    pub fn empty_like(&self) -> IndexDigest {
+        IndexDigest {
+            key: self.key,
+            lanes: [0; 4],
+            entries: 0,
+        }
+    }
+
+    /// Adds one entry: an event id and its sequence (unambiguous: the sequence is fixed-width
+    /// and last).
+    pub fn add(&mut self, event_id: &[u8], sequence: u64) {
+        let mut hasher = blake3::Hasher::new_keyed(&self.key);
+        hasher.update(event_id);
+        hasher.update(&sequence.to_be_bytes());
+        let digest = hasher.finalize();
+        for (lane, chunk) in self.lanes.iter_mut().zip(digest.as_bytes().chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            *lane = lane.wrapping_add(u64::from_le_bytes(word));
+        }
+        self.entries += 1;
+    }
+
+    /// Whether two digests saw the same multiset of entries (with overwhelming probability).
+    pub fn same_entries(&self, other: &IndexDigest) -> bool {
+        self.entries == other.entries && self.lanes == other.lanes
+    }
+
+    /// How many entries were added.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +144,29 @@ mod tests {
         let hash = record_hash(b"x");
         assert_eq!(Hash::from_hex(&hash.to_hex()), Some(hash));
         assert_eq!(Hash::from_hex("zz"), None);
+    }
+
+    #[test]
+    fn index_digests_compare_multisets() {
+        let mut records = IndexDigest::new_random();
+        let mut index = records.empty_like();
+        records.add(b"a", 1);
+        records.add(b"b", 2);
+        index.add(b"b", 2);
+        index.add(b"a", 1);
+        assert!(records.same_entries(&index));
+        let mut shifted = records.empty_like();
+        shifted.add(b"a", 2);
+        shifted.add(b"b", 1);
+        assert!(!records.same_entries(&shifted));
+        let mut doubled = records.empty_like();
+        doubled.add(b"a", 1);
+        doubled.add(b"a", 1);
+        assert!(!records.same_entries(&doubled));
+        // Fresh keys differ between runs, so the sums do too.
+        let mut other_key = IndexDigest::new_random();
+        other_key.add(b"a", 1);
+        other_key.add(b"b", 2);
+        assert!(other_key.same_entries(&records) == (other_key.lanes == records.lanes));
     }
 }

@@ -56,8 +56,19 @@ pub enum EncodingError {
 
 /// Encodes a value with the pinned configuration.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, EncodingError> {
-    bincode::serde::encode_to_vec(value, config())
-        .map_err(|error| EncodingError::Encode(error.to_string()))
+    encode_with_capacity(value, 0)
+}
+
+/// Encodes a value into a new buffer that starts with `capacity` bytes reserved (bincode's
+/// serde path otherwise grows its buffer from empty, reallocating several times per record).
+pub fn encode_with_capacity<T: Serialize>(
+    value: &T,
+    capacity: usize,
+) -> Result<Vec<u8>, EncodingError> {
+    let mut out = Vec::with_capacity(capacity);
+    bincode::serde::encode_into_std_write(value, &mut out, config())
+        .map_err(|error| EncodingError::Encode(error.to_string()))?;
+    Ok(out)
 }
 
 /// Decodes bytes that must be the canonical encoding of one `T`, and at most `bytes_max` long.
@@ -78,10 +89,33 @@ pub fn decode_canonical<T: Serialize + DeserializeOwned>(
             trailing: bytes.len() - consumed,
         });
     }
-    if encode(&value)? != bytes {
+    if !encodes_to(&value, bytes)? {
         return Err(EncodingError::NotCanonical);
     }
     Ok(value)
+}
+
+thread_local! {
+    /// Scratch space for re-encoding during canonical checks, reused so that verifying a log
+    /// does not allocate a buffer per record.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `value` encodes to exactly `bytes`.
+fn encodes_to<T: Serialize>(value: &T, bytes: &[u8]) -> Result<bool, EncodingError> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < bytes.len() + 1 {
+            scratch.resize(bytes.len() + 1, 0);
+        }
+        // One byte of room past the input: an encoding longer than the input cannot match.
+        let room = &mut scratch[..bytes.len() + 1];
+        match bincode::serde::encode_into_slice(value, room, config()) {
+            Ok(written) => Ok(written == bytes.len() && room[..written] == *bytes),
+            Err(bincode::error::EncodeError::UnexpectedEnd) => Ok(false),
+            Err(error) => Err(EncodingError::Encode(error.to_string())),
+        }
+    })
 }
 
 #[cfg(test)]

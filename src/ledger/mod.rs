@@ -21,7 +21,7 @@ use encoding::EncodingError;
 use record::{Genesis, Record};
 use store::{NewRecord, Store, StoreError, StoredHead};
 pub use verify::{FailureKind, VerifyFailure};
-use verify::{WalkStart, check_head, check_index_size, check_value, walk};
+use verify::{IndexCheck, WalkStart, check_head, check_index, check_value, walk};
 
 /// Where recorded time comes from. Injected so tests control it.
 pub trait Clock {
@@ -344,7 +344,12 @@ impl Ledger {
             .sequence
             .saturating_sub(limits::TAIL_CHECK_RECORDS - 1)
             .max(1);
-        let end = walk(&self.store, self.walk_start(from)?, &mut |_| {})?;
+        let end = walk(
+            &self.store,
+            self.walk_start(from)?,
+            &mut IndexCheck::Lookup,
+            &mut |_| {},
+        )?;
         check_head(&self.store, &end)?;
         Ok(Head {
             sequence: end.last_sequence,
@@ -355,9 +360,13 @@ impl Ledger {
 
     /// Verifies the whole log from the genesis, streaming; `progress` gets each sequence.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verified, VerifyFailure> {
-        let end = walk(&self.store, self.walk_start(1)?, progress)?;
+        let start = self.walk_start(1)?;
+        let mut index = IndexCheck::Digest(chain::IndexDigest::new_random());
+        let end = walk(&self.store, start, &mut index, progress)?;
         check_head(&self.store, &end)?;
-        check_index_size(&self.store, end.last_sequence)?;
+        if let IndexCheck::Digest(seen) = &index {
+            check_index(&self.store, start, end.last_sequence, seen)?;
+        }
         Ok(Verified {
             records: end.last_sequence,
             head_hash: end.last_hash,
@@ -543,12 +552,14 @@ impl Ledger {
                 schema_version: crate::domain::EVENT_SCHEMA_VERSION,
                 event_bytes,
             };
-            let record_bytes = record.to_bytes().map_err(|source| LedgerError::Encoding {
-                index,
-                event_id: events[index].id().to_string(),
-                source,
-            })?;
-            let (value, hash) = record::stored_value(&record_bytes);
+            let (value, hash) =
+                record
+                    .to_stored_value()
+                    .map_err(|source| LedgerError::Encoding {
+                        index,
+                        event_id: events[index].id().to_string(),
+                        source,
+                    })?;
             outcomes[index].sequence = sequence;
             values.push((sequence, value, index));
             previous_hash = hash;

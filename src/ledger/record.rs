@@ -66,7 +66,7 @@ pub struct Record {
 
 /// Encodes an event's parts: the bytes stored inside a record.
 pub fn encode_event(event: &Event) -> Result<Vec<u8>, EncodingError> {
-    let bytes = encoding::encode(event.parts())?;
+    let bytes = encoding::encode_with_capacity(event.parts(), 1024)?;
     if bytes.len() > limits::EVENT_BYTES_MAX {
         return Err(EncodingError::TooLarge {
             actual: bytes.len(),
@@ -112,6 +112,16 @@ impl Record {
         encoding::encode(self)
     }
 
+    /// The stored value `record bytes || record hash`, built in one buffer, and the hash.
+    pub fn to_stored_value(&self) -> Result<(Vec<u8>, Hash), EncodingError> {
+        // Fixed fields take at most 1 + 9 + 9 + 32 + 3 bytes, plus two length prefixes.
+        let capacity = 80 + self.appended_by.len() + self.event_bytes.len() + 32;
+        let mut value = encoding::encode_with_capacity(self, capacity)?;
+        let hash = chain::record_hash(&value);
+        value.extend_from_slice(&hash.0);
+        Ok((value, hash))
+    }
+
     /// Reads record bytes (canonical, bounded).
     pub fn from_bytes(bytes: &[u8]) -> Result<Record, EncodingError> {
         let record: Record = encoding::decode_canonical(bytes, limits::RECORD_BYTES_MAX)?;
@@ -124,7 +134,7 @@ impl Record {
         Ok(record)
     }
 
-    /// The previous hash as a [`Hash`].
+    /// The previous hash as a [`Hash`](struct@Hash).
     pub fn previous(&self) -> Hash {
         Hash(self.previous_hash)
     }

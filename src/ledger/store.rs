@@ -12,7 +12,8 @@
 //! Durability: sled 0.34.7's `flush()` ends in `sync_file_range` on Linux, which flushes
 //! neither the drive's write cache nor file metadata; its only real fsync is a background one
 //! every 500 ms (spacejam/sled#1452). So every append is followed by `flush()` *and* an fsync
-//! of sled's data file and folder, and only then acknowledged. A batch is one such barrier.
+//! of sled's data file, and only then acknowledged; `create` also fsyncs `conf` and the folder.
+//! A batch is one such barrier (group commit).
 
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -221,7 +222,7 @@ impl Store {
             hash: genesis_hash,
         };
         store.meta.insert(HEAD_KEY, &head.to_bytes()[..])?;
-        store.barrier()?;
+        store.barrier_with_folder()?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             File::open(parent)
                 .and_then(|f| f.sync_all())
@@ -361,17 +362,25 @@ impl Store {
         self.barrier()
     }
 
-    /// The durability barrier: sled's flush, then a real fsync of its data file and folder.
+    /// The durability barrier: sled's flush, then a real fsync of its data file. fsync also
+    /// makes the file's grown size durable. `conf` and the folder entry only change when the
+    /// store is created (see `create`), so they are synced there, not per batch.
     fn barrier(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        for name in ["db", "conf"] {
-            let file_path = self.path.join(name);
+        let file_path = self.path.join("db");
+        File::open(&file_path)
+            .and_then(|file| file.sync_all())
+            .map_err(io_error(&file_path))
+    }
+
+    /// `barrier`, plus fsync of `conf` and of the folder: after files were created.
+    fn barrier_with_folder(&self) -> Result<(), StoreError> {
+        self.barrier()?;
+        for file_path in [self.path.join("conf"), self.path.clone()] {
             File::open(&file_path)
                 .and_then(|file| file.sync_all())
                 .map_err(io_error(&file_path))?;
         }
-        File::open(&self.path)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io_error(&self.path))
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! bounded memory. Hashes stored bytes; never re-encodes decoded values to hash them (it does
 //! re-encode to check that stored bytes are canonical).
 
-use super::chain::{self, Hash};
+use super::chain::{self, Hash, IndexDigest};
 use super::record::{self, Record};
 use super::store::{self, Store, StoreError};
 use crate::domain::Timestamp;
@@ -193,11 +193,37 @@ pub(crate) fn check_value(
     Ok((actual_hash, record))
 }
 
+/// How a walk checks the event-id index.
+pub(crate) enum IndexCheck {
+    /// One point lookup per record: exact, names the record; for short walks and to locate
+    /// damage.
+    Lookup,
+    /// Add each record's (id, sequence) to a keyed multiset digest, compared afterwards with
+    /// the same digest over a sequential scan of the index (`check_index`).
+    Digest(IndexDigest),
+}
+
+fn check_index_entry(store: &Store, event_id: &str, sequence: u64) -> Result<(), VerifyFailure> {
+    let indexed = store
+        .sequence_of(event_id)
+        .map_err(|error| VerifyFailure::unreadable(sequence, &error))?;
+    if indexed.as_deref() == Some(&sequence.to_be_bytes()[..]) {
+        Ok(())
+    } else {
+        Err(VerifyFailure::new(
+            sequence,
+            FailureKind::IndexMismatch,
+            format!("the event-id index does not map \"{event_id}\" to sequence {sequence}"),
+        ))
+    }
+}
+
 /// Walks stored records from `start` to the end of the records tree, checking each one and
 /// the event-id index entry of its event. `progress` is called with each checked sequence.
 pub(crate) fn walk(
     store: &Store,
     start: WalkStart,
+    index: &mut IndexCheck,
     progress: &mut dyn FnMut(u64),
 ) -> Result<WalkEnd, VerifyFailure> {
     let mut end = WalkEnd {
@@ -231,18 +257,9 @@ pub(crate) fn walk(
                     format!("event: {error}"),
                 )
             })?;
-        let indexed = store
-            .sequence_of(event.id().as_str())
-            .map_err(|error| VerifyFailure::unreadable(sequence, &error))?;
-        if indexed.as_deref() != Some(&sequence.to_be_bytes()[..]) {
-            return Err(VerifyFailure::new(
-                sequence,
-                FailureKind::IndexMismatch,
-                format!(
-                    "the event-id index does not map \"{}\" to sequence {sequence}",
-                    event.id()
-                ),
-            ));
+        match index {
+            IndexCheck::Lookup => check_index_entry(store, event.id().as_str(), sequence)?,
+            IndexCheck::Digest(digest) => digest.add(event.id().as_str().as_bytes(), sequence),
         }
         end = WalkEnd {
             last_sequence: sequence,
@@ -288,14 +305,20 @@ pub(crate) fn check_head(store: &Store, end: &WalkEnd) -> Result<(), VerifyFailu
     Ok(())
 }
 
-/// Checks that the event-id index has exactly one entry per record.
-pub(crate) fn check_index_size(store: &Store, records: u64) -> Result<(), VerifyFailure> {
-    let mut entries = 0u64;
+/// Checks the event-id index against the digest of the records a full walk saw: one
+/// sequential scan of the index. On a mismatch, walks again with point lookups to name the
+/// first record whose entry is wrong, or else reports entries that no record has.
+pub(crate) fn check_index(
+    store: &Store,
+    start: WalkStart,
+    records: u64,
+    seen: &IndexDigest,
+) -> Result<(), VerifyFailure> {
+    let mut indexed = seen.empty_like();
     for item in store.event_ids() {
-        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(0, &error))?;
-        entries += 1;
+        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(records + 1, &error))?;
         match store::sequence_from_key(&value) {
-            Some(sequence) if (1..=records).contains(&sequence) => {}
+            Some(sequence) if (1..=records).contains(&sequence) => indexed.add(&key, sequence),
             _ => {
                 return Err(VerifyFailure::new(
                     records + 1,
@@ -308,12 +331,16 @@ pub(crate) fn check_index_size(store: &Store, records: u64) -> Result<(), Verify
             }
         }
     }
-    if entries != records {
-        return Err(VerifyFailure::new(
-            records + 1,
-            FailureKind::IndexMismatch,
-            format!("the event-id index has {entries} entries for {records} records"),
-        ));
+    if indexed.same_entries(seen) {
+        return Ok(());
     }
-    Ok(())
+    walk(store, start, &mut IndexCheck::Lookup, &mut |_| {})?;
+    Err(VerifyFailure::new(
+        records + 1,
+        FailureKind::IndexMismatch,
+        format!(
+            "the event-id index has {} entries for {records} records; some name no record's event",
+            indexed.entries()
+        ),
+    ))
 }
