@@ -9,3 +9,4 @@ pub mod domain;
 pub mod intake;
 pub mod ledger;
 pub mod limits;
+pub mod schemas;

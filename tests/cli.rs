@@ -332,7 +332,7 @@ fn validate_checks_without_appending() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
-        "one.json: 1 valid event(s); nothing was appended\n"
+        "one.json: 1 valid event(s), references resolved in the file (no ledger to look in); nothing was appended\n"
     );
     std::fs::write(dir.path().join("bad.jsonl"), "{}\n").unwrap();
     let output = run_cli(dir.path(), &["validate", "bad.jsonl"], None);

@@ -4,6 +4,7 @@
 //! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed), 2 an error
 //! (bad input, a refused append, an unreadable or missing ledger).
 
+pub mod json;
 mod output;
 
 use std::io::{BufReader, IsTerminal};
@@ -85,7 +86,8 @@ enum Command {
         #[arg(long, value_name = "TIME")]
         recorded_at: Option<String>,
     },
-    /// Check an input file without appending anything.
+    /// Check an input file without appending anything (references are looked up in the
+    /// ledger given by --ledger, if there is one).
     Validate {
         /// The input file, or `-` for standard input.
         #[arg(default_value = "-")]
@@ -146,7 +148,7 @@ pub fn run() -> ExitCode {
             operator,
             recorded_at.as_deref(),
         ),
-        Command::Validate { file, format } => validate(&mut out, file, *format),
+        Command::Validate { file, format } => validate(&mut out, &cli.ledger, file, *format),
         Command::Log { from, limit } => log(&mut out, &cli.ledger, *from, *limit),
         Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
         Command::Head => head(&mut out, &cli.ledger),
@@ -226,6 +228,15 @@ fn append(
     let recorded_at = recorded_at.map(parse_time).transpose()?;
     let (batch, label) = read_input(file, format)?;
     let mut ledger = open(ledger_path)?;
+    let problems = intake::check_references(&batch, &label, &mut |id| {
+        ledger
+            .sequence_of(id.as_str())
+            .map(|sequence| sequence.is_some())
+    })
+    .map_err(Failure::ledger)?;
+    if !problems.is_empty() {
+        return Err(Failure::input(problems));
+    }
     let options = AppendOptions {
         appended_by: operator.to_owned(),
         recorded_at,
@@ -237,9 +248,38 @@ fn append(
     Ok(())
 }
 
-fn validate(out: &mut Out, file: &Path, format: FormatArg) -> Result<(), Failure> {
+fn validate(
+    out: &mut Out,
+    ledger_path: &Path,
+    file: &Path,
+    format: FormatArg,
+) -> Result<(), Failure> {
     let (batch, label) = read_input(file, format)?;
-    out.validated(&label, batch.events.len());
+    // References may name recorded events: look them up when there is a ledger to look in.
+    let ledger = if ledger_path.join("conf").exists() {
+        Some(Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?)
+    } else {
+        None
+    };
+    let problems = intake::check_references(&batch, &label, &mut |id| match &ledger {
+        Some(ledger) => ledger
+            .sequence_of(id.as_str())
+            .map(|sequence| sequence.is_some()),
+        None => Ok(false),
+    })
+    .map_err(Failure::ledger)?;
+    let checked_against = ledger.as_ref().map(|_| ledger_path);
+    if !problems.is_empty() {
+        let mut failure = Failure::input(problems);
+        if checked_against.is_none() {
+            failure.add_note(&format!(
+                "no ledger at {}: references were looked up in the file only (give --ledger DIR)",
+                ledger_path.display()
+            ));
+        }
+        return Err(failure);
+    }
+    out.validated(&label, batch.events.len(), checked_against);
     Ok(())
 }
 

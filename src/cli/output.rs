@@ -5,11 +5,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::format_time;
+use super::json::{
+    AppendResult, AppendedEvent, ErrorJson, ErrorResult, HeadRef, HeadResult, InitResult,
+    LogResult, ProblemJson, QuickstartResult, RecordJson, ShowResult, ValidateResult,
+    VerifyFailureJson, VerifyResult,
+};
 use crate::domain::EventBody;
+use crate::intake::shape::{EventJson, HashHex, Instant};
 use crate::intake::{InputProblem, event_to_json};
+use crate::ledger::chain::Hash;
 use crate::ledger::{AppendReport, Ledger, LedgerError, RecordView, Verified, VerifyFailure};
 
 /// A failed command: what to print and the exit code.
@@ -136,6 +143,11 @@ impl Failure {
         failure
     }
 
+    /// Adds a sentence to the message.
+    pub fn add_note(&mut self, note: &str) {
+        self.message = format!("{} ({note})", self.message);
+    }
+
     /// Verification found damage.
     pub fn verify(failure: VerifyFailure) -> Failure {
         let mut out = Failure::new(1, "verification_failed", format!("FAILED: {failure}"));
@@ -144,24 +156,28 @@ impl Failure {
     }
 }
 
-fn problem_json(problem: &InputProblem) -> Value {
-    json!({
-        "file": problem.file,
-        "line": problem.line,
-        "pointer": problem.pointer,
-        "reason": problem.reason,
-    })
+fn problem_json(problem: &InputProblem) -> ProblemJson {
+    ProblemJson {
+        file: problem.file.clone(),
+        line: problem.line,
+        pointer: problem.pointer.clone(),
+        reason: problem.reason.clone(),
+    }
 }
 
-fn verify_failure_json(failure: &VerifyFailure) -> Value {
-    json!({
-        "verdict": "failed",
-        "kind": failure.kind.as_str(),
-        "sequence": failure.sequence,
-        "stored_hash": failure.stored_hash.map(|h| h.to_hex()),
-        "actual_hash": failure.actual_hash.map(|h| h.to_hex()),
-        "detail": failure.detail,
-    })
+fn hex(hash: Hash) -> HashHex {
+    HashHex(hash.to_hex())
+}
+
+fn verify_failure_json(failure: &VerifyFailure) -> VerifyFailureJson {
+    VerifyFailureJson {
+        verdict: "failed",
+        kind: failure.kind.as_str(),
+        sequence: failure.sequence,
+        stored_hash: failure.stored_hash.map(hex),
+        actual_hash: failure.actual_hash.map(hex),
+        detail: failure.detail.clone(),
+    }
 }
 
 /// A progress bar on standard error, drawn only when `visible`.
@@ -179,16 +195,16 @@ pub fn progress_bar(total: u64, visible: bool) -> ProgressBar {
 }
 
 /// The record in its published JSON shape.
-pub fn record_json(view: &RecordView) -> Value {
-    json!({
-        "sequence": view.record.sequence,
-        "hash": view.hash.to_hex(),
-        "previous_hash": view.record.previous().to_hex(),
-        "recorded_at": format_time(view.record.recorded_at),
-        "appended_by": view.record.appended_by,
-        "schema_version": view.record.schema_version,
-        "event": event_to_json(&view.event),
-    })
+pub fn record_json(view: &RecordView) -> RecordJson {
+    RecordJson {
+        sequence: view.record.sequence,
+        hash: hex(view.hash),
+        previous_hash: hex(view.record.previous()),
+        recorded_at: Instant(format_time(view.record.recorded_at)),
+        appended_by: view.record.appended_by.clone(),
+        schema_version: view.record.schema_version,
+        event: EventJson::from(&view.event),
+    }
 }
 
 fn summary(body: &EventBody) -> String {
@@ -257,9 +273,9 @@ impl Out {
         self.json
     }
 
-    fn emit(&self, value: Value, text: impl FnOnce() -> String) {
+    fn emit(&self, value: &impl Serialize, text: impl FnOnce() -> String) {
         if self.json {
-            println!("{value}");
+            println!("{}", serde_json::to_string(value).unwrap_or_default());
         } else {
             println!("{}", text());
         }
@@ -268,18 +284,17 @@ impl Out {
     /// Prints a failure and returns its exit code.
     pub fn fail(&self, failure: &Failure) -> ExitCode {
         if self.json {
-            let mut error = json!({
-                "kind": failure.kind,
-                "message": failure.message,
-                "problems": failure.problems.iter().map(problem_json).collect::<Vec<_>>(),
-            });
-            if let Some(verify) = &failure.verify {
-                error["verify"] = verify_failure_json(verify);
-            }
-            println!(
-                "{}",
-                json!({ "ok": false, "exit_code": failure.exit_code, "error": error })
-            );
+            let result = ErrorResult {
+                ok: false,
+                exit_code: failure.exit_code,
+                error: ErrorJson {
+                    kind: failure.kind,
+                    message: failure.message.clone(),
+                    problems: failure.problems.iter().map(problem_json).collect(),
+                    verify: failure.verify.as_deref().map(verify_failure_json),
+                },
+            };
+            println!("{}", serde_json::to_string(&result).unwrap_or_default());
         } else {
             eprintln!("error: {}", failure.message);
             for problem in &failure.problems {
@@ -292,84 +307,105 @@ impl Out {
     /// After `init`.
     pub fn init(&self, dir: &Path, ledger: &Ledger) {
         let genesis = ledger.genesis();
-        self.emit(
-            json!({
-                "ok": true,
-                "ledger": dir.display().to_string(),
-                "origin": genesis.origin,
-                "created_at": format_time(genesis.created_at),
-                "genesis_hash": ledger.genesis_hash().to_hex(),
-            }),
-            || {
-                format!(
-                    "created ledger {} (origin \"{}\")\ngenesis hash {}",
-                    dir.display(),
-                    genesis.origin,
-                    ledger.genesis_hash()
-                )
-            },
-        );
+        let result = InitResult {
+            ok: true,
+            ledger: dir.display().to_string(),
+            origin: genesis.origin.clone(),
+            created_at: Instant(format_time(genesis.created_at)),
+            genesis_hash: hex(ledger.genesis_hash()),
+        };
+        self.emit(&result, || {
+            format!(
+                "created ledger {} (origin \"{}\")\ngenesis hash {}",
+                dir.display(),
+                genesis.origin,
+                ledger.genesis_hash()
+            )
+        });
     }
 
     /// After an acknowledged append.
     pub fn appended(&self, report: &AppendReport) {
-        let appended = report.outcomes.iter().filter(|o| o.appended).count();
-        let already = report.outcomes.len() - appended;
-        self.emit(
-            json!({
-                "ok": true,
-                "appended": appended,
-                "already_recorded": already,
-                "head": {"sequence": report.head.sequence, "hash": report.head.hash.to_hex()},
-                "events": report.outcomes.iter().map(|o| json!({
-                    "event_id": o.event_id, "sequence": o.sequence, "appended": o.appended
-                })).collect::<Vec<_>>(),
-            }),
-            || {
-                format!(
-                    "appended {appended} event(s) durably ({already} already recorded, unchanged)\nhead {} {}",
-                    report.head.sequence, report.head.hash
-                )
+        let appended = report.outcomes.iter().filter(|o| o.appended).count() as u64;
+        let already = report.outcomes.len() as u64 - appended;
+        let result = AppendResult {
+            ok: true,
+            appended,
+            already_recorded: already,
+            head: HeadRef {
+                sequence: report.head.sequence,
+                hash: hex(report.head.hash),
             },
-        );
+            events: report
+                .outcomes
+                .iter()
+                .map(|o| AppendedEvent {
+                    event_id: o.event_id.clone(),
+                    sequence: o.sequence,
+                    appended: o.appended,
+                })
+                .collect(),
+        };
+        self.emit(&result, || {
+            format!(
+                "appended {appended} event(s) durably ({already} already recorded, unchanged)\nhead {} {}",
+                report.head.sequence, report.head.hash
+            )
+        });
     }
 
     /// After `validate`.
-    pub fn validated(&self, file: &str, events: usize) {
-        self.emit(json!({"ok": true, "file": file, "events": events}), || {
-            format!("{file}: {events} valid event(s); nothing was appended")
+    pub fn validated(&self, file: &str, events: usize, checked_against: Option<&Path>) {
+        let ledger = checked_against.map(|path| path.display().to_string());
+        let result = ValidateResult {
+            ok: true,
+            file: file.to_owned(),
+            events: events as u64,
+            references_checked_in: ledger.clone(),
+        };
+        self.emit(&result, || {
+            let where_ = match &ledger {
+                Some(path) => format!("references resolved in the file and in ledger {path}"),
+                None => "references resolved in the file (no ledger to look in)".to_owned(),
+            };
+            format!("{file}: {events} valid event(s), {where_}; nothing was appended")
         });
     }
 
     /// `log`.
     pub fn log(&self, views: &[RecordView], last: u64) {
-        self.emit(
-            json!({"ok": true, "head_sequence": last, "records": views.iter().map(record_json).collect::<Vec<_>>()}),
-            || {
-                let mut lines = Vec::new();
-                for view in views {
-                    lines.push(format!(
-                        "{:>6}  {}  {:<11}  {:<12}  {}  {}",
-                        view.record.sequence,
-                        format_time(view.record.recorded_at),
-                        view.event.body().kind(),
-                        view.event.effective_on(),
-                        view.event.id(),
-                        summary(view.event.body())
-                    ));
-                }
-                if lines.is_empty() {
-                    lines.push("(no records)".to_owned());
-                }
-                lines.join("\n")
-            },
-        );
+        let result = LogResult {
+            ok: true,
+            head_sequence: last,
+            records: views.iter().map(record_json).collect(),
+        };
+        self.emit(&result, || {
+            let mut lines = Vec::new();
+            for view in views {
+                lines.push(format!(
+                    "{:>6}  {}  {:<11}  {:<12}  {}  {}",
+                    view.record.sequence,
+                    format_time(view.record.recorded_at),
+                    view.event.body().kind(),
+                    view.event.effective_on(),
+                    view.event.id(),
+                    summary(view.event.body())
+                ));
+            }
+            if lines.is_empty() {
+                lines.push("(no records)".to_owned());
+            }
+            lines.join("\n")
+        });
     }
 
     /// `show`.
     pub fn show(&self, view: &RecordView) {
-        let value = record_json(view);
-        self.emit(json!({"ok": true, "record": value}), || {
+        let result = ShowResult {
+            ok: true,
+            record: record_json(view),
+        };
+        self.emit(&result, || {
             format!(
                 "sequence      {}\nhash          {}\nprevious hash {}\nrecorded at   {}\nappended by   {}\nschema        v{}\nevent\n{}",
                 view.record.sequence,
@@ -386,54 +422,51 @@ impl Out {
     /// `head`.
     pub fn head(&self, ledger: &Ledger) {
         let head = ledger.head();
-        self.emit(
-            json!({
-                "ok": true,
-                "origin": ledger.genesis().origin,
-                "sequence": head.sequence,
-                "hash": head.hash.to_hex(),
-                "recorded_at": head.recorded_at.map(format_time),
-                "genesis_hash": ledger.genesis_hash().to_hex(),
-            }),
-            || format!("{} {}", head.sequence, head.hash),
-        );
+        let result = HeadResult {
+            ok: true,
+            origin: ledger.genesis().origin.clone(),
+            sequence: head.sequence,
+            hash: hex(head.hash),
+            recorded_at: head.recorded_at.map(|time| Instant(format_time(time))),
+            genesis_hash: hex(ledger.genesis_hash()),
+        };
+        self.emit(&result, || format!("{} {}", head.sequence, head.hash));
     }
 
     /// After a passed `verify`.
     pub fn verified(&self, verified: &Verified) {
-        self.emit(
-            json!({
-                "ok": true,
-                "verdict": "ok",
-                "anchored": false,
-                "records": verified.records,
-                "head_hash": verified.head_hash.to_hex(),
-                "genesis_hash": verified.genesis_hash.to_hex(),
-                "origin": verified.origin,
-            }),
-            || {
-                format!(
-                    "OK: {} records, head {}\n(internally consistent from genesis {}; not anchored to a checkpoint held outside the ledger)",
-                    verified.records, verified.head_hash, verified.genesis_hash
-                )
-            },
-        );
+        let result = VerifyResult {
+            ok: true,
+            verdict: "ok",
+            anchored: false,
+            records: verified.records,
+            head_hash: hex(verified.head_hash),
+            genesis_hash: hex(verified.genesis_hash),
+            origin: verified.origin.clone(),
+        };
+        self.emit(&result, || {
+            format!(
+                "OK: {} records, head {}\n(internally consistent from genesis {}; not anchored to a checkpoint held outside the ledger)",
+                verified.records, verified.head_hash, verified.genesis_hash
+            )
+        });
     }
 
     /// After `quickstart`.
     pub fn quickstart(&self, dir: &Path, report: &AppendReport, verified: &Verified) {
         let appended = report.outcomes.iter().filter(|o| o.appended).count();
         let ledger = dir.display();
+        let result = QuickstartResult {
+            ok: true,
+            ledger: ledger.to_string(),
+            dataset: super::BUNDLED_DATASET_NAME,
+            events: report.outcomes.len() as u64,
+            appended: appended as u64,
+            records: verified.records,
+            head_hash: hex(verified.head_hash),
+        };
         self.emit(
-            json!({
-                "ok": true,
-                "ledger": ledger.to_string(),
-                "dataset": super::BUNDLED_DATASET_NAME,
-                "events": report.outcomes.len(),
-                "appended": appended,
-                "records": verified.records,
-                "head_hash": verified.head_hash.to_hex(),
-            }),
+            &result,
             || {
                 format!(
                     "Built ledger {ledger} from the bundled dataset {} ({} events; {appended} appended now, {} already recorded).\n\

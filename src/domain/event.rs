@@ -376,6 +376,54 @@ impl EventBody {
     }
 }
 
+/// A reference from one event of a batch to an event that is neither earlier in the batch nor
+/// recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnresolvedReference {
+    /// Position of the referring event in the batch.
+    pub index: usize,
+    /// JSON pointer of the reference within that event.
+    pub pointer: String,
+    /// The id that could not be found.
+    pub reference: Identifier,
+}
+
+/// Every reference in `events` (in batch order) that names neither an earlier event of the batch
+/// nor a recorded one. `is_recorded` answers for the ledger; it is asked once per distinct id.
+pub fn unresolved_references<E>(
+    events: &[Event],
+    is_recorded: &mut dyn FnMut(&Identifier) -> Result<bool, E>,
+) -> Result<Vec<UnresolvedReference>, E> {
+    let mut earlier: std::collections::BTreeSet<&Identifier> = std::collections::BTreeSet::new();
+    let mut recorded: std::collections::BTreeMap<Identifier, bool> =
+        std::collections::BTreeMap::new();
+    let mut unresolved = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        for (pointer, reference) in event.body().references() {
+            if earlier.contains(&reference) {
+                continue;
+            }
+            let found = match recorded.get(&reference) {
+                Some(found) => *found,
+                None => {
+                    let found = is_recorded(&reference)?;
+                    recorded.insert(reference.clone(), found);
+                    found
+                }
+            };
+            if !found {
+                unresolved.push(UnresolvedReference {
+                    index,
+                    pointer,
+                    reference,
+                });
+            }
+        }
+        earlier.insert(event.id());
+    }
+    Ok(unresolved)
+}
+
 /// The parts of an event, before its cross-field rules are checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventParts {

@@ -11,6 +11,6 @@ pub use date::{CivilDate, DateError, Timestamp};
 pub use event::{
     Amendment, Correction, Delisting, Designation, EVENT_SCHEMA_VERSION, Event, EventBody,
     EventParts, Measure, Problem, Renewal, Replacement, ReplacementBody, Retaliation, Source,
-    Statement, Subject, SubjectIdentifier, SubjectKind,
+    Statement, Subject, SubjectIdentifier, SubjectKind, UnresolvedReference, unresolved_references,
 };
 pub use text::{Identifier, Name, Sha256Digest, Text, TextError, Url};

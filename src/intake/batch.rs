@@ -82,6 +82,28 @@ fn utf8(bytes: &[u8]) -> Result<&str, String> {
     })
 }
 
+/// Every reference in the batch that names neither an earlier event of the batch nor one
+/// `is_recorded` knows, as problems at the referring event's line.
+pub fn check_references<E>(
+    batch: &Batch,
+    file: &str,
+    is_recorded: &mut dyn FnMut(&crate::domain::Identifier) -> Result<bool, E>,
+) -> Result<Vec<InputProblem>, E> {
+    let unresolved = crate::domain::unresolved_references(&batch.events, is_recorded)?;
+    Ok(unresolved
+        .into_iter()
+        .map(|unresolved| InputProblem {
+            file: file.to_owned(),
+            line: batch.lines.get(unresolved.index).copied(),
+            pointer: unresolved.pointer,
+            reason: format!(
+                "names \"{}\", which is neither in the ledger nor earlier in the batch; append that event first",
+                unresolved.reference
+            ),
+        })
+        .collect())
+}
+
 fn read_event(
     collector: &mut Collector<'_>,
     text: &str,
@@ -161,6 +183,7 @@ pub fn read_batch(
             let mut buffer = Vec::new();
             let mut line = 0u64;
             let mut events_seen = 0usize;
+            let mut first_line_of = std::collections::BTreeMap::new();
             loop {
                 buffer.clear();
                 line += 1;
@@ -198,8 +221,18 @@ pub fn read_batch(
                     Err(reason) => collector.push(Some(line), "", reason),
                     Ok(text) => {
                         if let Some(event) = read_event(&mut collector, text, line, true) {
-                            batch.events.push(event);
-                            batch.lines.push(line);
+                            match first_line_of.get(event.id()) {
+                                Some(first) => collector.push(
+                                    Some(line),
+                                    "/id",
+                                    format!("reuses the id \"{}\" of line {first}; ids must be unique within a batch", event.id()),
+                                ),
+                                None => {
+                                    first_line_of.insert(event.id().clone(), line);
+                                    batch.events.push(event);
+                                    batch.lines.push(line);
+                                }
+                            }
                         }
                     }
                 }

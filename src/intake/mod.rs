@@ -6,7 +6,8 @@
 mod batch;
 mod draft;
 mod json;
+pub mod shape;
 
-pub use batch::{Batch, InputFormat, InputProblem, read_batch};
+pub use batch::{Batch, InputFormat, InputProblem, check_references, read_batch};
 pub use draft::{KINDS, escape_pointer, event_from_json, event_to_json};
 pub use json::{JsonError, parse_strict};

@@ -469,6 +469,18 @@ impl Ledger {
             None => Timestamp::from_unix_micros(clock.now().unix_micros().max(head_time)),
         };
 
+        let unresolved = crate::domain::unresolved_references(events, &mut |reference| {
+            self.sequence_of(reference.as_str())
+                .map(|sequence| sequence.is_some())
+        })?;
+        if let Some(first) = unresolved.into_iter().next() {
+            return Err(LedgerError::UnknownReference {
+                index: first.index,
+                event_id: events[first.index].id().to_string(),
+                pointer: first.pointer,
+                reference: first.reference.to_string(),
+            });
+        }
         let mut batch_ids: BTreeMap<&Identifier, usize> = BTreeMap::new();
         let mut outcomes = Vec::with_capacity(events.len());
         let mut fresh: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -487,18 +499,6 @@ impl Ledger {
                     event_id: event_id.to_string(),
                     source,
                 })?;
-            for (pointer, reference) in event.body().references() {
-                if !batch_ids.contains_key(&reference)
-                    && self.sequence_of(reference.as_str())?.is_none()
-                {
-                    return Err(LedgerError::UnknownReference {
-                        index,
-                        event_id: event_id.to_string(),
-                        pointer,
-                        reference: reference.to_string(),
-                    });
-                }
-            }
             if let Some(sequence) = self.sequence_of(event_id.as_str())? {
                 let stored = self.record(sequence)?.ok_or_else(|| {
                     LedgerError::Damaged(VerifyFailure::new(

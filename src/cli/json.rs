@@ -1,0 +1,235 @@
+//! The JSON the CLI prints with `--json`: one type per result, and the error shape.
+//!
+//! A contract for scripts: schemas/output/ is generated from these types (tests/schemas.rs
+//! fails if the checked-in files drift). Every result has `"ok": true`; every failure is an
+//! [`ErrorResult`] with `"ok": false` and the process's exit code.
+
+use crate::intake::shape::{EventJson, HashHex, Instant};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// A ledger folder was created.
+#[derive(Serialize, JsonSchema)]
+pub struct InitResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The folder.
+    pub ledger: String,
+    /// The origin name in the genesis.
+    pub origin: String,
+    /// The creation time in the genesis.
+    pub created_at: Instant,
+    /// The genesis hash: the previous hash of record 1.
+    pub genesis_hash: HashHex,
+}
+
+/// The last record of a log.
+#[derive(Serialize, JsonSchema)]
+pub struct HeadRef {
+    /// Its sequence (0 for an empty log).
+    pub sequence: u64,
+    /// Its hash (the genesis hash for an empty log).
+    pub hash: HashHex,
+}
+
+/// What happened to one event of a batch.
+#[derive(Serialize, JsonSchema)]
+pub struct AppendedEvent {
+    /// The event id.
+    pub event_id: String,
+    /// Where it is recorded.
+    pub sequence: u64,
+    /// False if it was already recorded with identical content (nothing appended for it).
+    pub appended: bool,
+}
+
+/// A batch was appended durably.
+#[derive(Serialize, JsonSchema)]
+pub struct AppendResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Events appended now.
+    pub appended: u64,
+    /// Events already recorded with identical content.
+    pub already_recorded: u64,
+    /// The head after the append.
+    pub head: HeadRef,
+    /// One entry per event, in input order.
+    pub events: Vec<AppendedEvent>,
+}
+
+/// A file was checked without appending.
+#[derive(Serialize, JsonSchema)]
+pub struct ValidateResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The file.
+    pub file: String,
+    /// Valid events in it.
+    pub events: u64,
+    /// The ledger references were also looked up in, if there was one.
+    pub references_checked_in: Option<String>,
+}
+
+/// A record as printed.
+#[derive(Serialize, JsonSchema)]
+pub struct RecordJson {
+    /// Its position in the log, from 1.
+    pub sequence: u64,
+    /// Its hash (BLAKE3 over its stored bytes, verified when read).
+    pub hash: HashHex,
+    /// The previous record's hash (the genesis hash for record 1).
+    pub previous_hash: HashHex,
+    /// When the ledger learned the event.
+    pub recorded_at: Instant,
+    /// Who appended it.
+    pub appended_by: String,
+    /// The event schema version of its bytes.
+    pub schema_version: u16,
+    /// The event.
+    pub event: EventJson,
+}
+
+/// Records, oldest first.
+#[derive(Serialize, JsonSchema)]
+pub struct LogResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The last sequence of the log.
+    pub head_sequence: u64,
+    /// The records listed.
+    pub records: Vec<RecordJson>,
+}
+
+/// One record.
+#[derive(Serialize, JsonSchema)]
+pub struct ShowResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The record.
+    pub record: RecordJson,
+}
+
+/// The head of a ledger.
+#[derive(Serialize, JsonSchema)]
+pub struct HeadResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The ledger's origin name.
+    pub origin: String,
+    /// The last sequence (0 for an empty log).
+    pub sequence: u64,
+    /// Its hash.
+    pub hash: HashHex,
+    /// Its recorded time (null for an empty log).
+    pub recorded_at: Option<Instant>,
+    /// The genesis hash.
+    pub genesis_hash: HashHex,
+}
+
+/// A verification that passed.
+#[derive(Serialize, JsonSchema)]
+pub struct VerifyResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Always "ok".
+    #[schemars(extend("const" = "ok"))]
+    pub verdict: &'static str,
+    /// Whether the log was checked against a checkpoint held outside the ledger (not yet
+    /// possible: always false, and the log is only shown to be internally consistent).
+    pub anchored: bool,
+    /// Records checked.
+    pub records: u64,
+    /// The head hash they chain to.
+    pub head_hash: HashHex,
+    /// The genesis hash they chain from.
+    pub genesis_hash: HashHex,
+    /// The ledger's origin name.
+    pub origin: String,
+}
+
+/// One problem with an input.
+#[derive(Serialize, JsonSchema)]
+pub struct ProblemJson {
+    /// The file, or `<stdin>`.
+    pub file: String,
+    /// 1-based line, where one applies.
+    pub line: Option<u64>,
+    /// JSON pointer (RFC 6901) within the event; empty for the whole line.
+    pub pointer: String,
+    /// What is wrong, and what would be valid.
+    pub reason: String,
+}
+
+/// The first damage verification found.
+#[derive(Serialize, JsonSchema)]
+pub struct VerifyFailureJson {
+    /// Always "failed".
+    #[schemars(extend("const" = "failed"))]
+    pub verdict: &'static str,
+    /// The kind of damage.
+    #[schemars(extend("enum" = ["hash_mismatch", "broken_link", "gap", "misplaced", "undecodable", "time_went_back", "head_mismatch", "index_mismatch", "unreadable"]))]
+    pub kind: &'static str,
+    /// The sequence of the first bad record (0 for the genesis or metadata).
+    pub sequence: u64,
+    /// The hash the ledger stores or expects, where one applies.
+    pub stored_hash: Option<HashHex>,
+    /// The hash recomputed from stored bytes, where one applies.
+    pub actual_hash: Option<HashHex>,
+    /// Evidence in words.
+    pub detail: String,
+}
+
+/// What went wrong.
+#[derive(Serialize, JsonSchema)]
+pub struct ErrorJson {
+    /// A stable name for the kind of failure.
+    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed"]))]
+    pub kind: &'static str,
+    /// The message a person reads.
+    pub message: String,
+    /// Every problem found in the input (empty when the failure is not about input).
+    pub problems: Vec<ProblemJson>,
+    /// For a failed verification: the evidence.
+    pub verify: Option<VerifyFailureJson>,
+}
+
+/// Any failure: exit code 1 (a negative answer) or 2 (an error).
+#[derive(Serialize, JsonSchema)]
+pub struct ErrorResult {
+    /// Always false.
+    #[schemars(extend("const" = false))]
+    pub ok: bool,
+    /// The process's exit code.
+    #[schemars(extend("enum" = [1, 2]))]
+    pub exit_code: u8,
+    /// What went wrong.
+    pub error: ErrorJson,
+}
+
+/// The quickstart built (or found) its ledger and verified it.
+#[derive(Serialize, JsonSchema)]
+pub struct QuickstartResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The ledger folder.
+    pub ledger: String,
+    /// The bundled dataset it was built from.
+    pub dataset: &'static str,
+    /// Events in the dataset.
+    pub events: u64,
+    /// Events appended by this run (0 when it ran before).
+    pub appended: u64,
+    /// Records verified.
+    pub records: u64,
+    /// The head hash after verification.
+    pub head_hash: HashHex,
+}

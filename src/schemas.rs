@@ -1,0 +1,92 @@
+//! Generates the JSON Schemas (draft 2020-12) published in schemas/ from the Rust types.
+//!
+//! Owns the list of schema files, their ids, titles and examples. The event schema's examples
+//! are the real events of `schemas/examples/events.jsonl`. tests/schemas.rs fails when the
+//! checked-in files differ from what this produces, so they cannot drift from the code.
+
+use crate::cli::json::{
+    AppendResult, ErrorResult, HeadResult, InitResult, LogResult, QuickstartResult, ShowResult,
+    ValidateResult, VerifyResult,
+};
+use crate::intake::shape::EventJson;
+use crate::limits;
+use schemars::{JsonSchema, schema_for};
+use serde_json::{Value, json};
+
+/// Real events of the Xinjiang 2021 episode, one or more of every kind (JSON Lines).
+pub const EVENT_EXAMPLES: &str = include_str!("../schemas/examples/events.jsonl");
+
+fn with_identity(mut schema: Value, file: &str, title: &str, description: &str) -> Value {
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".into(),
+            json!(format!("urn:sanctions-ledger:schema:{file}")),
+        );
+        object.insert("title".into(), json!(title));
+        object.insert("description".into(), json!(description));
+    }
+    schema
+}
+
+fn output<T: JsonSchema>(file: &str, command: &str) -> (String, Value) {
+    let schema = serde_json::to_value(schema_for!(T)).unwrap_or(Value::Null);
+    let name = format!("output/{file}.schema.json");
+    let description = format!(
+        "What `sanctions-ledger {command} --json` prints on standard output when it succeeds."
+    );
+    (
+        name.clone(),
+        with_identity(schema, &name, &format!("{command} result"), &description),
+    )
+}
+
+/// Every schema file: its path below schemas/ and its content.
+pub fn all() -> Vec<(String, Value)> {
+    let examples: Vec<Value> = EVENT_EXAMPLES
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let mut event = with_identity(
+        serde_json::to_value(schema_for!(EventJson)).unwrap_or(Value::Null),
+        "event.schema.json",
+        "Sanctions event (schema version 1)",
+        "One sanctions event, as appended (a JSON file holding one event, or one line of a JSON Lines batch) \
+         and as printed in records. `kind` selects the fields. Beyond this schema, intake checks: real calendar \
+         dates; end dates not before the effective date; no duplicate subjects, measures or links; references \
+         (`in_response_to`, `corrects`, `about_events`) naming events in the ledger or earlier in the batch; \
+         no duplicate keys in an object; text normalised to Unicode NFC.",
+    );
+    event["examples"] = Value::Array(examples);
+    let mut batch_schema = serde_json::to_value(schema_for!(Vec<EventJson>)).unwrap_or(Value::Null);
+    batch_schema["minItems"] = json!(1);
+    batch_schema["maxItems"] = json!(limits::BATCH_EVENTS_MAX);
+    let batch = with_identity(
+        batch_schema,
+        "batch.schema.json",
+        "Batch of sanctions events",
+        "A batch appended all or nothing. On disk it is JSON Lines: one event (see event.schema.json) per line, \
+         blank lines skipped, each line at most 262144 bytes. Read as an array, the lines must satisfy this \
+         schema; event ids must also be unique within the batch.",
+    );
+    let mut error = serde_json::to_value(schema_for!(ErrorResult)).unwrap_or(Value::Null);
+    error = with_identity(
+        error,
+        "output/error.schema.json",
+        "error result",
+        "What every `sanctions-ledger` command prints on standard output with --json when it fails (exit code 1 or 2).",
+    );
+    vec![
+        ("event.schema.json".to_owned(), event),
+        ("batch.schema.json".to_owned(), batch),
+        output::<InitResult>("init", "init"),
+        output::<AppendResult>("append", "append"),
+        output::<ValidateResult>("validate", "validate"),
+        output::<LogResult>("log", "log"),
+        output::<ShowResult>("show", "show"),
+        output::<HeadResult>("head", "head"),
+        output::<VerifyResult>("verify", "verify"),
+        output::<QuickstartResult>("quickstart", "quickstart"),
+        ("output/error.schema.json".to_owned(), error),
+    ]
+}

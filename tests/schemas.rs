@@ -1,0 +1,205 @@
+//! schemas/ is generated from the code and agrees with it: the checked-in files equal what the
+//! code generates; every example and every event the tests build validates against the schema;
+//! every `--json` output of the CLI validates against its output schema.
+//! Regenerate after a deliberate change: `SANCTIONS_LEDGER_BLESS_SCHEMAS=1 cargo test --test schemas`.
+
+mod common;
+
+use common::{run_cli, stdout};
+use sanctions_ledger::intake::{InputFormat, check_references, event_to_json, read_batch};
+use sanctions_ledger::schemas;
+use serde_json::Value;
+use std::path::Path;
+
+fn validator(file: &str) -> jsonschema::Validator {
+    let schema = schemas::all()
+        .into_iter()
+        .find(|(name, _)| name == file)
+        .unwrap_or_else(|| panic!("no schema {file}"))
+        .1;
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("a valid JSON Schema")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema: {errors:#?}\n{instance:#}"
+    );
+}
+
+#[test]
+fn the_checked_in_schemas_are_what_the_code_generates() {
+    let bless = std::env::var_os("SANCTIONS_LEDGER_BLESS_SCHEMAS").is_some();
+    let generated = schemas::all();
+    for (name, schema) in &generated {
+        let path = Path::new("schemas").join(name);
+        let text = serde_json::to_string_pretty(schema).unwrap() + "\n";
+        if bless {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing; regenerate schemas/", path.display()));
+        assert_eq!(
+            on_disk,
+            text,
+            "{} differs from what the code generates; regenerate it and review the diff",
+            path.display()
+        );
+    }
+    // No stale schema file lingers.
+    let mut on_disk = Vec::new();
+    for dir in ["schemas", "schemas/output"] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".schema.json") {
+                on_disk.push(
+                    path.strip_prefix("schemas")
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    on_disk.sort();
+    let mut names: Vec<String> = generated.into_iter().map(|(name, _)| name).collect();
+    names.sort();
+    assert_eq!(on_disk, names);
+}
+
+#[test]
+fn every_example_validates_against_the_schema_and_through_intake() {
+    let schema = validator("event.schema.json");
+    let batch = read_batch(
+        schemas::EVENT_EXAMPLES.as_bytes(),
+        "examples",
+        InputFormat::JsonLines,
+    )
+    .expect("examples pass intake");
+    let unresolved = check_references(&batch, "examples", &mut |_| Ok::<bool, ()>(false)).unwrap();
+    assert!(unresolved.is_empty(), "{unresolved:?}");
+    let kinds: std::collections::BTreeSet<&str> = batch
+        .events
+        .iter()
+        .map(|event| event.body().kind())
+        .collect();
+    assert_eq!(kinds.len(), 7, "one example of every kind: {kinds:?}");
+    let examples = schemas::all()
+        .into_iter()
+        .find(|(n, _)| n == "event.schema.json")
+        .unwrap()
+        .1["examples"]
+        .clone();
+    for (example, event) in examples.as_array().unwrap().iter().zip(&batch.events) {
+        assert_valid(&schema, example, "an example");
+        assert_eq!(
+            &event_to_json(event),
+            example,
+            "examples are written in the shape the tool prints"
+        );
+    }
+}
+
+#[test]
+fn the_bundled_dataset_and_built_events_validate() {
+    let event_schema = validator("event.schema.json");
+    let batch_schema = validator("batch.schema.json");
+    let dataset = read_batch(
+        sanctions_ledger::cli::BUNDLED_DATASET.as_bytes(),
+        "dataset",
+        InputFormat::JsonLines,
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    for event in dataset
+        .events
+        .iter()
+        .chain(common::synthetic_events(0, 70).iter())
+    {
+        let value = event_to_json(event);
+        assert_valid(&event_schema, &value, &format!("event {}", event.id()));
+        all.push(value);
+    }
+    assert_valid(&batch_schema, &Value::Array(all), "the batch");
+    assert!(
+        !batch_schema.is_valid(&Value::Array(vec![])),
+        "an empty batch is refused"
+    );
+}
+
+#[test]
+fn every_json_output_of_the_cli_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |args: &[&str], input: Option<&[u8]>, schema: &str| {
+        let output = run_cli(dir.path(), args, input);
+        let value: Value = serde_json::from_str(&stdout(&output))
+            .unwrap_or_else(|_| panic!("{args:?} printed no JSON: {}", stdout(&output)));
+        assert_valid(&validator(schema), &value, &format!("{args:?}"));
+        value
+    };
+    check(
+        &["--json", "init", "ledger"],
+        None,
+        "output/init.schema.json",
+    );
+    let batch = common::json_lines(&common::synthetic_events(0, 14));
+    check(
+        &["--json", "append"],
+        Some(batch.as_bytes()),
+        "output/append.schema.json",
+    );
+    std::fs::write(dir.path().join("batch.jsonl"), &batch).unwrap();
+    check(
+        &["--json", "validate", "batch.jsonl"],
+        None,
+        "output/validate.schema.json",
+    );
+    check(&["--json", "log"], None, "output/log.schema.json");
+    for sequence in 1..=14 {
+        check(
+            &["--json", "show", &sequence.to_string()],
+            None,
+            "output/show.schema.json",
+        );
+    }
+    check(&["--json", "head"], None, "output/head.schema.json");
+    check(&["--json", "verify"], None, "output/verify.schema.json");
+    check(
+        &["--json", "--ledger", "qs", "quickstart"],
+        None,
+        "output/quickstart.schema.json",
+    );
+    let error = check(
+        &["--json", "append"],
+        Some(b"{\"kind\": 1}\n"),
+        "output/error.schema.json",
+    );
+    assert_eq!(error["exit_code"], 2);
+    let error = check(&["--json", "show", "99"], None, "output/error.schema.json");
+    assert_eq!(error["error"]["kind"], "usage");
+    // A failed verification, with its evidence.
+    let db = sled::open(dir.path().join("ledger")).unwrap();
+    db.open_tree("records")
+        .unwrap()
+        .remove(3u64.to_be_bytes())
+        .unwrap();
+    db.flush().unwrap();
+    drop(db);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let failed = check(&["--json", "verify"], None, "output/error.schema.json");
+    assert_eq!(
+        (
+            failed["exit_code"].as_u64(),
+            failed["error"]["verify"]["kind"].as_str()
+        ),
+        (Some(1), Some("gap"))
+    );
+}
