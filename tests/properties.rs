@@ -131,3 +131,25 @@ proptest! {
         prop_assert_eq!(verified.head_hash, ledger.head().hash);
     }
 }
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn any_event_that_passes_intake_round_trips_through_the_ledger(values in prop::collection::vec(event_json(), 1..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::init(&dir.path().join("ledger"), "round trip", &common::clock(0)).unwrap();
+        let mut events: Vec<Event> = Vec::new();
+        for (index, mut value) in values.into_iter().enumerate() {
+            value["id"] = json!(format!("{index}-{}", value["id"].as_str().unwrap()));
+            events.push(event_from_json(&value).map_err(|p| TestCaseError::fail(format!("{p:?}")))?);
+        }
+        let options = AppendOptions { appended_by: "prop".into(), recorded_at: None };
+        let report = ledger.append(&events, &options, &common::clock(1)).unwrap();
+        for (event, outcome) in events.iter().zip(&report.outcomes) {
+            let view = ledger.record(outcome.sequence).unwrap().unwrap();
+            prop_assert_eq!(&view.event, event);
+            prop_assert_eq!(event_to_json(&view.event), event_to_json(event));
+        }
+    }
+}

@@ -116,6 +116,12 @@ pub enum Measure {
     ExchangesBan,
 }
 
+impl std::fmt::Display for Measure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Measure {
     /// Every measure, in format order.
     pub const ALL: [Measure; 9] = [
@@ -507,7 +513,7 @@ impl Checker<'_> {
         }
     }
 
-    fn unique<T: Ord + std::fmt::Debug>(
+    fn unique<T: Ord + std::fmt::Display>(
         &mut self,
         pointer: &str,
         items: impl IntoIterator<Item = T>,
@@ -517,7 +523,7 @@ impl Checker<'_> {
             match first_index_of.get(&item) {
                 Some(first) => {
                     let reason =
-                        format!("duplicates item {first} ({item:?}); each may appear once");
+                        format!("duplicates item {first} (\"{item}\"); each may appear once");
                     self.fail(&format!("{pointer}/{index}"), reason);
                 }
                 None => {
