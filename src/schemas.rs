@@ -76,7 +76,8 @@ pub fn all() -> Vec<(String, Value)> {
         "error result",
         "What every `sanctions-ledger` command prints on standard output with --json when it fails (exit code 1 or 2).",
     );
-    vec![
+    let per_kind = per_kind_schemas(&event);
+    let mut files = vec![
         ("event.schema.json".to_owned(), event),
         ("batch.schema.json".to_owned(), batch),
         output::<InitResult>("init", "init"),
@@ -88,5 +89,43 @@ pub fn all() -> Vec<(String, Value)> {
         output::<VerifyResult>("verify", "verify"),
         output::<QuickstartResult>("quickstart", "quickstart"),
         ("output/error.schema.json".to_owned(), error),
-    ]
+    ];
+    files.extend(per_kind);
+    files
+}
+
+/// One schema file per event kind: the event schema's branch for that kind, with the shared
+/// definitions and that kind's examples.
+fn per_kind_schemas(event: &Value) -> Vec<(String, Value)> {
+    let branches = event["oneOf"].as_array().cloned().unwrap_or_default();
+    let examples = event["examples"].as_array().cloned().unwrap_or_default();
+    branches
+        .into_iter()
+        .filter_map(|branch| {
+            let kind = branch["properties"]["kind"]["const"].as_str()?.to_owned();
+            let name = format!("events/{kind}.schema.json");
+            let mut schema = branch.clone();
+            let description = branch["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            schema["$schema"] = event["$schema"].clone();
+            schema["$defs"] = event["$defs"].clone();
+            schema = with_identity(
+                schema,
+                &name,
+                &format!("Sanctions event of kind {kind} (schema version 1)"),
+                &description,
+            );
+            let of_kind: Vec<Value> = examples
+                .iter()
+                .filter(|example| example["kind"] == kind.as_str())
+                .cloned()
+                .collect();
+            if !of_kind.is_empty() {
+                schema["examples"] = Value::Array(of_kind);
+            }
+            Some((name, schema))
+        })
+        .collect()
 }

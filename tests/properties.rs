@@ -10,6 +10,22 @@ use sanctions_ledger::ledger::record::{decode_event, encode_event};
 use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger};
 use serde_json::{Value, json};
 
+/// The published event schema, built once.
+fn event_schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema = sanctions_ledger::schemas::all()
+            .into_iter()
+            .find(|(name, _)| name == "event.schema.json")
+            .unwrap()
+            .1;
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+    })
+}
+
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
@@ -96,6 +112,7 @@ proptest! {
     #[test]
     fn events_round_trip_through_the_encoding_and_json(value in event_json()) {
         let event: Event = event_from_json(&value).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
+        prop_assert!(event_schema().is_valid(&event_to_json(&event)), "a valid event fails the schema: {}", event_to_json(&event));
         let bytes = encode_event(&event).unwrap();
         prop_assert_eq!(&decode_event(&bytes, 1).unwrap(), &event);
         prop_assert_eq!(encode_event(&decode_event(&bytes, 1).unwrap()).unwrap(), bytes);

@@ -56,7 +56,7 @@ fn the_checked_in_schemas_are_what_the_code_generates() {
     }
     // No stale schema file lingers.
     let mut on_disk = Vec::new();
-    for dir in ["schemas", "schemas/output"] {
+    for dir in ["schemas", "schemas/output", "schemas/events"] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.to_string_lossy().ends_with(".schema.json") {
@@ -100,6 +100,18 @@ fn every_example_validates_against_the_schema_and_through_intake() {
         .clone();
     for (example, event) in examples.as_array().unwrap().iter().zip(&batch.events) {
         assert_valid(&schema, example, "an example");
+        let kind = event.body().kind();
+        let of_kind = validator(&format!("events/{kind}.schema.json"));
+        assert_valid(&of_kind, example, "an example, against its kind's schema");
+        let other = if kind == "statement" {
+            "designation"
+        } else {
+            "statement"
+        };
+        assert!(
+            !validator(&format!("events/{other}.schema.json")).is_valid(example),
+            "{kind} example passes the {other} schema"
+        );
         assert_eq!(
             &event_to_json(event),
             example,
