@@ -187,7 +187,7 @@ pub fn progress_bar(total: u64, visible: bool) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "verifying {bar:40} {pos}/{len} records ({per_sec}, {eta} left)",
+        "verifying {bar:40} {human_pos}/{human_len} records, {eta} left",
     ) {
         bar.set_style(style);
     }
