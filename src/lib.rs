@@ -9,4 +9,6 @@ pub mod domain;
 pub mod intake;
 pub mod ledger;
 pub mod limits;
+pub mod projection;
+pub mod query;
 pub mod schemas;

@@ -153,6 +153,18 @@ pub struct VerifyResult {
     pub genesis_hash: HashHex,
     /// The ledger's origin name.
     pub origin: String,
+    /// Whether the stored projections were also compared with a fresh replay (and matched).
+    pub projections_checked: bool,
+}
+
+/// The projections were rebuilt from the log.
+#[derive(Serialize, JsonSchema)]
+pub struct RebuildResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Records replayed.
+    pub records: u64,
 }
 
 /// One problem with an input.
@@ -191,7 +203,7 @@ pub struct VerifyFailureJson {
 #[derive(Serialize, JsonSchema)]
 pub struct ErrorJson {
     /// A stable name for the kind of failure.
-    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed"]))]
+    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed", "projection"]))]
     pub kind: &'static str,
     /// The message a person reads.
     pub message: String,

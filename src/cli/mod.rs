@@ -4,6 +4,7 @@
 //! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed), 2 an error
 //! (bad input, a refused append, an unreadable or missing ledger).
 
+mod answers;
 pub mod json;
 mod output;
 
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use crate::domain::Timestamp;
 use crate::intake::{self, InputFormat};
 use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
+use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
 
@@ -48,6 +50,29 @@ struct Cli {
     json: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(clap::Args, Debug)]
+struct KnownArgs {
+    /// Count only what was recorded at or before this time (RFC 3339); default: the head.
+    #[arg(long, value_name = "TIME")]
+    known_at: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct FilterArgs {
+    /// Only this authority (e.g. EU-COUNCIL).
+    #[arg(long)]
+    authority: Option<String>,
+    /// Only this programme (e.g. EU-GHR).
+    #[arg(long)]
+    programme: Option<String>,
+    /// Only this subject id.
+    #[arg(long)]
+    subject: Option<String>,
+    /// Only subjects of this kind (person, entity, vessel, aircraft).
+    #[arg(long)]
+    kind: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -113,7 +138,73 @@ enum Command {
     /// Show the head: the last sequence and its hash.
     Head,
     /// Re-hash and re-link the whole log; exit 1 naming the first damage found.
-    Verify,
+    Verify {
+        /// Also compare the stored projections with a fresh replay of the log.
+        #[arg(long)]
+        projections: bool,
+    },
+    /// The listings in force on a date, as known at a time, and why.
+    State {
+        /// The effective date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        as_of: String,
+        #[command(flatten)]
+        known: KnownArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// A subject's timeline across all authorities, with its periods in force.
+    History {
+        /// The subject id (find it with `subjects`).
+        subject: String,
+        #[command(flatten)]
+        known: KnownArgs,
+        /// Judge lapses as of this date (default: today).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What came into force, left force (and why) or changed between two dates.
+    Diff {
+        /// The first date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The second date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        #[command(flatten)]
+        known: KnownArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What an event answers and what answered it, followed transitively.
+    Links {
+        /// The event id.
+        event: String,
+        #[command(flatten)]
+        known: KnownArgs,
+        /// How to print the answer (`dot` draws the graph with Graphviz).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Find subjects by any of their names, ignoring case and accents, in any script.
+    Subjects {
+        /// Part of a name, e.g. `sakaliene` or `王君正`.
+        query: String,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Rebuild the projections (the derived state) from the log.
+    Rebuild,
     /// Build a ledger from the bundled Xinjiang 2021 dataset, verify it, and tour it.
     Quickstart,
 }
@@ -152,7 +243,88 @@ pub fn run() -> ExitCode {
         Command::Log { from, limit } => log(&mut out, &cli.ledger, *from, *limit),
         Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
         Command::Head => head(&mut out, &cli.ledger),
-        Command::Verify => verify(&mut out, &cli.ledger),
+        Command::Verify { projections } => verify(&mut out, &cli.ledger, *projections),
+        Command::State {
+            as_of,
+            known,
+            filter,
+            format,
+        } => {
+            let format = effective_format(cli.json, *format);
+            with_query(&cli.ledger, known, |query| {
+                let answer = query
+                    .state(parse_date("--as-of", as_of)?, &filter_of(filter)?)
+                    .map_err(Failure::projection)?;
+                Ok(answers::state(&answer, format))
+            })
+        }
+        Command::History {
+            subject,
+            known,
+            today,
+            format,
+        } => {
+            let format = effective_format(cli.json, *format);
+            with_query(&cli.ledger, known, |query| {
+                let today = match today {
+                    Some(text) => parse_date("--today", text)?,
+                    None => today_utc(),
+                };
+                let answer = query.history(subject, today).map_err(Failure::projection)?;
+                if answer.listings.is_empty() && answer.timeline.is_empty() {
+                    return Err(Failure::usage(format!(
+                        "no subject \"{subject}\" is known; find ids with `sanctions-ledger subjects NAME`"
+                    )));
+                }
+                Ok(answers::history(&answer, format))
+            })
+        }
+        Command::Diff {
+            from,
+            to,
+            known,
+            filter,
+            format,
+        } => {
+            let format = effective_format(cli.json, *format);
+            with_query(&cli.ledger, known, |query| {
+                let answer = query
+                    .diff(
+                        parse_date("--from", from)?,
+                        parse_date("--to", to)?,
+                        &filter_of(filter)?,
+                    )
+                    .map_err(Failure::projection)?;
+                Ok(answers::diff(&answer, format))
+            })
+        }
+        Command::Links {
+            event,
+            known,
+            format,
+        } => {
+            let format = effective_format(cli.json, *format);
+            with_query(&cli.ledger, known, |query| {
+                match query.links(event).map_err(Failure::projection)? {
+                    Some(answer) => Ok(answers::links(&answer, format)),
+                    None => Err(Failure::usage(format!(
+                        "no event \"{event}\" is recorded (as known at that time)"
+                    ))),
+                }
+            })
+        }
+        Command::Subjects {
+            query: text,
+            format,
+        } => {
+            let format = effective_format(cli.json, *format);
+            let known = KnownArgs { known_at: None };
+            with_query(&cli.ledger, &known, |query| {
+                let answer = query.subjects(text).map_err(Failure::projection)?;
+                Ok(answers::subjects(&answer, format))
+            })
+        }
+        Command::Rebuild => rebuild(&mut out, &cli.ledger),
         Command::Quickstart => quickstart(&mut out, &cli.ledger),
     };
     match result {
@@ -244,6 +416,8 @@ fn append(
     let report = ledger
         .append(&batch.events, &options, &SystemClock)
         .map_err(|error| Failure::append(error, &label, &batch.lines))?;
+    // The append is durable; the projections are derived and caught up now (or on next open).
+    crate::projection::sync(&ledger).map_err(Failure::projection)?;
     out.appended(&report);
     Ok(())
 }
@@ -320,7 +494,7 @@ fn head(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+fn verify(out: &mut Out, ledger_path: &Path, projections: bool) -> Result<(), Failure> {
     let ledger = match Ledger::open_unchecked(ledger_path) {
         Ok(ledger) => ledger,
         // A folder that is not a ledger at all is a usage error; one whose files sled cannot
@@ -342,13 +516,80 @@ fn verify(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
         }
     });
     progress.finish_and_clear();
-    match result {
-        Ok(verified) => {
-            out.verified(&verified);
-            Ok(())
+    let verified = result.map_err(Failure::verify)?;
+    if projections {
+        let mismatches = crate::projection::verify(&ledger).map_err(Failure::projection)?;
+        if let Some(first) = mismatches.first() {
+            return Err(Failure::projections_differ(
+                mismatches.len(),
+                &first.listing,
+                &first.detail,
+            ));
         }
-        Err(failure) => Err(Failure::verify(failure)),
     }
+    out.verified(&verified, projections);
+    Ok(())
+}
+
+fn effective_format(json: bool, format: answers::Format) -> answers::Format {
+    if json { answers::Format::Json } else { format }
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<crate::domain::CivilDate, Failure> {
+    crate::domain::CivilDate::parse(text).map_err(|error| {
+        Failure::usage(format!(
+            "{flag} \"{text}\" is not a date: {error}; expected YYYY-MM-DD"
+        ))
+    })
+}
+
+fn today_utc() -> crate::domain::CivilDate {
+    let days = SystemClock.now().unix_micros().div_euclid(86_400_000_000);
+    crate::domain::CivilDate::from_days(days).unwrap_or(crate::domain::CivilDate::MAX)
+}
+
+fn filter_of(filter: &FilterArgs) -> Result<crate::query::Filter, Failure> {
+    let kind = match &filter.kind {
+        None => None,
+        Some(text) => Some(
+            crate::domain::SubjectKind::ALL
+                .into_iter()
+                .find(|kind| kind.as_str() == text)
+                .ok_or_else(|| Failure::usage(format!("--kind \"{text}\" is not a subject kind; expected person, entity, vessel or aircraft")))?,
+        ),
+    };
+    Ok(crate::query::Filter {
+        authority: filter.authority.clone(),
+        programme: filter.programme.clone(),
+        subject: filter.subject.clone(),
+        kind,
+    })
+}
+
+/// Opens the ledger, brings its projections to the head, and answers with `ask`.
+fn with_query(
+    ledger_path: &Path,
+    known: &KnownArgs,
+    ask: impl FnOnce(&crate::query::Query<'_>) -> Result<String, Failure>,
+) -> Result<(), Failure> {
+    let known_at = known.known_at.as_deref().map(parse_time).transpose()?;
+    let ledger = open(ledger_path)?;
+    crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    let query = crate::query::Query::new(&ledger, known_at).map_err(Failure::projection)?;
+    println!("{}", ask(&query)?);
+    Ok(())
+}
+
+fn rebuild(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let ledger = open(ledger_path)?;
+    let total = ledger.head().sequence;
+    let progress = output::progress_bar(total, !out.is_json() && std::io::stderr().is_terminal());
+    let result =
+        crate::projection::rebuild(&ledger, &mut |sequence| progress.set_position(sequence));
+    progress.finish_and_clear();
+    result.map_err(Failure::projection)?;
+    out.rebuilt(total);
+    Ok(())
 }
 
 fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
@@ -377,6 +618,7 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
         .append(&batch.events, &options, &FixedClock(clock.now()))
         .map_err(|error| Failure::append(error, BUNDLED_DATASET_NAME, &batch.lines))?;
     let verified = ledger.verify(&mut |_| {}).map_err(Failure::verify)?;
+    crate::projection::sync(&ledger).map_err(Failure::projection)?;
     out.quickstart(ledger_path, &report, &verified);
     Ok(())
 }

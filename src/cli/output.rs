@@ -148,6 +148,25 @@ impl Failure {
         self.message = format!("{} ({note})", self.message);
     }
 
+    /// Projections could not be built or read.
+    pub fn projection(error: crate::projection::ProjectionError) -> Failure {
+        match error {
+            crate::projection::ProjectionError::Ledger(error) => Failure::ledger(error),
+            other => Failure::new(2, "projection", other.to_string()),
+        }
+    }
+
+    /// Stored projections differ from a fresh replay (a negative answer).
+    pub fn projections_differ(count: usize, listing: &str, detail: &str) -> Failure {
+        Failure::new(
+            1,
+            "verification_failed",
+            format!(
+                "FAILED: {count} projection mismatch(es); first: {listing}: {detail}. The log itself verified; run `sanctions-ledger rebuild`"
+            ),
+        )
+    }
+
     /// Verification found damage.
     pub fn verify(failure: VerifyFailure) -> Failure {
         let mut out = Failure::new(1, "verification_failed", format!("FAILED: {failure}"));
@@ -434,7 +453,7 @@ impl Out {
     }
 
     /// After a passed `verify`.
-    pub fn verified(&self, verified: &Verified) {
+    pub fn verified(&self, verified: &Verified, projections: bool) {
         let result = VerifyResult {
             ok: true,
             verdict: "ok",
@@ -443,12 +462,24 @@ impl Out {
             head_hash: hex(verified.head_hash),
             genesis_hash: hex(verified.genesis_hash),
             origin: verified.origin.clone(),
+            projections_checked: projections,
         };
         self.emit(&result, || {
             format!(
-                "OK: {} records, head {}\n(internally consistent from genesis {}; not anchored to a checkpoint held outside the ledger)",
-                verified.records, verified.head_hash, verified.genesis_hash
+                "OK: {} records, head {}{}\n(internally consistent from genesis {}; not anchored to a checkpoint held outside the ledger)",
+                verified.records,
+                verified.head_hash,
+                if projections { "; projections match a fresh replay" } else { "" },
+                verified.genesis_hash
             )
+        });
+    }
+
+    /// After `rebuild`.
+    pub fn rebuilt(&self, records: u64) {
+        let result = super::json::RebuildResult { ok: true, records };
+        self.emit(&result, || {
+            format!("rebuilt the projections from {records} records")
         });
     }
 

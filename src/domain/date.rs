@@ -58,6 +58,13 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 impl CivilDate {
+    /// The latest date: 9999-12-31.
+    pub const MAX: CivilDate = CivilDate {
+        year: 9999,
+        month: 12,
+        day: 31,
+    };
+
     /// A checked date: year 1000..=9999, a real month and day.
     pub fn new(year: i32, month: u32, day: u32) -> Result<CivilDate, DateError> {
         if !(1000..=9999).contains(&year) {
@@ -103,6 +110,48 @@ impl CivilDate {
             return Err(DateError::Syntax);
         };
         CivilDate::new(year as i32, month, day)
+    }
+
+    /// Days since 1970-01-01 (negative before), proleptic Gregorian.
+    pub fn to_days(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (year, month, day) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let year = if month <= 2 { year - 1 } else { year };
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// The date `days` after 1970-01-01, if it lies in years 1000..=9999.
+    pub fn from_days(days: i64) -> Option<CivilDate> {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        CivilDate::new(i32::try_from(year).ok()?, month as u32, day as u32).ok()
+    }
+
+    /// The day before (saturating at the earliest representable day).
+    pub fn previous_day(self) -> CivilDate {
+        CivilDate::from_days(self.to_days() - 1).unwrap_or(self)
+    }
+
+    /// The day after (saturating at the latest representable day).
+    pub fn next_day(self) -> CivilDate {
+        CivilDate::from_days(self.to_days() + 1).unwrap_or(self)
     }
 
     /// The year.
@@ -193,6 +242,20 @@ mod tests {
             "+021-03-22",
         ] {
             assert_eq!(CivilDate::parse(bad), Err(DateError::Syntax), "{bad}");
+        }
+    }
+
+    #[test]
+    fn day_arithmetic_crosses_months_years_and_leap_days() {
+        let date = |text| CivilDate::parse(text).unwrap();
+        assert_eq!(date("1970-01-01").to_days(), 0);
+        assert_eq!(date("2021-03-01").previous_day(), date("2021-02-28"));
+        assert_eq!(date("2020-03-01").previous_day(), date("2020-02-29"));
+        assert_eq!(date("2021-01-01").previous_day(), date("2020-12-31"));
+        assert_eq!(date("2021-12-31").next_day(), date("2022-01-01"));
+        for days in (-200_000..200_000).step_by(997) {
+            let parsed = CivilDate::from_days(days).unwrap();
+            assert_eq!(parsed.to_days(), days);
         }
     }
 

@@ -375,6 +375,11 @@ impl Ledger {
         })
     }
 
+    /// The store, for the projections' derived trees.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The head.
     pub fn head(&self) -> Head {
         self.head

@@ -86,6 +86,56 @@ pub enum StoreError {
     },
 }
 
+/// The derived trees: projections of the log, all rebuildable from it. Their layout is in
+/// ARCHITECTURE.md; the projection module owns their meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derived {
+    /// `applied` = sequence (8 bytes big-endian) || hash of the last record applied.
+    Meta = 0,
+    /// listing key -> facts about the listing.
+    Listings,
+    /// programme key -> renewals of every listing under it.
+    Programmes,
+    /// programme key 0x00 subject -> empty: the listings under a programme.
+    ProgrammeListings,
+    /// listing key -> its evaluated history as known at the applied head.
+    Current,
+    /// subject id -> its details as each event gave them.
+    Subjects,
+    /// target sequence || correction sequence -> whether it retracts.
+    Corrections,
+    /// target event id 0x00 source sequence -> how the source names the target.
+    Links,
+    /// subject id 0x00 statement sequence -> empty.
+    Statements,
+    /// folded name 0x00 subject id -> empty.
+    Names,
+}
+
+/// Every derived tree, in `Derived` order, with its sled name.
+pub const DERIVED_TREES: [(Derived, &str); 10] = [
+    (Derived::Meta, "proj_meta"),
+    (Derived::Listings, "proj_listings"),
+    (Derived::Programmes, "proj_programmes"),
+    (Derived::ProgrammeListings, "proj_programme_listings"),
+    (Derived::Current, "proj_current"),
+    (Derived::Subjects, "proj_subjects"),
+    (Derived::Corrections, "proj_corrections"),
+    (Derived::Links, "proj_links"),
+    (Derived::Statements, "proj_statements"),
+    (Derived::Names, "proj_names"),
+];
+
+/// One write to a derived tree: a value, or `None` to remove the key.
+pub struct DerivedWrite {
+    /// The tree.
+    pub tree: Derived,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value, or `None` to remove.
+    pub value: Option<Vec<u8>>,
+}
+
 /// One record to append: its sequence, stored value and event id.
 pub struct NewRecord<'a> {
     /// The sequence.
@@ -130,6 +180,7 @@ pub struct Store {
     records: sled::Tree,
     event_ids: sled::Tree,
     meta: sled::Tree,
+    derived: Vec<sled::Tree>,
 }
 
 /// Decodes an 8-byte big-endian sequence key.
@@ -260,6 +311,10 @@ impl Store {
             records: db.open_tree("records")?,
             event_ids: db.open_tree("event_ids")?,
             meta: db.open_tree("meta")?,
+            derived: DERIVED_TREES
+                .iter()
+                .map(|(_, name)| db.open_tree(name))
+                .collect::<Result<Vec<_>, _>>()?,
             db,
         })
     }
@@ -360,6 +415,53 @@ impl Store {
             Err(sled::transaction::TransactionError::Storage(error)) => return Err(error.into()),
         }
         self.barrier()
+    }
+
+    /// A value of a derived tree.
+    pub fn derived_get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.derived[tree as usize]
+            .get(key)?
+            .map(|value| value.to_vec()))
+    }
+
+    /// The entries of a derived tree whose keys start with `prefix`, in key order.
+    pub fn derived_scan(
+        &self,
+        tree: Derived,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.derived[tree as usize].scan_prefix(prefix).map(|item| {
+            item.map(|(key, value)| (key.to_vec(), value.to_vec()))
+                .map_err(StoreError::from)
+        })
+    }
+
+    /// Applies writes to the derived trees in one transaction (all or nothing). Not fsynced:
+    /// derived trees are rebuilt from the log if they are lost or stale.
+    pub fn derived_apply(&self, writes: &[DerivedWrite]) -> Result<(), StoreError> {
+        let result = self.derived.as_slice().transaction(|trees| {
+            for write in writes {
+                let tree = &trees[write.tree as usize];
+                match &write.value {
+                    Some(value) => tree.insert(write.key.as_slice(), value.as_slice())?,
+                    None => tree.remove(write.key.as_slice())?,
+                };
+            }
+            Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(sled::transaction::TransactionError::Abort(error)) => Err(error),
+            Err(sled::transaction::TransactionError::Storage(error)) => Err(error.into()),
+        }
+    }
+
+    /// Empties every derived tree.
+    pub fn derived_clear(&self) -> Result<(), StoreError> {
+        for tree in &self.derived {
+            tree.clear()?;
+        }
+        Ok(())
     }
 
     /// The durability barrier: sled's flush, then a real fsync of its data file. fsync also

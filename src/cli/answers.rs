@@ -1,0 +1,361 @@
+//! Printing query answers: a readable table, JSON (schemas/output/), CSV, or Graphviz dot.
+
+use crate::query::{
+    DiffAnswer, HistoryAnswer, KnownAt, LinksAnswer, ListingInForce, StateAnswer, SubjectsAnswer,
+};
+use serde::Serialize;
+
+/// How an answer is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable table.
+    Table,
+    /// JSON, as described in schemas/output/.
+    Json,
+    /// Comma-separated values with a header row (tabular answers).
+    Csv,
+    /// A Graphviz picture (links only).
+    Dot,
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn csv_row(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|field| csv_field(field))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn known(known_at: &KnownAt) -> String {
+    match (&known_at.time, known_at.head) {
+        (_, true) => format!("as known at the head (record {})", known_at.sequence),
+        (Some(time), false) => format!("as known at {time} (records 1..={})", known_at.sequence),
+        (None, false) => format!("as known at record {}", known_at.sequence),
+    }
+}
+
+fn listing_fields(listing: &ListingInForce) -> Vec<String> {
+    vec![
+        listing.authority.clone(),
+        listing.programme.clone(),
+        listing.subject.clone(),
+        listing.names.join(" / "),
+        listing.measures.join(" "),
+        listing.since.clone(),
+        listing.until.clone().unwrap_or_default(),
+        if listing.counter_sanction {
+            "yes".into()
+        } else {
+            String::new()
+        },
+        listing
+            .why
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+    ]
+}
+
+const LISTING_HEADER: [&str; 9] = [
+    "authority",
+    "programme",
+    "subject",
+    "names",
+    "measures",
+    "since",
+    "until",
+    "counter_sanction",
+    "why",
+];
+
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, field) in widths.iter_mut().zip(row) {
+            *width = (*width).max(field.chars().count());
+        }
+    }
+    let line = |fields: Vec<String>| {
+        fields
+            .iter()
+            .zip(&widths)
+            .map(|(field, width)| format!("{field:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header.iter().map(|h| h.to_uppercase()).collect())];
+    out.extend(rows.iter().map(|row| line(row.clone())));
+    out.join("\n")
+}
+
+fn json<T: Serialize>(answer: &T) -> String {
+    serde_json::to_string(answer).unwrap_or_default()
+}
+
+/// `state`.
+pub fn state(answer: &StateAnswer, format: Format) -> String {
+    let rows: Vec<Vec<String>> = answer.listings.iter().map(listing_fields).collect();
+    match format {
+        Format::Json => json(answer),
+        Format::Csv | Format::Dot => {
+            let mut lines = vec![LISTING_HEADER.join(",")];
+            lines.extend(rows.iter().map(|row| csv_row(row)));
+            lines.join("\n")
+        }
+        Format::Table => {
+            let mut out = format!(
+                "In force on {}, {}: {} listing(s)\n",
+                answer.as_of,
+                known(&answer.known_at),
+                answer.listings.len()
+            );
+            if !rows.is_empty() {
+                out.push_str(&table(&LISTING_HEADER, &rows));
+            }
+            for warning in &answer.warnings {
+                out.push_str(&format!(
+                    "\nwarning: {} (record {}, {}): {}",
+                    warning.listing, warning.sequence, warning.date, warning.message
+                ));
+            }
+            out.trim_end().to_owned()
+        }
+    }
+}
+
+/// `diff`.
+pub fn diff(answer: &DiffAnswer, format: Format) -> String {
+    let mut rows = Vec::new();
+    for listing in &answer.came_into_force {
+        rows.push(
+            [
+                vec!["came into force".to_owned(), String::new()],
+                listing_fields(listing),
+            ]
+            .concat(),
+        );
+    }
+    for left in &answer.left_force {
+        let by = left
+            .by
+            .map(|by| format!("{} by {by}", left.reason))
+            .unwrap_or_else(|| left.reason.clone());
+        rows.push(
+            [
+                vec!["left force".to_owned(), by],
+                listing_fields(&left.listing),
+            ]
+            .concat(),
+        );
+    }
+    for changed in &answer.changed {
+        rows.push(
+            [
+                vec![
+                    "changed".to_owned(),
+                    format!(
+                        "was {} until {}",
+                        changed.before.measures.join(" "),
+                        changed.before.until.clone().unwrap_or_else(|| "-".into())
+                    ),
+                ],
+                listing_fields(&changed.after),
+            ]
+            .concat(),
+        );
+    }
+    let header: Vec<&str> = ["change", "detail"]
+        .into_iter()
+        .chain(LISTING_HEADER)
+        .collect();
+    match format {
+        Format::Json => json(answer),
+        Format::Csv | Format::Dot => {
+            let mut lines = vec![header.join(",")];
+            lines.extend(rows.iter().map(|row| csv_row(row)));
+            lines.join("\n")
+        }
+        Format::Table => {
+            let mut out = format!(
+                "From {} to {}, {}: {} change(s)\n",
+                answer.from,
+                answer.to,
+                known(&answer.known_at),
+                rows.len()
+            );
+            if !rows.is_empty() {
+                out.push_str(&table(&header, &rows));
+            }
+            out.trim_end().to_owned()
+        }
+    }
+}
+
+/// `history`.
+pub fn history(answer: &HistoryAnswer, format: Format) -> String {
+    let rows: Vec<Vec<String>> = answer
+        .timeline
+        .iter()
+        .map(|entry| {
+            vec![
+                entry.effective_on.clone(),
+                entry.sequence.map(|s| s.to_string()).unwrap_or_default(),
+                entry.kind.clone(),
+                entry.summary.clone(),
+                entry.status.clone(),
+            ]
+        })
+        .collect();
+    let header = ["effective_on", "record", "kind", "summary", "status"];
+    match format {
+        Format::Json => json(answer),
+        Format::Csv | Format::Dot => {
+            let mut lines = vec![header.join(",")];
+            lines.extend(rows.iter().map(|row| csv_row(row)));
+            lines.join("\n")
+        }
+        Format::Table => {
+            let mut out = format!(
+                "{} ({}), {}\n",
+                answer.subject,
+                answer.names.join(" / "),
+                known(&answer.known_at)
+            );
+            for listing in &answer.listings {
+                for interval in &listing.intervals {
+                    out.push_str(&format!(
+                        "  {}/{}: {} .. {} ({}){}\n",
+                        listing.authority,
+                        listing.programme,
+                        interval.start,
+                        interval.end.clone().unwrap_or_else(|| "open-ended".into()),
+                        interval.ending,
+                        if interval.counter_sanction {
+                            ", counter-sanction"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
+            out.push('\n');
+            out.push_str(&table(&header, &rows));
+            for warning in &answer.warnings {
+                out.push_str(&format!(
+                    "\nwarning: {} (record {}, {}): {}",
+                    warning.listing, warning.sequence, warning.date, warning.message
+                ));
+            }
+            out
+        }
+    }
+}
+
+fn dot_id(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `links`.
+pub fn links(answer: &LinksAnswer, format: Format) -> String {
+    match format {
+        Format::Json => json(answer),
+        Format::Dot => {
+            let mut out = vec!["digraph links {".to_owned(), "  rankdir=LR;".to_owned()];
+            out.push(format!(
+                "  {} [shape=box, style=bold];",
+                dot_id(&answer.event_id)
+            ));
+            for event in answer.answers.iter().chain(&answer.answered_by) {
+                out.push(format!(
+                    "  {} [shape=box, label={}];",
+                    dot_id(&event.event_id),
+                    dot_id(&format!(
+                        "{}\\n{} {}",
+                        event.event_id, event.kind, event.effective_on
+                    ))
+                ));
+            }
+            for edge in &answer.edges {
+                out.push(format!(
+                    "  {} -> {} [label={}];",
+                    dot_id(&edge.from),
+                    dot_id(&edge.to),
+                    dot_id(&edge.relation)
+                ));
+            }
+            out.push("}".to_owned());
+            out.join("\n")
+        }
+        Format::Csv => {
+            let mut lines = vec!["from,to,relation".to_owned()];
+            lines.extend(
+                answer.edges.iter().map(|edge| {
+                    csv_row(&[edge.from.clone(), edge.to.clone(), edge.relation.clone()])
+                }),
+            );
+            lines.join("\n")
+        }
+        Format::Table => {
+            let mut out = format!("{}, {}\n", answer.event_id, known(&answer.known_at));
+            out.push_str(&format!("answers ({}):\n", answer.answers.len()));
+            for event in &answer.answers {
+                out.push_str(&format!(
+                    "  {} {} {} [{}] {}\n",
+                    event.sequence, event.effective_on, event.event_id, event.status, event.summary
+                ));
+            }
+            out.push_str(&format!("answered by ({}):\n", answer.answered_by.len()));
+            for event in &answer.answered_by {
+                out.push_str(&format!(
+                    "  {} {} {} [{}] {}\n",
+                    event.sequence, event.effective_on, event.event_id, event.status, event.summary
+                ));
+            }
+            out.trim_end().to_owned()
+        }
+    }
+}
+
+/// `subjects`.
+pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
+    let rows: Vec<Vec<String>> = answer
+        .subjects
+        .iter()
+        .map(|s| {
+            vec![
+                s.subject.clone(),
+                s.kind.clone(),
+                s.names.join(" / "),
+                s.listings.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["subject", "kind", "names", "listings"];
+    match format {
+        Format::Json => json(answer),
+        Format::Csv | Format::Dot => {
+            let mut lines = vec![header.join(",")];
+            lines.extend(rows.iter().map(|row| csv_row(row)));
+            lines.join("\n")
+        }
+        Format::Table => format!(
+            "{} subject(s) match \"{}\"\n{}",
+            rows.len(),
+            answer.query,
+            table(&header, &rows)
+        )
+        .trim_end()
+        .to_owned(),
+    }
+}

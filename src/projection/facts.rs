@@ -1,0 +1,242 @@
+//! Facts: what each event says about listings, programmes and subjects, extracted once at
+//! append and stored beside the log, so that queries never decode or replay the log.
+//!
+//! Pure: from a recorded event (and, for a correction, the event it corrects) to facts. A fact
+//! remembers its source event's sequence (its place in the log) and, when it comes from a
+//! superseding correction's replacement, the correction's sequence (`via`).
+
+use crate::domain::{CivilDate, Event, EventBody, Identifier, Measure, Subject};
+use serde::{Deserialize, Serialize};
+
+/// (authority, programme, subject): the unit a state answer is made of.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ListingKey {
+    /// Who lists.
+    pub authority: String,
+    /// Under which programme.
+    pub programme: String,
+    /// Whom.
+    pub subject: String,
+}
+
+impl ListingKey {
+    /// Stored key: subject, authority, programme, each followed by 0x00 (identifiers hold no
+    /// 0x00), so that one subject's listings are one prefix scan.
+    pub fn to_key(&self) -> Vec<u8> {
+        [
+            self.subject.as_bytes(),
+            b"\0",
+            self.authority.as_bytes(),
+            b"\0",
+            self.programme.as_bytes(),
+        ]
+        .concat()
+    }
+
+    /// Reads a stored key.
+    pub fn from_key(key: &[u8]) -> Option<ListingKey> {
+        let text = std::str::from_utf8(key).ok()?;
+        let mut parts = text.split('\0');
+        let subject = parts.next()?.to_owned();
+        let authority = parts.next()?.to_owned();
+        let programme = parts.next()?.to_owned();
+        parts.next().is_none().then_some(ListingKey {
+            authority,
+            programme,
+            subject,
+        })
+    }
+
+    /// The programme this listing is under, as a stored key.
+    pub fn programme_key(&self) -> Vec<u8> {
+        programme_key(&self.authority, &self.programme)
+    }
+}
+
+/// Stored key of a programme: authority, 0x00, programme.
+pub fn programme_key(authority: &str, programme: &str) -> Vec<u8> {
+    [authority.as_bytes(), b"\0", programme.as_bytes()].concat()
+}
+
+/// What a fact does to a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactKind {
+    /// Designated or counter-sanctioned, in force from the fact's date (through `until`).
+    Open {
+        /// Last day in force, if any.
+        until: Option<CivilDate>,
+        /// The measures.
+        measures: Vec<Measure>,
+        /// True for a retaliation (counter-sanction).
+        retaliation: bool,
+    },
+    /// Delisted: not in force from the fact's date on.
+    Close,
+    /// Renewed: in force through `until`.
+    Renew {
+        /// The new last day in force.
+        until: CivilDate,
+    },
+    /// The listing's measures change from the fact's date on.
+    Amend {
+        /// The new measures.
+        measures: Vec<Measure>,
+    },
+}
+
+/// One fact about a listing (or, for a renewal of every listing, about a programme).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingFact {
+    /// The sequence of the event it comes from (its place in the log).
+    pub source: u64,
+    /// For a replacement: the sequence of the superseding correction that put it there.
+    pub via: Option<u64>,
+    /// Its effective date.
+    pub effective_on: CivilDate,
+    /// What it does.
+    pub kind: FactKind,
+}
+
+/// A subject's details as an event gives them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectFact {
+    /// The sequence of the event it comes from.
+    pub source: u64,
+    /// For a replacement: the correction that put it there.
+    pub via: Option<u64>,
+    /// From when the details hold.
+    pub effective_on: CivilDate,
+    /// The details.
+    pub subject: Subject,
+}
+
+/// Everything one event (or one replacement) says, ready to store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFacts {
+    /// Facts about named listings.
+    pub listings: Vec<(ListingKey, ListingFact)>,
+    /// Renewals of every listing under a programme: (authority, programme) and the fact.
+    pub programmes: Vec<((String, String), ListingFact)>,
+    /// Subjects' details.
+    pub subjects: Vec<SubjectFact>,
+    /// Subjects a statement is about.
+    pub statement_subjects: Vec<String>,
+}
+
+fn key(authority: &Identifier, programme: &Identifier, subject: &Identifier) -> ListingKey {
+    ListingKey {
+        authority: authority.to_string(),
+        programme: programme.to_string(),
+        subject: subject.to_string(),
+    }
+}
+
+/// The facts of an event body, dated `effective_on`, from source `source` (via `via`).
+pub fn facts_of_body(
+    body: &EventBody,
+    effective_on: CivilDate,
+    source: u64,
+    via: Option<u64>,
+) -> EventFacts {
+    let fact = |kind: FactKind| ListingFact {
+        source,
+        via,
+        effective_on,
+        kind,
+    };
+    let subject_fact = |subject: &Subject| SubjectFact {
+        source,
+        via,
+        effective_on,
+        subject: subject.clone(),
+    };
+    let mut facts = EventFacts::default();
+    match body {
+        EventBody::Designation(d) => {
+            for subject in &d.subjects {
+                let kind = FactKind::Open {
+                    until: d.until,
+                    measures: d.measures.clone(),
+                    retaliation: false,
+                };
+                facts
+                    .listings
+                    .push((key(&d.authority, &d.programme, &subject.id), fact(kind)));
+                facts.subjects.push(subject_fact(subject));
+            }
+        }
+        EventBody::Retaliation(r) => {
+            for subject in &r.subjects {
+                let kind = FactKind::Open {
+                    until: r.until,
+                    measures: r.measures.clone(),
+                    retaliation: true,
+                };
+                facts
+                    .listings
+                    .push((key(&r.authority, &r.programme, &subject.id), fact(kind)));
+                facts.subjects.push(subject_fact(subject));
+            }
+        }
+        EventBody::Delisting(d) => {
+            for subject in &d.subject_ids {
+                facts.listings.push((
+                    key(&d.authority, &d.programme, subject),
+                    fact(FactKind::Close),
+                ));
+            }
+        }
+        EventBody::Renewal(r) => {
+            if r.subject_ids.is_empty() {
+                let programme = (r.authority.to_string(), r.programme.to_string());
+                facts
+                    .programmes
+                    .push((programme, fact(FactKind::Renew { until: r.until })));
+            }
+            for subject in &r.subject_ids {
+                facts.listings.push((
+                    key(&r.authority, &r.programme, subject),
+                    fact(FactKind::Renew { until: r.until }),
+                ));
+            }
+        }
+        EventBody::Amendment(a) => {
+            facts.subjects.push(subject_fact(&a.subject));
+            if let (Some(authority), Some(programme)) = (&a.authority, &a.programme) {
+                if !a.measures.is_empty() {
+                    let kind = FactKind::Amend {
+                        measures: a.measures.clone(),
+                    };
+                    facts
+                        .listings
+                        .push((key(authority, programme, &a.subject.id), fact(kind)));
+                }
+            }
+        }
+        EventBody::Statement(s) => {
+            facts.statement_subjects = s.about_subjects.iter().map(ToString::to_string).collect();
+        }
+        EventBody::Correction(_) => {}
+    }
+    facts
+}
+
+/// The facts of a recorded event at `sequence` (none for a correction: its effect is applied
+/// through the correction table and its replacement's facts, see `replacement_facts`).
+pub fn facts_of(event: &Event, sequence: u64) -> EventFacts {
+    facts_of_body(event.body(), event.effective_on(), sequence, None)
+}
+
+/// The facts a superseding correction at `correction` puts in place of event `target`.
+pub fn replacement_facts(event: &Event, correction: u64, target: u64) -> EventFacts {
+    match event.body() {
+        EventBody::Correction(c) => match &c.replacement {
+            Some(replacement) => {
+                let body = EventBody::from(replacement.body.clone());
+                facts_of_body(&body, replacement.effective_on, target, Some(correction))
+            }
+            None => EventFacts::default(),
+        },
+        _ => EventFacts::default(),
+    }
+}

@@ -1,0 +1,764 @@
+//! Queries: the read model the CLI (and later the server) use. Questions in, typed answers out.
+//!
+//! Owns the question and answer types (their JSON shapes are in schemas/output/) and how a
+//! question is answered from the projections: the stored current view for knowledge at the
+//! head, or the listing's facts evaluated as known at an earlier time. Never replays the log;
+//! reads only the records an answer names (to describe them).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::domain::{CivilDate, Event, EventBody, SubjectKind, Timestamp};
+use crate::ledger::Ledger;
+use crate::limits;
+use crate::projection::evaluate::{Ending, Interval, ListingView, Status};
+use crate::projection::facts::ListingKey;
+use crate::projection::{self, ProjectionError, Reader};
+
+/// What the ledger knew: everything recorded up to this sequence.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct KnownAt {
+    /// The last record counted.
+    pub sequence: u64,
+    /// The time asked for, if one was (else the head).
+    pub time: Option<String>,
+    /// Whether this is the head (everything the ledger knows).
+    pub head: bool,
+}
+
+/// A listing in force on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ListingInForce {
+    /// Who lists.
+    pub authority: String,
+    /// Under which programme.
+    pub programme: String,
+    /// Whom (subject id).
+    pub subject: String,
+    /// The subject's kind.
+    pub subject_kind: Option<String>,
+    /// The subject's names as of the date (primary first).
+    pub names: Vec<String>,
+    /// The measures in force on the date.
+    pub measures: Vec<String>,
+    /// First day of the current period in force.
+    pub since: String,
+    /// Last day in force, if it has an end date.
+    pub until: Option<String>,
+    /// Whether the period began with a counter-sanction.
+    pub counter_sanction: bool,
+    /// Sequences of the events that establish it as of the date ("why").
+    pub why: Vec<u64>,
+}
+
+/// A fact that did not fit, reported with the answer.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct WarningJson {
+    /// The listing (authority/programme/subject).
+    pub listing: String,
+    /// The event's effective date.
+    pub date: String,
+    /// The event's sequence.
+    pub sequence: u64,
+    /// What does not fit.
+    pub message: String,
+}
+
+/// Filters of a state question.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only this authority.
+    pub authority: Option<String>,
+    /// Only this programme.
+    pub programme: Option<String>,
+    /// Only this subject id.
+    pub subject: Option<String>,
+    /// Only subjects of this kind.
+    pub kind: Option<SubjectKind>,
+}
+
+/// The listings in force on a date, as known at a time.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct StateAnswer {
+    /// The effective date asked about.
+    pub as_of: String,
+    /// What the ledger knew.
+    pub known_at: KnownAt,
+    /// The listings in force, by subject, authority, programme.
+    pub listings: Vec<ListingInForce>,
+    /// Facts up to the date that did not fit (e.g. a delisting of something not in force).
+    pub warnings: Vec<WarningJson>,
+}
+
+/// One period in force of a listing.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct IntervalJson {
+    /// First day in force.
+    pub start: String,
+    /// Last day in force, if any (before `start`: never in force).
+    pub end: Option<String>,
+    /// How it stands as of the latest date the answer considers: open, lapsed, or delisted.
+    pub ending: String,
+    /// Measures from each date on.
+    pub measures: Vec<(String, Vec<String>)>,
+    /// Sequences of the events that shaped it.
+    pub why: Vec<u64>,
+    /// Whether it began with a counter-sanction.
+    pub counter_sanction: bool,
+}
+
+/// A listing's periods in force.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ListingHistory {
+    /// Who lists.
+    pub authority: String,
+    /// Under which programme.
+    pub programme: String,
+    /// Its periods, oldest first.
+    pub intervals: Vec<IntervalJson>,
+}
+
+/// One event in a timeline.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    /// Its sequence (null for a lapse, which no event records).
+    pub sequence: Option<u64>,
+    /// When the ledger learned it.
+    pub recorded_at: Option<String>,
+    /// When it took effect.
+    pub effective_on: String,
+    /// Its kind (or "lapse").
+    pub kind: String,
+    /// Its id.
+    pub event_id: Option<String>,
+    /// In words.
+    pub summary: String,
+    /// "in effect", "retracted by N" or "superseded by N", as known at the answer's time.
+    pub status: String,
+}
+
+/// A subject's history across all authorities.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct HistoryAnswer {
+    /// The subject id.
+    pub subject: String,
+    /// Its names (latest known).
+    pub names: Vec<String>,
+    /// What the ledger knew.
+    pub known_at: KnownAt,
+    /// Its listings and their periods.
+    pub listings: Vec<ListingHistory>,
+    /// Every event about it, by effective date.
+    pub timeline: Vec<TimelineEntry>,
+    /// Facts that did not fit.
+    pub warnings: Vec<WarningJson>,
+}
+
+/// A listing that left force between two dates.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LeftForce {
+    /// The listing as it was on the first date.
+    pub listing: ListingInForce,
+    /// Why: "delisted", "lapsed" or "ended".
+    pub reason: String,
+    /// The delisting's sequence, if delisted.
+    pub by: Option<u64>,
+}
+
+/// A listing in force on both dates whose measures or end date changed.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Changed {
+    /// On the first date.
+    pub before: ListingInForce,
+    /// On the second date.
+    pub after: ListingInForce,
+}
+
+/// What changed between two dates.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct DiffAnswer {
+    /// The first date.
+    pub from: String,
+    /// The second date.
+    pub to: String,
+    /// What the ledger knew.
+    pub known_at: KnownAt,
+    /// In force on `to`, not on `from`.
+    pub came_into_force: Vec<ListingInForce>,
+    /// In force on `from`, not on `to`.
+    pub left_force: Vec<LeftForce>,
+    /// In force on both, with different measures or end date.
+    pub changed: Vec<Changed>,
+}
+
+/// An event in a links graph.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LinkedEvent {
+    /// Its id.
+    pub event_id: String,
+    /// Its sequence.
+    pub sequence: u64,
+    /// Its kind.
+    pub kind: String,
+    /// Its effective date.
+    pub effective_on: String,
+    /// In words.
+    pub summary: String,
+    /// As known at the answer's time.
+    pub status: String,
+}
+
+/// One link: `from` names `to` (answers it, speaks about it, corrects it).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LinkEdge {
+    /// The event that names.
+    pub from: String,
+    /// The event named.
+    pub to: String,
+    /// How: "in_response_to", "about_events", "corrects" (or "replacement").
+    pub relation: String,
+}
+
+/// The chain of events around one event, followed transitively both ways.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LinksAnswer {
+    /// The event asked about.
+    pub event_id: String,
+    /// What the ledger knew.
+    pub known_at: KnownAt,
+    /// Events it answers, directly or through others.
+    pub answers: Vec<LinkedEvent>,
+    /// Events that answer it, directly or through others.
+    pub answered_by: Vec<LinkedEvent>,
+    /// Every link among them.
+    pub edges: Vec<LinkEdge>,
+    /// Whether the traversal stopped at `LINKS_TRAVERSAL_MAX` events.
+    pub truncated: bool,
+}
+
+/// A subject found by name.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SubjectMatch {
+    /// Its id.
+    pub subject: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its names and aliases (latest known).
+    pub names: Vec<String>,
+    /// How many listings name it.
+    pub listings: u64,
+}
+
+/// Subjects whose names match a query.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SubjectsAnswer {
+    /// The query as given.
+    pub query: String,
+    /// Matches, by id.
+    pub subjects: Vec<SubjectMatch>,
+}
+
+/// A subject's kind and names, as shown in answers.
+type SubjectDetails = (String, Vec<String>);
+/// In-force listings on a date, with the interval that makes each one so.
+type StateMap = BTreeMap<ListingKey, (ListingInForce, Interval)>;
+
+/// Answers questions about one ledger, as known at one time.
+pub struct Query<'a> {
+    ledger: &'a Ledger,
+    reader: Reader<'a>,
+    known_at: u64,
+    head: u64,
+    time: Option<Timestamp>,
+    names: std::cell::RefCell<BTreeMap<(String, CivilDate), Option<SubjectDetails>>>,
+}
+
+fn listing_name(key: &ListingKey) -> String {
+    format!("{}/{}/{}", key.authority, key.programme, key.subject)
+}
+
+fn summary(event: &Event) -> String {
+    match event.body() {
+        EventBody::Designation(d) => format!(
+            "{} designated {} subject(s) under {}",
+            d.authority,
+            d.subjects.len(),
+            d.programme
+        ),
+        EventBody::Retaliation(r) => format!(
+            "{} counter-sanctioned {} subject(s) under {}",
+            r.authority,
+            r.subjects.len(),
+            r.programme
+        ),
+        EventBody::Delisting(d) => format!(
+            "{} delisted {} subject(s) from {}",
+            d.authority,
+            d.subject_ids.len(),
+            d.programme
+        ),
+        EventBody::Renewal(r) => {
+            format!("{} renewed {} until {}", r.authority, r.programme, r.until)
+        }
+        EventBody::Amendment(a) => format!("details of {} amended", a.subject.id),
+        EventBody::Statement(s) => format!(
+            "{}: {}",
+            s.speaker,
+            s.text.as_str().chars().take(100).collect::<String>()
+        ),
+        EventBody::Correction(c) => match c.replacement {
+            Some(_) => format!("supersedes {}", c.corrects),
+            None => format!("retracts {}", c.corrects),
+        },
+    }
+}
+
+fn status_text(status: Status) -> String {
+    match status {
+        Status::Original => "in effect".into(),
+        Status::Retracted => "retracted".into(),
+        Status::SupersededBy(sequence) => format!("superseded by {sequence}"),
+    }
+}
+
+impl<'a> Query<'a> {
+    /// Questions about `ledger` as known at `known_at` (default: the head). Projections must be
+    /// in sync (`projection::sync`).
+    pub fn new(
+        ledger: &'a Ledger,
+        known_at: Option<Timestamp>,
+    ) -> Result<Query<'a>, ProjectionError> {
+        let head = ledger.head().sequence;
+        let sequence = match known_at {
+            None => head,
+            Some(time) => {
+                // Recorded times never decrease along the log: binary search for the last record
+                // recorded at or before `time`.
+                let (mut low, mut high) = (0u64, head);
+                while low < high {
+                    let middle = low + (high - low).div_ceil(2);
+                    let recorded_at = ledger.record(middle)?.map(|view| view.record.recorded_at);
+                    if recorded_at.is_some_and(|recorded| recorded <= time) {
+                        low = middle;
+                    } else {
+                        high = middle - 1;
+                    }
+                }
+                low
+            }
+        };
+        Ok(Query {
+            ledger,
+            reader: projection::reader(ledger),
+            known_at: sequence,
+            head,
+            time: known_at,
+            names: std::cell::RefCell::new(BTreeMap::new()),
+        })
+    }
+
+    /// What the answers count as known.
+    pub fn known_at(&self) -> KnownAt {
+        KnownAt {
+            sequence: self.known_at,
+            time: self.time.map(crate::cli::format_time),
+            head: self.known_at >= self.head,
+        }
+    }
+
+    fn subject_details(
+        &self,
+        subject: &str,
+        date: CivilDate,
+    ) -> Result<Option<(String, Vec<String>)>, ProjectionError> {
+        let key = (subject.to_owned(), date);
+        if let Some(found) = self.names.borrow().get(&key) {
+            return Ok(found.clone());
+        }
+        let details =
+            projection::subject_on(&self.reader, subject, date, self.known_at)?.map(|fact| {
+                (
+                    fact.subject.kind.as_str().to_owned(),
+                    fact.subject.names.iter().map(ToString::to_string).collect(),
+                )
+            });
+        self.names.borrow_mut().insert(key, details.clone());
+        Ok(details)
+    }
+
+    fn in_force(
+        &self,
+        key: &ListingKey,
+        interval: &Interval,
+        date: CivilDate,
+    ) -> Result<ListingInForce, ProjectionError> {
+        let details = self.subject_details(&key.subject, date)?;
+        Ok(ListingInForce {
+            authority: key.authority.clone(),
+            programme: key.programme.clone(),
+            subject: key.subject.clone(),
+            subject_kind: details.as_ref().map(|(kind, _)| kind.clone()),
+            names: details.map(|(_, names)| names).unwrap_or_default(),
+            measures: interval
+                .measures_on(date)
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            since: interval.start.to_string(),
+            until: interval.end.map(|end| end.to_string()),
+            counter_sanction: interval.retaliation,
+            why: interval.why_on(date),
+        })
+    }
+
+    fn views(
+        &self,
+        subject: Option<&str>,
+    ) -> Result<Vec<(ListingKey, ListingView)>, ProjectionError> {
+        if self.known_at >= self.head {
+            return projection::current_views(&self.reader, subject);
+        }
+        projection::listing_keys(&self.reader, subject)?
+            .into_iter()
+            .map(|key| {
+                let view = projection::listing_view(&self.reader, &key, self.known_at, self.head)?;
+                Ok((key, view))
+            })
+            .collect()
+    }
+
+    fn state_map(
+        &self,
+        date: CivilDate,
+        filter: &Filter,
+    ) -> Result<(StateMap, Vec<WarningJson>), ProjectionError> {
+        let mut listings = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for (key, view) in self.views(filter.subject.as_deref())? {
+            if filter
+                .authority
+                .as_ref()
+                .is_some_and(|a| *a != key.authority)
+                || filter
+                    .programme
+                    .as_ref()
+                    .is_some_and(|p| *p != key.programme)
+            {
+                continue;
+            }
+            if let Some(kind) = filter.kind {
+                let details = self.subject_details(&key.subject, date)?;
+                if details.as_ref().map(|(k, _)| k.as_str()) != Some(kind.as_str()) {
+                    continue;
+                }
+            }
+            for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
+                warnings.push(WarningJson {
+                    listing: listing_name(&key),
+                    date: warning.date.to_string(),
+                    sequence: warning.sequence,
+                    message: warning.message.clone(),
+                });
+            }
+            if let Some(interval) = view.in_force_on(date) {
+                let listing = self.in_force(&key, interval, date)?;
+                listings.insert(key, (listing, interval.clone()));
+            }
+        }
+        Ok((listings, warnings))
+    }
+
+    /// The listings in force on `date`.
+    pub fn state(&self, date: CivilDate, filter: &Filter) -> Result<StateAnswer, ProjectionError> {
+        let (listings, warnings) = self.state_map(date, filter)?;
+        Ok(StateAnswer {
+            as_of: date.to_string(),
+            known_at: self.known_at(),
+            listings: listings.into_values().map(|(listing, _)| listing).collect(),
+            warnings,
+        })
+    }
+
+    /// What changed between `from` and `to`.
+    pub fn diff(
+        &self,
+        from: CivilDate,
+        to: CivilDate,
+        filter: &Filter,
+    ) -> Result<DiffAnswer, ProjectionError> {
+        let (before, _) = self.state_map(from, filter)?;
+        let (after, _) = self.state_map(to, filter)?;
+        let mut answer = DiffAnswer {
+            from: from.to_string(),
+            to: to.to_string(),
+            known_at: self.known_at(),
+            came_into_force: Vec::new(),
+            left_force: Vec::new(),
+            changed: Vec::new(),
+        };
+        for (key, (listing, interval)) in &before {
+            match after.get(key) {
+                None => {
+                    let (reason, by) = match interval.ending_on(to) {
+                        Ending::Delisted(sequence) => ("delisted", Some(sequence)),
+                        Ending::Lapsed => ("lapsed", None),
+                        Ending::Open => ("ended", None),
+                    };
+                    answer.left_force.push(LeftForce {
+                        listing: listing.clone(),
+                        reason: reason.into(),
+                        by,
+                    });
+                }
+                Some((later, _))
+                    if later.measures != listing.measures
+                        || later.until != listing.until
+                        || later.since != listing.since =>
+                {
+                    answer.changed.push(Changed {
+                        before: listing.clone(),
+                        after: later.clone(),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, (listing, _)) in &after {
+            if !before.contains_key(key) {
+                answer.came_into_force.push(listing.clone());
+            }
+        }
+        Ok(answer)
+    }
+
+    fn describe(&self, sequence: u64) -> Result<Option<(Event, Timestamp)>, ProjectionError> {
+        Ok(self
+            .ledger
+            .record(sequence)?
+            .map(|view| (view.event, view.record.recorded_at)))
+    }
+
+    /// A subject's history across all authorities; lapses are judged as of `today`.
+    pub fn history(
+        &self,
+        subject: &str,
+        today: CivilDate,
+    ) -> Result<HistoryAnswer, ProjectionError> {
+        let details = self.subject_details(subject, CivilDate::MAX)?;
+        let mut listings = Vec::new();
+        let mut warnings = Vec::new();
+        let mut sources: BTreeSet<u64> = BTreeSet::new();
+        let mut lapses = Vec::new();
+        for (key, view) in self.views(Some(subject))? {
+            let mut intervals = Vec::new();
+            for interval in &view.intervals {
+                sources.extend(interval.why.iter().map(|(_, sequence)| *sequence));
+                let ending = interval.ending_on(today);
+                if let (Ending::Lapsed, Some(end)) = (ending, interval.end) {
+                    lapses.push((end, listing_name(&key)));
+                }
+                intervals.push(IntervalJson {
+                    start: interval.start.to_string(),
+                    end: interval.end.map(|end| end.to_string()),
+                    ending: match ending {
+                        Ending::Open => "open".into(),
+                        Ending::Lapsed => "lapsed".into(),
+                        Ending::Delisted(sequence) => format!("delisted by {sequence}"),
+                    },
+                    measures: interval
+                        .measures
+                        .iter()
+                        .map(|(date, measures)| {
+                            (
+                                date.to_string(),
+                                measures.iter().map(|m| m.as_str().to_owned()).collect(),
+                            )
+                        })
+                        .collect(),
+                    why: interval.why.iter().map(|(_, sequence)| *sequence).collect(),
+                    counter_sanction: interval.retaliation,
+                });
+            }
+            for warning in &view.warnings {
+                sources.insert(warning.sequence);
+                warnings.push(WarningJson {
+                    listing: listing_name(&key),
+                    date: warning.date.to_string(),
+                    sequence: warning.sequence,
+                    message: warning.message.clone(),
+                });
+            }
+            listings.push(ListingHistory {
+                authority: key.authority.clone(),
+                programme: key.programme.clone(),
+                intervals,
+            });
+        }
+        sources.extend(
+            projection::statements_about(&self.reader, subject)?
+                .into_iter()
+                .filter(|sequence| *sequence <= self.known_at),
+        );
+        let mut timeline = Vec::new();
+        for sequence in sources {
+            if let Some((event, recorded_at)) = self.describe(sequence)? {
+                let status = projection::event_status(&self.reader, sequence, self.known_at)?;
+                timeline.push(TimelineEntry {
+                    sequence: Some(sequence),
+                    recorded_at: Some(crate::cli::format_time(recorded_at)),
+                    effective_on: event.effective_on().to_string(),
+                    kind: event.body().kind().into(),
+                    event_id: Some(event.id().to_string()),
+                    summary: summary(&event),
+                    status: status_text(status),
+                });
+            }
+        }
+        for (end, listing) in lapses {
+            timeline.push(TimelineEntry {
+                sequence: None,
+                recorded_at: None,
+                effective_on: end.next_day().to_string(),
+                kind: "lapse".into(),
+                event_id: None,
+                summary: format!("{listing} lapsed after {end} (no renewal recorded)"),
+                status: "in effect".into(),
+            });
+        }
+        timeline.sort_by(|a, b| (&a.effective_on, a.sequence).cmp(&(&b.effective_on, b.sequence)));
+        Ok(HistoryAnswer {
+            subject: subject.to_owned(),
+            names: details.map(|(_, names)| names).unwrap_or_default(),
+            known_at: self.known_at(),
+            listings,
+            timeline,
+            warnings,
+        })
+    }
+
+    fn linked(&self, sequence: u64, event: &Event) -> Result<LinkedEvent, ProjectionError> {
+        Ok(LinkedEvent {
+            event_id: event.id().to_string(),
+            sequence,
+            kind: event.body().kind().into(),
+            effective_on: event.effective_on().to_string(),
+            summary: summary(event),
+            status: status_text(projection::event_status(
+                &self.reader,
+                sequence,
+                self.known_at,
+            )?),
+        })
+    }
+
+    /// What `event_id` answers and what answered it, transitively.
+    pub fn links(&self, event_id: &str) -> Result<Option<LinksAnswer>, ProjectionError> {
+        let Some(start) = self
+            .ledger
+            .sequence_of(event_id)?
+            .filter(|sequence| *sequence <= self.known_at)
+        else {
+            return Ok(None);
+        };
+        let mut edges = BTreeSet::new();
+        let mut answers = BTreeMap::new();
+        let mut answered_by = BTreeMap::new();
+        let mut truncated = false;
+        // Forward: what it names, and what those name.
+        let mut queue = VecDeque::from([start]);
+        let mut seen = BTreeSet::from([start]);
+        while let Some(sequence) = queue.pop_front() {
+            let Some((event, _)) = self.describe(sequence)? else {
+                continue;
+            };
+            for (pointer, target) in event.body().references() {
+                let relation = pointer
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                edges.insert((event.id().to_string(), target.to_string(), relation));
+                if let Some(target_sequence) = self.ledger.sequence_of(target.as_str())? {
+                    if seen.insert(target_sequence) {
+                        if seen.len() > limits::LINKS_TRAVERSAL_MAX {
+                            truncated = true;
+                            break;
+                        }
+                        if let Some((target_event, _)) = self.describe(target_sequence)? {
+                            answers.insert(
+                                target_sequence,
+                                self.linked(target_sequence, &target_event)?,
+                            );
+                        }
+                        queue.push_back(target_sequence);
+                    }
+                }
+            }
+        }
+        // Backward: what names it, and what names those.
+        let mut queue = VecDeque::from([(start, event_id.to_owned())]);
+        let mut seen = BTreeSet::from([start]);
+        while let Some((_, id)) = queue.pop_front() {
+            for (source, relation) in projection::referrers(&self.reader, &id)? {
+                if source > self.known_at {
+                    continue;
+                }
+                let Some((event, _)) = self.describe(source)? else {
+                    continue;
+                };
+                edges.insert((event.id().to_string(), id.clone(), relation));
+                if seen.insert(source) {
+                    if seen.len() > limits::LINKS_TRAVERSAL_MAX {
+                        truncated = true;
+                        break;
+                    }
+                    answered_by.insert(source, self.linked(source, &event)?);
+                    queue.push_back((source, event.id().to_string()));
+                }
+            }
+        }
+        Ok(Some(LinksAnswer {
+            event_id: event_id.to_owned(),
+            known_at: self.known_at(),
+            answers: answers.into_values().collect(),
+            answered_by: answered_by.into_values().collect(),
+            edges: edges
+                .into_iter()
+                .map(|(from, to, relation)| LinkEdge { from, to, relation })
+                .collect(),
+            truncated,
+        }))
+    }
+
+    /// Subjects whose names (in any script) contain `query`, ignoring case and accents.
+    pub fn subjects(&self, query: &str) -> Result<SubjectsAnswer, ProjectionError> {
+        let mut subjects = Vec::new();
+        for subject in projection::find_subjects(&self.reader, query)? {
+            let Some(fact) =
+                projection::subject_on(&self.reader, &subject, CivilDate::MAX, self.known_at)?
+            else {
+                continue;
+            };
+            let listings = projection::listing_keys(&self.reader, Some(&subject))?.len() as u64;
+            subjects.push(SubjectMatch {
+                subject,
+                kind: fact.subject.kind.as_str().into(),
+                names: fact
+                    .subject
+                    .names
+                    .iter()
+                    .chain(&fact.subject.aliases)
+                    .map(ToString::to_string)
+                    .collect(),
+                listings,
+            });
+        }
+        Ok(SubjectsAnswer {
+            query: query.to_owned(),
+            subjects,
+        })
+    }
+}
