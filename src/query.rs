@@ -363,7 +363,7 @@ impl<'a> Query<'a> {
     pub fn known_at(&self) -> KnownAt {
         KnownAt {
             sequence: self.known_at,
-            time: self.time.map(crate::cli::format_time),
+            time: self.time.map(|time| time.to_string()),
             head: self.known_at >= self.head,
         }
     }
@@ -407,7 +407,7 @@ impl<'a> Query<'a> {
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             since: interval.start.to_string(),
-            until: interval.end.map(|end| end.to_string()),
+            until: interval.end_on(date).map(|end| end.to_string()),
             counter_sanction: interval.retaliation,
             why: interval.why_on(date),
         })
@@ -607,7 +607,7 @@ impl<'a> Query<'a> {
                 let status = projection::event_status(&self.reader, sequence, self.known_at)?;
                 timeline.push(TimelineEntry {
                     sequence: Some(sequence),
-                    recorded_at: Some(crate::cli::format_time(recorded_at)),
+                    recorded_at: Some(recorded_at.to_string()),
                     effective_on: event.effective_on().to_string(),
                     kind: event.body().kind().into(),
                     event_id: Some(event.id().to_string()),

@@ -342,9 +342,7 @@ fn parse_time(text: &str) -> Result<Timestamp, Failure> {
 
 /// RFC 3339 text of a recorded time, in UTC.
 pub fn format_time(timestamp: Timestamp) -> String {
-    jiff::Timestamp::from_microsecond(timestamp.unix_micros())
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| format!("{} µs since 1970", timestamp.unix_micros()))
+    timestamp.to_string()
 }
 
 fn open(path: &Path) -> Result<Ledger, Failure> {

@@ -127,6 +127,13 @@ impl Failure {
             LedgerError::Encoding { index, source, .. } => {
                 Some((*index, String::new(), source.to_string()))
             }
+            LedgerError::SupersededCorrection { index, target, .. } => Some((
+                *index,
+                "/replacement".to_owned(),
+                format!(
+                    "supersedes the correction \"{target}\"; a correction can only be retracted: omit the replacement"
+                ),
+            )),
             _ => None,
         };
         let mut failure = Failure::ledger(error);

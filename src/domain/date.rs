@@ -205,6 +205,33 @@ impl Timestamp {
     }
 }
 
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC: `2021-03-22T18:00:00Z`, with a fraction of a second only when there
+    /// is one (`2026-11-28T22:15:48.429519Z`, trailing zeros trimmed).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        let days = self.0.div_euclid(MICROS_PER_DAY);
+        let of_day = self.0.rem_euclid(MICROS_PER_DAY);
+        let Some(date) = CivilDate::from_days(days) else {
+            return write!(f, "{} µs since 1970-01-01T00:00:00Z", self.0);
+        };
+        let seconds = of_day / 1_000_000;
+        let fraction = of_day % 1_000_000;
+        write!(
+            f,
+            "{date}T{:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        )?;
+        if fraction != 0 {
+            let digits = format!("{fraction:06}");
+            write!(f, ".{}", digits.trim_end_matches('0'))?;
+        }
+        f.write_str("Z")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +284,26 @@ mod tests {
             let parsed = CivilDate::from_days(days).unwrap();
             assert_eq!(parsed.to_days(), days);
         }
+    }
+
+    #[test]
+    fn timestamps_print_as_rfc3339() {
+        assert_eq!(
+            Timestamp::from_unix_micros(1_616_436_000_000_000).to_string(),
+            "2021-03-22T18:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_micros(1_616_436_000_500_000).to_string(),
+            "2021-03-22T18:00:00.5Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_micros(1_616_436_000_000_001).to_string(),
+            "2021-03-22T18:00:00.000001Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_micros(-1).to_string(),
+            "1969-12-31T23:59:59.999999Z"
+        );
     }
 
     #[test]

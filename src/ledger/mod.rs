@@ -137,6 +137,18 @@ pub enum LedgerError {
         /// The missing id.
         reference: String,
     },
+    /// A superseding correction of a correction (only retracting one is allowed).
+    #[error(
+        "event {index} (\"{event_id}\") supersedes the correction \"{target}\"; a correction can only be retracted (omit the replacement)"
+    )]
+    SupersededCorrection {
+        /// Position in the batch.
+        index: usize,
+        /// The correcting event.
+        event_id: String,
+        /// The correction it tries to supersede.
+        target: String,
+    },
     /// An explicit recorded time earlier than the head's.
     #[error(
         "recorded time {offered} µs is earlier than the head's {head} µs; recorded times never go back"
@@ -485,6 +497,36 @@ impl Ledger {
                 pointer: first.pointer,
                 reference: first.reference.to_string(),
             });
+        }
+        // A correction may retract a correction, never supersede it: what would a replacement
+        // of a correction mean? Refused, naming the event.
+        for (index, event) in events.iter().enumerate() {
+            if let crate::domain::EventBody::Correction(correction) = event.body() {
+                if correction.replacement.is_none() {
+                    continue;
+                }
+                let in_batch = events[..index]
+                    .iter()
+                    .find(|earlier| earlier.id() == &correction.corrects);
+                let target_is_correction = match in_batch {
+                    Some(earlier) => {
+                        matches!(earlier.body(), crate::domain::EventBody::Correction(_))
+                    }
+                    None => match self.sequence_of(correction.corrects.as_str())? {
+                        Some(sequence) => self.record(sequence)?.is_some_and(|view| {
+                            matches!(view.event.body(), crate::domain::EventBody::Correction(_))
+                        }),
+                        None => false,
+                    },
+                };
+                if target_is_correction {
+                    return Err(LedgerError::SupersededCorrection {
+                        index,
+                        event_id: event.id().to_string(),
+                        target: correction.corrects.to_string(),
+                    });
+                }
+            }
         }
         let mut batch_ids: BTreeMap<&Identifier, usize> = BTreeMap::new();
         let mut outcomes = Vec::with_capacity(events.len());

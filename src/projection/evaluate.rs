@@ -52,6 +52,8 @@ pub struct Interval {
     pub end: Option<CivilDate>,
     /// Measures from each date on.
     pub measures: Vec<(CivilDate, Vec<Measure>)>,
+    /// The end date as it stood from each date on (renewals and delistings change it).
+    pub ends: Vec<(CivilDate, Option<CivilDate>)>,
     /// Why: (effective date, sequence) of each event that shaped it.
     pub why: Vec<(CivilDate, u64)>,
     /// How it ended (as far as its facts say; `Lapsed` is decided against a date).
@@ -74,6 +76,17 @@ impl Interval {
             .find(|(from, _)| *from <= date)
             .map(|(_, measures)| measures.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The end date as it stood on `date` (a renewal or delisting after `date` has not yet
+    /// changed it).
+    pub fn end_on(&self, date: CivilDate) -> Option<CivilDate> {
+        self.ends
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= date)
+            .map(|(_, end)| *end)
+            .unwrap_or(self.end)
     }
 
     /// The sequences of the events that establish it as of `date`.
@@ -150,6 +163,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                     // measures and end date.
                     if let Some(interval) = current.as_mut() {
                         interval.end = until;
+                        interval.ends.push((date, until));
                         interval.measures.push((date, measures));
                         interval.why.push((date, fact.source));
                     }
@@ -159,6 +173,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         start: date,
                         end: until,
                         measures: vec![(date, measures)],
+                        ends: vec![(date, until)],
                         why: vec![(date, fact.source)],
                         delisted_by: None,
                         retaliation,
@@ -168,6 +183,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
             FactKind::Close => match current.as_mut() {
                 Some(interval) if in_force => {
                     interval.end = Some(date.previous_day());
+                    interval.ends.push((date, interval.end));
                     interval.why.push((date, fact.source));
                     interval.delisted_by = Some(fact.source);
                     view.intervals.extend(current.take());
@@ -181,6 +197,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
             FactKind::Renew { until } => match current.as_mut() {
                 Some(interval) if in_force && interval.end.is_some() => {
                     interval.end = Some(until);
+                    interval.ends.push((date, Some(until)));
                     interval.why.push((date, fact.source));
                 }
                 _ if broad => {}
