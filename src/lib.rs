@@ -12,3 +12,4 @@ pub mod limits;
 pub mod projection;
 pub mod query;
 pub mod schemas;
+pub mod synth;

@@ -4,12 +4,14 @@
 //! are the real events of `schemas/examples/events.jsonl`. tests/schemas.rs fails when the
 //! checked-in files differ from what this produces, so they cannot drift from the code.
 
+use crate::cli::answers::Answered;
 use crate::cli::json::{
-    AppendResult, ErrorResult, HeadResult, InitResult, LogResult, QuickstartResult, ShowResult,
-    ValidateResult, VerifyResult,
+    AppendResult, ErrorResult, GenResult, HeadResult, InitResult, LogResult, QuickstartResult,
+    RebuildResult, ShowResult, ValidateResult, VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
+use crate::query::{DiffAnswer, HistoryAnswer, LinksAnswer, StateAnswer, SubjectsAnswer};
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Value, json};
 
@@ -88,6 +90,13 @@ pub fn all() -> Vec<(String, Value)> {
         output::<HeadResult>("head", "head"),
         output::<VerifyResult>("verify", "verify"),
         output::<QuickstartResult>("quickstart", "quickstart"),
+        output::<RebuildResult>("rebuild", "rebuild"),
+        output::<GenResult>("gen", "gen"),
+        output::<Answered<StateAnswer>>("state", "state"),
+        output::<Answered<HistoryAnswer>>("history", "history"),
+        output::<Answered<DiffAnswer>>("diff", "diff"),
+        output::<Answered<LinksAnswer>>("links", "links"),
+        output::<Answered<SubjectsAnswer>>("subjects", "subjects"),
         ("output/error.schema.json".to_owned(), error),
     ];
     files.extend(per_kind);

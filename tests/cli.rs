@@ -411,3 +411,27 @@ fn a_ledger_in_use_by_another_process_is_reported_as_such() {
     );
     drop(holder);
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run_cli(dir.path(), &["quickstart"], None).status.code(),
+        Some(0)
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanctions-ledger"))
+        .current_dir(dir.path())
+        .args(["state", "--as-of", "2021-03-22"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // The reader goes away before the answer is printed.
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0));
+}

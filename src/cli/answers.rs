@@ -99,8 +99,19 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// A query answer as printed with `--format json`: `"ok": true` and the answer's fields.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Answered<T> {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The answer.
+    #[serde(flatten)]
+    pub answer: T,
+}
+
 fn json<T: Serialize>(answer: &T) -> String {
-    serde_json::to_string(answer).unwrap_or_default()
+    serde_json::to_string(&Answered { ok: true, answer }).unwrap_or_default()
 }
 
 /// `state`.

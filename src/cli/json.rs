@@ -245,3 +245,19 @@ pub struct QuickstartResult {
     /// The head hash after verification.
     pub head_hash: HashHex,
 }
+
+/// A synthetic ledger was generated.
+#[derive(Serialize, JsonSchema)]
+pub struct GenResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The folder.
+    pub ledger: String,
+    /// Events generated.
+    pub events: u64,
+    /// The seed.
+    pub seed: u64,
+    /// The head.
+    pub head: HeadRef,
+}

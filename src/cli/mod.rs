@@ -4,7 +4,7 @@
 //! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed), 2 an error
 //! (bad input, a refused append, an unreadable or missing ledger).
 
-mod answers;
+pub mod answers;
 pub mod json;
 mod output;
 
@@ -14,7 +14,9 @@ use std::process::ExitCode;
 
 use crate::domain::Timestamp;
 use crate::intake::{self, InputFormat};
-use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
+use crate::ledger::{
+    AppendOptions, Clock, FixedClock, IntoClock, Ledger, LedgerError, SystemClock,
+};
 use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
@@ -205,6 +207,18 @@ enum Command {
     },
     /// Rebuild the projections (the derived state) from the log.
     Rebuild,
+    /// Build a synthetic ledger (realistic mix of events, recorded over 25 years) for
+    /// benchmarks and exploration. Deterministic for a seed.
+    Gen {
+        /// How many events.
+        #[arg(long)]
+        events: u64,
+        /// The seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to create.
+        dir: PathBuf,
+    },
     /// Build a ledger from the bundled Xinjiang 2021 dataset, verify it, and tour it.
     Quickstart,
 }
@@ -325,6 +339,7 @@ pub fn run() -> ExitCode {
             })
         }
         Command::Rebuild => rebuild(&mut out, &cli.ledger),
+        Command::Gen { events, seed, dir } => generate(&mut out, dir, *events, *seed),
         Command::Quickstart => quickstart(&mut out, &cli.ledger),
     };
     match result {
@@ -574,7 +589,48 @@ fn with_query(
     let ledger = open(ledger_path)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
     let query = crate::query::Query::new(&ledger, known_at).map_err(Failure::projection)?;
-    println!("{}", ask(&query)?);
+    output::print_line(&ask(&query)?);
+    Ok(())
+}
+
+fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Failure> {
+    let mut generator = crate::synth::Generator::new(events, seed);
+    let origin = format!("synthetic ledger: {events} events, seed {seed}");
+    let mut ledger = Ledger::init(dir, &origin, &generator.recorded_at(0).into_clock())
+        .map_err(Failure::ledger)?;
+    let progress = output::progress_bar(events, !out.is_json() && std::io::stderr().is_terminal());
+    let batch_size = crate::limits::BATCH_EVENTS_MAX as u64 / 10;
+    let mut appended = 0;
+    while appended < events {
+        let recorded_at = generator.recorded_at(appended);
+        let mut batch = Vec::new();
+        while (batch.len() as u64) < batch_size {
+            match generator.next_event() {
+                Some(Ok(event)) => batch.push(event),
+                Some(Err(problems)) => {
+                    return Err(Failure::usage(format!(
+                        "the generator built an invalid event (a bug): {problems:?}"
+                    )));
+                }
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let options = AppendOptions {
+            appended_by: "gen".to_owned(),
+            recorded_at: Some(recorded_at),
+        };
+        ledger
+            .append(&batch, &options, &SystemClock)
+            .map_err(Failure::ledger)?;
+        appended += batch.len() as u64;
+        progress.set_position(appended);
+    }
+    progress.finish_and_clear();
+    crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    out.generated(dir, appended, seed, ledger.head());
     Ok(())
 }
 

@@ -19,6 +19,30 @@ use crate::intake::{InputProblem, event_to_json};
 use crate::ledger::chain::Hash;
 use crate::ledger::{AppendReport, Ledger, LedgerError, RecordView, Verified, VerifyFailure};
 
+/// Writes a line to standard output. A reader that went away (a closed pipe, as with `| head`)
+/// has taken all it wants: the process ends quietly with success instead of panicking, as
+/// `println!` would.
+pub fn print_line(text: &str) {
+    write_line(&mut std::io::stdout().lock(), text);
+}
+
+/// Writes a line to standard error, with the same care.
+pub fn print_error_line(text: &str) {
+    write_line(&mut std::io::stderr().lock(), text);
+}
+
+fn write_line(out: &mut dyn std::io::Write, text: &str) {
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(error) = written {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
 /// A failed command: what to print and the exit code.
 pub struct Failure {
     exit_code: u8,
@@ -301,9 +325,9 @@ impl Out {
 
     fn emit(&self, value: &impl Serialize, text: impl FnOnce() -> String) {
         if self.json {
-            println!("{}", serde_json::to_string(value).unwrap_or_default());
+            print_line(&serde_json::to_string(value).unwrap_or_default());
         } else {
-            println!("{}", text());
+            print_line(&text());
         }
     }
 
@@ -320,11 +344,11 @@ impl Out {
                     verify: failure.verify.as_deref().map(verify_failure_json),
                 },
             };
-            println!("{}", serde_json::to_string(&result).unwrap_or_default());
+            print_line(&serde_json::to_string(&result).unwrap_or_default());
         } else {
-            eprintln!("error: {}", failure.message);
+            print_error_line(&format!("error: {}", failure.message));
             for problem in &failure.problems {
-                eprintln!("  {problem}");
+                print_error_line(&format!("  {problem}"));
             }
         }
         ExitCode::from(failure.exit_code)
@@ -478,6 +502,28 @@ impl Out {
                 verified.head_hash,
                 if projections { "; projections match a fresh replay" } else { "" },
                 verified.genesis_hash
+            )
+        });
+    }
+
+    /// After `gen`.
+    pub fn generated(&self, dir: &Path, events: u64, seed: u64, head: crate::ledger::Head) {
+        let result = super::json::GenResult {
+            ok: true,
+            ledger: dir.display().to_string(),
+            events,
+            seed,
+            head: HeadRef {
+                sequence: head.sequence,
+                hash: hex(head.hash),
+            },
+        };
+        self.emit(&result, || {
+            format!(
+                "generated {events} events (seed {seed}) in {}\nhead {} {}",
+                dir.display(),
+                head.sequence,
+                head.hash
             )
         });
     }

@@ -1,0 +1,208 @@
+//! The query commands through the built binary, on the bundled dataset: formats, known-at,
+//! filters, and clear errors with exit code 2.
+
+mod common;
+
+use common::{run_cli, stderr, stdout};
+use serde_json::Value;
+
+fn quickstart() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_cli(dir.path(), &["quickstart"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    dir
+}
+
+fn json(dir: &std::path::Path, args: &[&str]) -> Value {
+    let output = run_cli(dir, &[&["--json"], args].concat(), None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        stdout(&output)
+    );
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+#[test]
+fn state_in_every_format() {
+    let dir = quickstart();
+    let table = stdout(&run_cli(
+        dir.path(),
+        &[
+            "state",
+            "--as-of",
+            "2021-03-22",
+            "--subject",
+            "xj-wang-junzheng",
+        ],
+        None,
+    ));
+    assert!(
+        table.starts_with("In force on 2021-03-22, as known at the head"),
+        "{table}"
+    );
+    assert!(table.contains("EU-COUNCIL  EU-GHR"), "{table}");
+    let answer = json(
+        dir.path(),
+        &[
+            "state",
+            "--as-of",
+            "2021-03-22",
+            "--subject",
+            "xj-wang-junzheng",
+        ],
+    );
+    let authorities: Vec<&str> = answer["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["authority"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        authorities,
+        vec!["CA-GAC", "EU-COUNCIL", "UK-FCDO", "US-OFAC"]
+    );
+    let csv = stdout(&run_cli(
+        dir.path(),
+        &[
+            "state",
+            "--as-of",
+            "2021-03-22",
+            "--authority",
+            "EU-COUNCIL",
+            "--format",
+            "csv",
+        ],
+        None,
+    ));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "authority,programme,subject,names,measures,since,until,counter_sanction,why"
+    );
+    assert_eq!(lines.len(), 6, "{csv}");
+    assert!(lines.iter().any(|l| l.starts_with("EU-COUNCIL,EU-GHR,xj-wang-junzheng,WANG Junzheng / 王君正,asset_freeze funds_ban travel_ban,2021-03-22,2021-12-08,,4")), "{csv}");
+}
+
+#[test]
+fn known_at_before_anything_was_recorded_knows_nothing() {
+    let dir = quickstart();
+    let answer = json(
+        dir.path(),
+        &[
+            "state",
+            "--as-of",
+            "2021-03-22",
+            "--known-at",
+            "2000-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(answer["known_at"]["sequence"], 0);
+    assert_eq!(answer["listings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn history_diff_links_and_subjects() {
+    let dir = quickstart();
+    let history = json(dir.path(), &["history", "xj-wang-junzheng"]);
+    let designations: Vec<&str> = history["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "designation")
+        .map(|e| e["effective_on"].as_str().unwrap())
+        .collect();
+    assert_eq!(designations, vec!["2021-03-22"; 4]);
+    let diff = json(
+        dir.path(),
+        &[
+            "diff",
+            "--from",
+            "2021-03-21",
+            "--to",
+            "2021-03-22",
+            "--authority",
+            "CN-MFA",
+        ],
+    );
+    assert_eq!(diff["came_into_force"].as_array().unwrap().len(), 14);
+    let links = json(dir.path(), &["links", "eu-council-2021-03-22-ghr-xinjiang"]);
+    assert!(
+        links["answered_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event_id"] == "cn-mfa-2021-03-22-eu")
+    );
+    let dot = stdout(&run_cli(
+        dir.path(),
+        &[
+            "links",
+            "eu-council-2021-03-22-ghr-xinjiang",
+            "--format",
+            "dot",
+        ],
+        None,
+    ));
+    assert!(dot.starts_with("digraph links {") && dot.contains("\"cn-mfa-2021-03-22-eu\" -> \"eu-council-2021-03-22-ghr-xinjiang\" [label=\"in_response_to\"];"), "{dot}");
+    let found = json(dir.path(), &["subjects", "SAKALIENE"]);
+    assert_eq!(found["subjects"][0]["subject"], "lt-dovile-sakaliene");
+}
+
+#[test]
+fn bad_questions_get_clear_errors_and_exit_2() {
+    let dir = quickstart();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["state", "--as-of", "2021-02-30"],
+            "--as-of \"2021-02-30\" is not a date: day 30 does not exist in 2021-02",
+        ),
+        (
+            &["state", "--as-of", "2021-03-22", "--known-at", "yesterday"],
+            "is not an RFC 3339 time",
+        ),
+        (
+            &["state", "--as-of", "2021-03-22", "--kind", "company"],
+            "--kind \"company\" is not a subject kind",
+        ),
+        (&["history", "nobody"], "no subject \"nobody\" is known"),
+        (
+            &["links", "no-such-event"],
+            "no event \"no-such-event\" is recorded",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = run_cli(dir.path(), args, None);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn rebuild_and_verify_projections() {
+    let dir = quickstart();
+    let output = run_cli(dir.path(), &["rebuild"], None);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!(
+            "rebuilt the projections from {} records",
+            common_dataset_len()
+        )
+    );
+    let output = run_cli(dir.path(), &["verify", "--projections"], None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("projections match a fresh replay"));
+}
+
+fn common_dataset_len() -> usize {
+    sanctions_ledger::cli::BUNDLED_DATASET
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
