@@ -244,6 +244,28 @@ pub struct QuickstartResult {
     pub records: u64,
     /// The head hash after verification.
     pub head_hash: HashHex,
+    /// The tour's state summaries: listings in force per authority on each date.
+    pub states: Vec<StateSummary>,
+}
+
+/// Listings in force per authority on one date.
+#[derive(Clone, Serialize, JsonSchema)]
+pub struct StateSummary {
+    /// The date.
+    pub as_of: String,
+    /// Per authority.
+    pub authorities: Vec<AuthorityCount>,
+}
+
+/// How many listings one authority had in force.
+#[derive(Clone, Serialize, JsonSchema)]
+pub struct AuthorityCount {
+    /// The authority.
+    pub authority: String,
+    /// Persons listed.
+    pub persons: u64,
+    /// Entities (and other non-persons) listed.
+    pub entities: u64,
 }
 
 /// A synthetic ledger was generated.

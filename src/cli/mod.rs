@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod json;
 mod output;
+mod tour;
 
 use std::io::{BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -659,7 +660,7 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     } else {
         Ledger::init(
             ledger_path,
-            "sanctions-ledger quickstart: Xinjiang 2021",
+            "sanctions-ledger quickstart: Xinjiang 2020-2021",
             &clock,
         )
         .map_err(Failure::ledger)?
@@ -673,6 +674,7 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
         .map_err(|error| Failure::append(error, BUNDLED_DATASET_NAME, &batch.lines))?;
     let verified = ledger.verify(&mut |_| {}).map_err(Failure::verify)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
-    out.quickstart(ledger_path, &report, &verified);
+    let tour = tour::Tour::build(&ledger, today_utc()).map_err(Failure::projection)?;
+    out.quickstart(ledger_path, &report, &verified, &tour);
     Ok(())
 }

@@ -537,7 +537,13 @@ impl Out {
     }
 
     /// After `quickstart`.
-    pub fn quickstart(&self, dir: &Path, report: &AppendReport, verified: &Verified) {
+    pub fn quickstart(
+        &self,
+        dir: &Path,
+        report: &AppendReport,
+        verified: &Verified,
+        tour: &super::tour::Tour,
+    ) {
         let appended = report.outcomes.iter().filter(|o| o.appended).count();
         let ledger = dir.display();
         let result = QuickstartResult {
@@ -548,24 +554,31 @@ impl Out {
             appended: appended as u64,
             records: verified.records,
             head_hash: hex(verified.head_hash),
+            states: tour.states.clone(),
         };
-        self.emit(
-            &result,
-            || {
-                format!(
-                    "Built ledger {ledger} from the bundled dataset {} ({} events; {appended} appended now, {} already recorded).\n\
-                     Verified: {} records chain from the genesis to head {}.\n\n\
-                     Keep that head hash. Later, `sanctions-ledger --ledger {ledger} verify` re-hashes every record;\n\
-                     if it prints the same head hash, nothing up to it was rewritten.\n\n\
-                     Explore:\n  sanctions-ledger --ledger {ledger} log\n  sanctions-ledger --ledger {ledger} show 1\n  \
-                     sanctions-ledger --ledger {ledger} head --json\n  sanctions-ledger --ledger {ledger} verify",
-                    super::BUNDLED_DATASET_NAME,
-                    report.outcomes.len(),
-                    report.outcomes.len() - appended,
-                    verified.records,
-                    verified.head_hash,
-                )
-            },
-        );
+        self.emit(&result, || {
+            format!(
+                "Built ledger {ledger} from the bundled dataset {} ({} events; {appended} appended now, {} already recorded).\n\
+                 Verified: {} records chain from the genesis to head {}.\n\n{}\n\
+                 Keep that head hash ({}) somewhere the ledger's operator cannot edit. Later,\n  \
+                 sanctions-ledger --ledger {ledger} verify\n\
+                 re-hashes every record; if it passes and `show {}` still gives that hash, nothing up to it was rewritten.\n\n\
+                 Explore:\n  \
+                 sanctions-ledger --ledger {ledger} state --as-of 2021-03-22 --authority EU-COUNCIL\n  \
+                 sanctions-ledger --ledger {ledger} diff --from 2021-03-21 --to 2021-03-28\n  \
+                 sanctions-ledger --ledger {ledger} history xj-wang-junzheng\n  \
+                 sanctions-ledger --ledger {ledger} links eu-council-2021-03-22-ghr-xinjiang --format dot\n  \
+                 sanctions-ledger --ledger {ledger} subjects sakaliene\n  \
+                 sanctions-ledger --ledger {ledger} log",
+                super::BUNDLED_DATASET_NAME,
+                report.outcomes.len(),
+                report.outcomes.len() - appended,
+                verified.records,
+                verified.head_hash,
+                tour.text,
+                verified.head_hash,
+                verified.records,
+            )
+        });
     }
 }
