@@ -75,6 +75,8 @@ pub struct Generator {
     designations: Vec<String>,
     recent: Vec<(String, bool)>,
     start_days: i64,
+    next_renewal_year: i32,
+    pending_renewals: Vec<&'static str>,
 }
 
 impl Generator {
@@ -90,6 +92,8 @@ impl Generator {
             start_days: CivilDate::parse("2000-01-01")
                 .map(CivilDate::to_days)
                 .unwrap_or(10_957),
+            next_renewal_year: 2000,
+            pending_renewals: Vec::new(),
         }
     }
 
@@ -177,6 +181,14 @@ impl Generator {
         let subject_ids: Vec<u64> = (0..subject_count)
             .map(|offset| (first_subject + offset * 7) % self.subjects)
             .collect();
+        let december = CivilDate::new(self.next_renewal_year, 12, 1)
+            .map(CivilDate::to_days)
+            .unwrap_or(i64::MAX);
+        if today >= december {
+            self.pending_renewals
+                .extend(["EU-IRAN", "EU-RUS", "EU-GHR"]);
+            self.next_renewal_year += 1;
+        }
         let roll = self.random.below(100);
         let mut event = match roll {
             _ if self.designations.is_empty() || roll < 30 => {
@@ -197,13 +209,15 @@ impl Generator {
                 }
                 event
             }
+            // The EU renews each regime's listings once a year, in early December.
+            _ if !self.pending_renewals.is_empty() => {
+                let programme = self.pending_renewals.pop().unwrap_or("EU-GHR");
+                json!({"kind": "renewal", "authority": "EU-COUNCIL", "programme": programme, "until": self.date(today + 372)})
+            }
             30..=37 => {
-                let (authority, programme) = if self.random.below(2) == 0 {
-                    ("EU-COUNCIL", "EU-GHR")
-                } else {
-                    ("EU-COUNCIL", "EU-RUS")
-                };
-                json!({"kind": "renewal", "authority": authority, "programme": programme, "until": self.date(effective + 365)})
+                let subjects: Vec<Value> = subject_ids.iter().map(|s| self.subject(*s)).collect();
+                json!({"kind": "designation", "authority": authority, "programme": programme,
+                       "legal_basis": [format!("{programme} act {}", index / 1000)], "subjects": subjects, "measures": ["asset_freeze"]})
             }
             38..=45 => json!({"kind": "delisting", "authority": authority, "programme": programme,
                               "subject_ids": subject_ids.iter().map(|s| format!("subject-{s}")).collect::<Vec<_>>()}),

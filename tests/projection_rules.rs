@@ -638,3 +638,24 @@ fn projections_catch_up_and_stale_or_missing_ones_are_rebuilt_not_trusted() {
     projection::rebuild(&ledger, &mut |_| {}).unwrap();
     assert!(projection::verify(&ledger).unwrap().is_empty());
 }
+
+#[test]
+fn a_chain_of_corrections_of_corrections_updates_the_listing_at_every_step() {
+    // Regression: an incremental update once re-evaluated only one level below the newest
+    // correction, leaving the current view stale for chains of three (found by
+    // `verify --projections` on a generated ledger).
+    let mut world = World::new();
+    world.record(&[designation("d", "2021-03-22", &["zhu"], None)]);
+    world.record(&[retraction("c1", "2021-03-22", "d")]);
+    assert!(!world.in_force("2021-04-01", None, "zhu"));
+    world.record(&[retraction("c2", "2021-03-22", "c1")]);
+    assert!(world.in_force("2021-04-01", None, "zhu"));
+    world.record(&[retraction("c3", "2021-03-22", "c2")]);
+    assert!(
+        !world.in_force("2021-04-01", None, "zhu"),
+        "c3 withdraws c2, so c1's retraction stands again"
+    );
+    world.record(&[retraction("c4", "2021-03-22", "c3")]);
+    assert!(world.in_force("2021-04-01", None, "zhu"));
+    assert!(projection::verify(&world.ledger).unwrap().is_empty());
+}

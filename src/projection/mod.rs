@@ -77,13 +77,18 @@ pub enum Sync {
     },
 }
 
-/// Reads of derived trees through the writes of the chunk being applied.
+/// Reads of derived trees through the writes of the chunk being applied. Fact lists stay
+/// decoded while a chunk is applied (encoded once, by `finish`), and the set of corrected
+/// events is held in memory, so most facts need no correction lookup at all.
 struct Overlay<'a> {
     ledger: &'a Ledger,
     pending: BTreeMap<(u8, Vec<u8>), Option<Vec<u8>>>,
+    listing_lists: BTreeMap<(u8, Vec<u8>), Vec<ListingFact>>,
+    subject_lists: BTreeMap<Vec<u8>, Vec<SubjectFact>>,
+    corrected: BTreeSet<u64>,
 }
 
-impl Overlay<'_> {
+impl<'a> Overlay<'a> {
     fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
         if let Some(value) = self.pending.get(&(tree as u8, key.to_vec())) {
             return Ok(value.clone());
@@ -113,19 +118,86 @@ impl Overlay<'_> {
         self.pending.insert((tree as u8, key), Some(value));
     }
 
-    fn push_fact<T: Serialize + DeserializeOwned>(
+    /// An overlay over the stored trees, knowing which events are corrected.
+    fn new(ledger: &'a Ledger, corrected: BTreeSet<u64>) -> Overlay<'a> {
+        Overlay {
+            ledger,
+            pending: BTreeMap::new(),
+            listing_lists: BTreeMap::new(),
+            subject_lists: BTreeMap::new(),
+            corrected,
+        }
+    }
+
+    /// Every corrected event's sequence, from the stored correction table.
+    fn stored_corrections(ledger: &Ledger) -> Result<BTreeSet<u64>, ProjectionError> {
+        let mut corrected = BTreeSet::new();
+        for item in ledger.store().derived_scan(Derived::Corrections, b"") {
+            let (key, _) = item?;
+            let target = key
+                .get(..8)
+                .and_then(|bytes| bytes.try_into().ok())
+                .map(u64::from_be_bytes);
+            corrected
+                .insert(target.ok_or_else(|| ProjectionError::Damaged("correction key".into()))?);
+        }
+        Ok(corrected)
+    }
+
+    fn push_listing_fact(
         &mut self,
         tree: Derived,
         key: Vec<u8>,
-        fact: T,
+        fact: ListingFact,
     ) -> Result<(), ProjectionError> {
-        let mut list: Vec<T> = match self.get(tree, &key)? {
-            Some(bytes) => decode(&bytes)?,
-            None => Vec::new(),
-        };
-        list.push(fact);
-        let bytes = encode(&list)?;
-        self.put(tree, key, bytes);
+        let cache_key = (tree as u8, key);
+        if !self.listing_lists.contains_key(&cache_key) {
+            let stored: Vec<ListingFact> = match self.get(tree, &cache_key.1)? {
+                Some(bytes) => decode(&bytes)?,
+                None => Vec::new(),
+            };
+            self.listing_lists.insert(cache_key.clone(), stored);
+        }
+        self.listing_lists.entry(cache_key).or_default().push(fact);
+        Ok(())
+    }
+
+    fn push_subject_fact(
+        &mut self,
+        key: Vec<u8>,
+        fact: SubjectFact,
+    ) -> Result<(), ProjectionError> {
+        if !self.subject_lists.contains_key(&key) {
+            let stored: Vec<SubjectFact> = match self.get(Derived::Subjects, &key)? {
+                Some(bytes) => decode(&bytes)?,
+                None => Vec::new(),
+            };
+            self.subject_lists.insert(key.clone(), stored);
+        }
+        self.subject_lists.entry(key).or_default().push(fact);
+        Ok(())
+    }
+
+    fn add_correction(&mut self, target: u64, correction: u64, retraction: bool) {
+        self.put(
+            Derived::Corrections,
+            [target.to_be_bytes(), correction.to_be_bytes()].concat(),
+            vec![u8::from(retraction)],
+        );
+        self.corrected.insert(target);
+    }
+
+    /// Encodes the decoded fact lists into pending writes.
+    fn finish(&mut self) -> Result<(), ProjectionError> {
+        for ((tree, key), list) in std::mem::take(&mut self.listing_lists) {
+            let bytes = encode(&list)?;
+            self.pending.insert((tree, key), Some(bytes));
+        }
+        for (key, list) in std::mem::take(&mut self.subject_lists) {
+            let bytes = encode(&list)?;
+            self.pending
+                .insert((Derived::Subjects as u8, key), Some(bytes));
+        }
         Ok(())
     }
 }
@@ -139,11 +211,46 @@ pub(crate) struct Reader<'a> {
 trait Read {
     fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError>;
     fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError>;
+
+    /// The facts stored under a listing or programme key.
+    fn listing_facts(
+        &self,
+        tree: Derived,
+        key: &[u8],
+    ) -> Result<Vec<ListingFact>, ProjectionError> {
+        match self.get(tree, key)? {
+            Some(bytes) => decode(&bytes),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Whether any correction names event `target` (a cheap answer to "is it original?").
+    fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
+        Ok(!self
+            .scan(Derived::Corrections, &target.to_be_bytes())?
+            .is_empty())
+    }
 }
 
 impl Read for Overlay<'_> {
     fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
         Overlay::get(self, tree, key)
+    }
+    fn listing_facts(
+        &self,
+        tree: Derived,
+        key: &[u8],
+    ) -> Result<Vec<ListingFact>, ProjectionError> {
+        if let Some(list) = self.listing_lists.get(&(tree as u8, key.to_vec())) {
+            return Ok(list.clone());
+        }
+        match Overlay::get(self, tree, key)? {
+            Some(bytes) => decode(&bytes),
+            None => Ok(Vec::new()),
+        }
+    }
+    fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
+        Ok(self.corrected.contains(&target))
     }
     fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
         Overlay::scan(self, tree, prefix)
@@ -166,6 +273,9 @@ impl Read for Reader<'_> {
 /// What corrections decided about event `target`, as known at `known_at`: the latest correction
 /// of it that is itself in effect decides (a correction can be retracted by a later one).
 fn status_of(reader: &dyn Read, target: u64, known_at: u64) -> Result<Status, ProjectionError> {
+    if !reader.is_corrected(target)? {
+        return Ok(Status::Original);
+    }
     let corrections = reader.scan(Derived::Corrections, &target.to_be_bytes())?;
     for (key, value) in corrections.iter().rev() {
         let correction = u64::from_be_bytes(
@@ -217,14 +327,8 @@ fn evaluate_listing(
     key: &ListingKey,
     known_at: u64,
 ) -> Result<ListingView, ProjectionError> {
-    let own: Vec<ListingFact> = match reader.get(Derived::Listings, &key.to_key())? {
-        Some(bytes) => decode(&bytes)?,
-        None => Vec::new(),
-    };
-    let broad: Vec<ListingFact> = match reader.get(Derived::Programmes, &key.programme_key())? {
-        Some(bytes) => decode(&bytes)?,
-        None => Vec::new(),
-    };
+    let own = reader.listing_facts(Derived::Listings, &key.to_key())?;
+    let broad = reader.listing_facts(Derived::Programmes, &key.programme_key())?;
     Ok(evaluate(
         counting(reader, own, known_at)?,
         counting(reader, broad, known_at)?,
@@ -279,12 +383,12 @@ fn store_facts(
             .concat(),
             Vec::new(),
         );
-        overlay.push_fact(Derived::Listings, key.to_key(), fact)?;
+        overlay.push_listing_fact(Derived::Listings, key.to_key(), fact)?;
         affected.insert(key);
     }
     for ((authority, programme), fact) in facts.programmes {
         let key = programme_key(&authority, &programme);
-        overlay.push_fact(Derived::Programmes, key.clone(), fact)?;
+        overlay.push_listing_fact(Derived::Programmes, key.clone(), fact)?;
         broad.insert(key);
     }
     for fact in facts.subjects {
@@ -301,7 +405,7 @@ fn store_facts(
                 Vec::new(),
             );
         }
-        overlay.push_fact::<SubjectFact>(Derived::Subjects, subject.into_bytes(), fact)?;
+        overlay.push_subject_fact(subject.into_bytes(), fact)?;
     }
     for subject in facts.statement_subjects {
         overlay.put(
@@ -318,12 +422,55 @@ fn store_facts(
     Ok(())
 }
 
+/// Everything a correction of event `target` can change: the facts of the event at the bottom
+/// of the chain of corrections, and of every replacement any correction of it put in place.
+fn touched_by_correction_of(
+    ledger: &Ledger,
+    reader: &dyn Read,
+    target: u64,
+) -> Result<EventFacts, ProjectionError> {
+    let mut touched = EventFacts::default();
+    let mut current = target;
+    // Corrections only name earlier events, so the chain ends; the bound guards damaged data.
+    for _ in 0..=crate::limits::BATCH_EVENTS_MAX {
+        let view = ledger
+            .record(current)?
+            .ok_or_else(|| ProjectionError::Damaged(format!("record {current} is missing")))?;
+        let EventBody::Correction(correction) = view.event.body() else {
+            let original = facts_of(&view.event, current);
+            touched.listings.extend(original.listings);
+            touched.programmes.extend(original.programmes);
+            for (key, _) in reader.scan(Derived::Corrections, &current.to_be_bytes())? {
+                let by = key
+                    .get(8..16)
+                    .and_then(|bytes| bytes.try_into().ok())
+                    .map(u64::from_be_bytes);
+                let by = by.ok_or_else(|| ProjectionError::Damaged("correction key".into()))?;
+                if let Some(correcting) = ledger.record(by)? {
+                    let replaced = replacement_facts(&correcting.event, by, current);
+                    touched.listings.extend(replaced.listings);
+                    touched.programmes.extend(replaced.programmes);
+                }
+            }
+            return Ok(touched);
+        };
+        current = ledger
+            .sequence_of(correction.corrects.as_str())?
+            .ok_or_else(|| {
+                ProjectionError::Damaged(format!(
+                    "corrected event {} is not recorded",
+                    correction.corrects
+                ))
+            })?;
+    }
+    Err(ProjectionError::Damaged(format!(
+        "the chain of corrections from record {target} does not end"
+    )))
+}
+
 /// Applies records `from..=to` to the derived trees in one transaction.
 fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionError> {
-    let mut overlay = Overlay {
-        ledger,
-        pending: BTreeMap::new(),
-    };
+    let mut overlay = Overlay::new(ledger, Overlay::stored_corrections(ledger)?);
     let mut affected: BTreeSet<ListingKey> = BTreeSet::new();
     let mut broad: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut last_hash = Hash([0; 32]);
@@ -355,40 +502,11 @@ fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionErro
                         correction.corrects
                     ))
                 })?;
-            let retraction = u8::from(correction.replacement.is_none());
-            overlay.put(
-                Derived::Corrections,
-                [target.to_be_bytes(), sequence.to_be_bytes()].concat(),
-                vec![retraction],
-            );
-            // Every listing the target's facts (original or earlier replacements) touched must be
-            // evaluated again; so must every listing of a programme it renewed.
-            let target_view = ledger
-                .record(target)?
-                .ok_or_else(|| ProjectionError::Damaged(format!("record {target} is missing")))?;
-            let mut touched = facts_of(&target_view.event, target);
-            for (correction_key, _) in overlay.scan(Derived::Corrections, &target.to_be_bytes())? {
-                let earlier =
-                    u64::from_be_bytes(correction_key[8..16].try_into().unwrap_or([0; 8]));
-                if let Some(earlier_view) = ledger.record(earlier)? {
-                    let replaced = replacement_facts(&earlier_view.event, earlier, target);
-                    touched.listings.extend(replaced.listings);
-                    touched.programmes.extend(replaced.programmes);
-                }
-            }
-            if let EventBody::Correction(target_correction) = target_view.event.body() {
-                // Retracting a correction: what that correction touched is touched again.
-                if let Some(inner) = ledger.sequence_of(target_correction.corrects.as_str())? {
-                    if let Some(inner_view) = ledger.record(inner)? {
-                        let inner_facts = facts_of(&inner_view.event, inner);
-                        touched.listings.extend(inner_facts.listings);
-                        touched.programmes.extend(inner_facts.programmes);
-                    }
-                    let replaced = replacement_facts(&target_view.event, target, inner);
-                    touched.listings.extend(replaced.listings);
-                    touched.programmes.extend(replaced.programmes);
-                }
-            }
+            overlay.add_correction(target, sequence, correction.replacement.is_none());
+            // Every listing the corrected event touched must be evaluated again: its own facts
+            // and every replacement put in its place, following a chain of corrections of
+            // corrections down to the event it began with.
+            let touched = touched_by_correction_of(ledger, &overlay, target)?;
             affected.extend(touched.listings.into_iter().map(|(key, _)| key));
             broad.extend(
                 touched
@@ -431,6 +549,7 @@ fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionErro
         ]
         .concat(),
     );
+    overlay.finish()?;
     let writes: Vec<DerivedWrite> = overlay
         .pending
         .into_iter()
@@ -733,10 +852,7 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
 /// Every listing's view at the head, computed in memory from the log alone.
 fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, ProjectionError> {
     let head = ledger.head().sequence;
-    let mut overlay = Overlay {
-        ledger,
-        pending: BTreeMap::new(),
-    };
+    let mut overlay = Overlay::new(ledger, BTreeSet::new());
     // Build the facts in memory only: the overlay shadows the stored trees with empty values.
     for (tree, _) in crate::ledger::store::DERIVED_TREES {
         for item in ledger.store().derived_scan(tree, b"") {
@@ -755,11 +871,7 @@ fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, Projecti
                 let target = ledger
                     .sequence_of(correction.corrects.as_str())?
                     .unwrap_or(0);
-                overlay.put(
-                    Derived::Corrections,
-                    [target.to_be_bytes(), sequence.to_be_bytes()].concat(),
-                    vec![u8::from(correction.replacement.is_none())],
-                );
+                overlay.add_correction(target, sequence, correction.replacement.is_none());
                 store_facts(
                     &mut overlay,
                     replacement_facts(&view.event, sequence, target),
