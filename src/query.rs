@@ -673,13 +673,7 @@ impl<'a> Query<'a> {
             let Some((event, _)) = self.describe(sequence)? else {
                 continue;
             };
-            for (pointer, target) in event.body().references() {
-                let relation = pointer
-                    .trim_start_matches('/')
-                    .split('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+            for (relation, target) in event.body().links() {
                 edges.insert((event.id().to_string(), target.to_string(), relation));
                 if let Some(target_sequence) = self.ledger.sequence_of(target.as_str())? {
                     if seen.insert(target_sequence) {

@@ -352,6 +352,23 @@ impl EventBody {
         }
     }
 
+    /// Every other event this one names, with the field that names it (`in_response_to`,
+    /// `about_events`, `corrects`, or, inside a replacement, `replacement`).
+    pub fn links(&self) -> Vec<(String, Identifier)> {
+        self.references()
+            .into_iter()
+            .map(|(pointer, id)| {
+                let field = pointer
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                (field, id)
+            })
+            .collect()
+    }
+
     /// Every other event this one names, with the JSON pointer that names it.
     pub fn references(&self) -> Vec<(String, Identifier)> {
         let named = |field: &str, ids: &[Identifier]| -> Vec<(String, Identifier)> {

@@ -267,6 +267,24 @@ impl Walk {
         })
     }
 
+    /// The fields a designation and a retaliation share: who lists whom, how, under what.
+    fn listing(&mut self, fields: &mut Fields<'_>) -> Option<Listed> {
+        Some(Listed {
+            authority: fields.required(self, "authority", Walk::identifier)?,
+            programme: fields.required(self, "programme", Walk::identifier)?,
+            legal_basis: fields.list(
+                self,
+                "legal_basis",
+                limits::ITEMS_PER_LIST_MAX,
+                Walk::name,
+            )?,
+            subjects: self.subjects(fields)?,
+            measures: fields.required(self, "measures", |walk, value, pointer| {
+                walk.array(value, pointer, limits::ITEMS_PER_LIST_MAX, Walk::measure)
+            })?,
+        })
+    }
+
     fn ids(
         &mut self,
         fields: &mut Fields<'_>,
@@ -283,22 +301,18 @@ impl Walk {
         allow_correction: bool,
     ) -> Option<EventBody> {
         let body = match kind {
-            "designation" => EventBody::Designation(Designation {
-                authority: fields.required(self, "authority", Walk::identifier)?,
-                programme: fields.required(self, "programme", Walk::identifier)?,
-                legal_basis: fields.list(
-                    self,
-                    "legal_basis",
-                    limits::ITEMS_PER_LIST_MAX,
-                    Walk::name,
-                )?,
-                subjects: self.subjects(fields)?,
-                measures: fields.required(self, "measures", |walk, value, pointer| {
-                    walk.array(value, pointer, limits::ITEMS_PER_LIST_MAX, Walk::measure)
-                })?,
-                until: fields.optional(self, "until", Walk::date)?,
-                reason: fields.optional(self, "reason", Walk::text)?,
-            }),
+            "designation" => {
+                let listed = self.listing(fields)?;
+                EventBody::Designation(Designation {
+                    authority: listed.authority,
+                    programme: listed.programme,
+                    legal_basis: listed.legal_basis,
+                    subjects: listed.subjects,
+                    measures: listed.measures,
+                    until: fields.optional(self, "until", Walk::date)?,
+                    reason: fields.optional(self, "reason", Walk::text)?,
+                })
+            }
             "delisting" => EventBody::Delisting(Delisting {
                 authority: fields.required(self, "authority", Walk::identifier)?,
                 programme: fields.required(self, "programme", Walk::identifier)?,
@@ -336,34 +350,30 @@ impl Walk {
                 )?,
                 reason: fields.optional(self, "reason", Walk::text)?,
             }),
-            "retaliation" => EventBody::Retaliation(Retaliation {
-                authority: fields.required(self, "authority", Walk::identifier)?,
-                programme: fields.required(self, "programme", Walk::identifier)?,
-                legal_basis: fields.list(
-                    self,
-                    "legal_basis",
-                    limits::ITEMS_PER_LIST_MAX,
-                    Walk::name,
-                )?,
-                subjects: self.subjects(fields)?,
-                measures: fields.required(self, "measures", |walk, value, pointer| {
-                    walk.array(value, pointer, limits::ITEMS_PER_LIST_MAX, Walk::measure)
-                })?,
-                in_response_to: fields.required(
-                    self,
-                    "in_response_to",
-                    |walk, value, pointer| {
-                        walk.array(
-                            value,
-                            pointer,
-                            limits::LINKS_PER_EVENT_MAX,
-                            Walk::identifier,
-                        )
-                    },
-                )?,
-                until: fields.optional(self, "until", Walk::date)?,
-                reason: fields.optional(self, "reason", Walk::text)?,
-            }),
+            "retaliation" => {
+                let listed = self.listing(fields)?;
+                EventBody::Retaliation(Retaliation {
+                    authority: listed.authority,
+                    programme: listed.programme,
+                    legal_basis: listed.legal_basis,
+                    subjects: listed.subjects,
+                    measures: listed.measures,
+                    in_response_to: fields.required(
+                        self,
+                        "in_response_to",
+                        |walk, value, pointer| {
+                            walk.array(
+                                value,
+                                pointer,
+                                limits::LINKS_PER_EVENT_MAX,
+                                Walk::identifier,
+                            )
+                        },
+                    )?,
+                    until: fields.optional(self, "until", Walk::date)?,
+                    reason: fields.optional(self, "reason", Walk::text)?,
+                })
+            }
             "statement" => EventBody::Statement(Statement {
                 speaker: fields.required(self, "speaker", Walk::name)?,
                 role: fields.optional(self, "role", Walk::name)?,
@@ -555,6 +565,15 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
         "correction" => &["corrects", "reason", "replacement"],
         _ => &[],
     }
+}
+
+/// The fields a designation and a retaliation share.
+struct Listed {
+    authority: Identifier,
+    programme: Identifier,
+    legal_basis: Vec<Name>,
+    subjects: Vec<Subject>,
+    measures: Vec<Measure>,
 }
 
 struct Fields<'v> {

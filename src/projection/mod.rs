@@ -422,6 +422,21 @@ fn store_facts(
     Ok(())
 }
 
+/// The sequence of the event a recorded correction corrects.
+fn corrected_target(
+    ledger: &Ledger,
+    correction: &crate::domain::Correction,
+) -> Result<u64, ProjectionError> {
+    ledger
+        .sequence_of(correction.corrects.as_str())?
+        .ok_or_else(|| {
+            ProjectionError::Damaged(format!(
+                "corrected event {} is not recorded",
+                correction.corrects
+            ))
+        })
+}
+
 /// Everything a correction of event `target` can change: the facts of the event at the bottom
 /// of the chain of corrections, and of every replacement any correction of it put in place.
 fn touched_by_correction_of(
@@ -454,14 +469,7 @@ fn touched_by_correction_of(
             }
             return Ok(touched);
         };
-        current = ledger
-            .sequence_of(correction.corrects.as_str())?
-            .ok_or_else(|| {
-                ProjectionError::Damaged(format!(
-                    "corrected event {} is not recorded",
-                    correction.corrects
-                ))
-            })?;
+        current = corrected_target(ledger, correction)?;
     }
     Err(ProjectionError::Damaged(format!(
         "the chain of corrections from record {target} does not end"
@@ -480,13 +488,7 @@ fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionErro
             .ok_or_else(|| ProjectionError::Damaged(format!("record {sequence} is missing")))?;
         last_hash = view.hash;
         let event = &view.event;
-        for (pointer, target) in event.body().references() {
-            let relation = pointer
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+        for (relation, target) in event.body().links() {
             overlay.put(
                 Derived::Links,
                 [target.as_str().as_bytes(), b"\0", &sequence.to_be_bytes()].concat(),
@@ -494,14 +496,7 @@ fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionErro
             );
         }
         if let EventBody::Correction(correction) = event.body() {
-            let target = ledger
-                .sequence_of(correction.corrects.as_str())?
-                .ok_or_else(|| {
-                    ProjectionError::Damaged(format!(
-                        "corrected event {} is not recorded",
-                        correction.corrects
-                    ))
-                })?;
+            let target = corrected_target(ledger, correction)?;
             overlay.add_correction(target, sequence, correction.replacement.is_none());
             // Every listing the corrected event touched must be evaluated again: its own facts
             // and every replacement put in its place, following a chain of corrections of
@@ -868,9 +863,7 @@ fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, Projecti
             .ok_or_else(|| ProjectionError::Damaged(format!("record {sequence} is missing")))?;
         match view.event.body() {
             EventBody::Correction(correction) => {
-                let target = ledger
-                    .sequence_of(correction.corrects.as_str())?
-                    .unwrap_or(0);
+                let target = corrected_target(ledger, correction)?;
                 overlay.add_correction(target, sequence, correction.replacement.is_none());
                 store_facts(
                     &mut overlay,
