@@ -63,7 +63,13 @@ fn ledgers() -> Vec<(String, PathBuf, Option<tempfile::TempDir>)> {
         if !path.join("conf").exists() {
             build(&path, 1_000_000);
         }
-        ledgers.push(("1M".to_owned(), path, None));
+        let records = Ledger::open(&path).unwrap().head().sequence;
+        let label = if records >= 1_000_000 {
+            format!("{}M", records / 1_000_000)
+        } else {
+            format!("{}k", records / 1000)
+        };
+        ledgers.push((label, path, None));
     }
     ledgers
 }
