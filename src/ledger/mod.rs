@@ -7,6 +7,7 @@
 
 pub mod chain;
 pub mod encoding;
+pub mod merkle;
 pub mod record;
 pub mod store;
 pub mod verify;
