@@ -34,6 +34,13 @@ fn csv_row(fields: &[String]) -> String {
         .join(",")
 }
 
+/// A header row and one row per item, as CSV.
+fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut lines = vec![header.join(",")];
+    lines.extend(rows.iter().map(|row| csv_row(row)));
+    lines.join("\n")
+}
+
 fn known(known_at: &KnownAt) -> String {
     match (&known_at.time, known_at.head) {
         (_, true) => format!("as known at the head (record {})", known_at.sequence),
@@ -119,11 +126,7 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
     let rows: Vec<Vec<String>> = answer.listings.iter().map(listing_fields).collect();
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => {
-            let mut lines = vec![LISTING_HEADER.join(",")];
-            lines.extend(rows.iter().map(|row| csv_row(row)));
-            lines.join("\n")
-        }
+        Format::Csv | Format::Dot => csv(&LISTING_HEADER, &rows),
         Format::Table => {
             let mut out = format!(
                 "In force on {}, {}: {} listing(s)\n",
@@ -192,11 +195,7 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
         .collect();
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => {
-            let mut lines = vec![header.join(",")];
-            lines.extend(rows.iter().map(|row| csv_row(row)));
-            lines.join("\n")
-        }
+        Format::Csv | Format::Dot => csv(&header, &rows),
         Format::Table => {
             let mut out = format!(
                 "From {} to {}, {}: {} change(s)\n",
@@ -231,11 +230,7 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
     let header = ["effective_on", "record", "kind", "summary", "status"];
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => {
-            let mut lines = vec![header.join(",")];
-            lines.extend(rows.iter().map(|row| csv_row(row)));
-            lines.join("\n")
-        }
+        Format::Csv | Format::Dot => csv(&header, &rows),
         Format::Table => {
             let mut out = format!(
                 "{} ({}), {}\n",
@@ -355,11 +350,7 @@ pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
     let header = ["subject", "kind", "names", "listings"];
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => {
-            let mut lines = vec![header.join(",")];
-            lines.extend(rows.iter().map(|row| csv_row(row)));
-            lines.join("\n")
-        }
+        Format::Csv | Format::Dot => csv(&header, &rows),
         Format::Table => format!(
             "{} subject(s) match \"{}\"\n{}",
             rows.len(),
