@@ -275,10 +275,6 @@ pub struct Query<'a> {
     names: std::cell::RefCell<BTreeMap<(String, CivilDate), Option<SubjectDetails>>>,
 }
 
-fn listing_name(key: &ListingKey) -> String {
-    format!("{}/{}/{}", key.authority, key.programme, key.subject)
-}
-
 fn summary(event: &Event) -> String {
     match event.body() {
         EventBody::Designation(d) => format!(
@@ -456,7 +452,7 @@ impl<'a> Query<'a> {
             }
             for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
                 warnings.push(WarningJson {
-                    listing: listing_name(&key),
+                    listing: key.to_string(),
                     date: warning.date.to_string(),
                     sequence: warning.sequence,
                     message: warning.message.clone(),
@@ -557,7 +553,7 @@ impl<'a> Query<'a> {
                 sources.extend(interval.why.iter().map(|(_, sequence)| *sequence));
                 let ending = interval.ending_on(today);
                 if let (Ending::Lapsed, Some(end)) = (ending, interval.end) {
-                    lapses.push((end, listing_name(&key)));
+                    lapses.push((end, key.to_string()));
                 }
                 intervals.push(IntervalJson {
                     start: interval.start.to_string(),
@@ -584,7 +580,7 @@ impl<'a> Query<'a> {
             for warning in &view.warnings {
                 sources.insert(warning.sequence);
                 warnings.push(WarningJson {
-                    listing: listing_name(&key),
+                    listing: key.to_string(),
                     date: warning.date.to_string(),
                     sequence: warning.sequence,
                     message: warning.message.clone(),

@@ -15,9 +15,7 @@ use std::process::ExitCode;
 
 use crate::domain::Timestamp;
 use crate::intake::{self, InputFormat};
-use crate::ledger::{
-    AppendOptions, Clock, FixedClock, IntoClock, Ledger, LedgerError, SystemClock,
-};
+use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
 use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
@@ -597,7 +595,7 @@ fn with_query(
 fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Failure> {
     let mut generator = crate::synth::Generator::new(events, seed);
     let origin = format!("synthetic ledger: {events} events, seed {seed}");
-    let mut ledger = Ledger::init(dir, &origin, &generator.recorded_at(0).into_clock())
+    let mut ledger = Ledger::init(dir, &origin, &FixedClock(generator.recorded_at(0)))
         .map_err(Failure::ledger)?;
     let progress = output::progress_bar(events, !out.is_json() && std::io::stderr().is_terminal());
     let batch_size = crate::limits::BATCH_EVENTS_MAX as u64 / 10;

@@ -45,18 +45,6 @@ impl Clock for SystemClock {
 /// A clock that always says the same instant (tests, replays).
 pub struct FixedClock(pub Timestamp);
 
-/// A fixed clock at an instant.
-pub trait IntoClock {
-    /// The clock.
-    fn into_clock(self) -> FixedClock;
-}
-
-impl IntoClock for Timestamp {
-    fn into_clock(self) -> FixedClock {
-        FixedClock(self)
-    }
-}
-
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0

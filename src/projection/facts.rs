@@ -19,6 +19,13 @@ pub struct ListingKey {
     pub subject: String,
 }
 
+impl std::fmt::Display for ListingKey {
+    /// `authority/programme/subject`, as answers and reports name a listing.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.authority, self.programme, self.subject)
+    }
+}
+
 impl ListingKey {
     /// Stored key: subject, authority, programme, each followed by 0x00 (identifiers hold no
     /// 0x00), so that one subject's listings are one prefix scan.

@@ -823,11 +823,11 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
     for (key, view) in &fresh {
         match stored_map.get(key) {
             None => mismatches.push(Mismatch {
-                listing: format!("{key:?}"),
+                listing: key.to_string(),
                 detail: "missing from the stored projection".into(),
             }),
             Some(stored) if stored != view => mismatches.push(Mismatch {
-                listing: format!("{key:?}"),
+                listing: key.to_string(),
                 detail: "stored view differs from a fresh replay".into(),
             }),
             _ => {}
@@ -836,7 +836,7 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
     for key in stored_map.keys() {
         if !fresh.contains_key(key) {
             mismatches.push(Mismatch {
-                listing: format!("{key:?}"),
+                listing: key.to_string(),
                 detail: "stored but no event lists it".into(),
             });
         }
