@@ -51,3 +51,17 @@ pub const PROBLEMS_PER_BATCH_MAX: usize = 1_000;
 pub const STORE_LOCK_WAIT_MS: u64 = 3_000;
 /// Most events one `links` answer follows, in each direction.
 pub const LINKS_TRAVERSAL_MAX: usize = 10_000;
+/// Largest checkpoint text accepted, in bytes (a body of six short lines and a few signatures).
+pub const CHECKPOINT_BYTES_MAX: usize = 4 * 1024;
+/// Most signature lines a checkpoint may carry.
+pub const CHECKPOINT_SIGNATURES_MAX: usize = 8;
+/// Longest key name, in bytes.
+pub const KEY_NAME_BYTES_MAX: usize = 64;
+/// Largest key file accepted, in bytes.
+pub const KEY_FILE_BYTES_MAX: usize = 1024;
+/// Largest proof document accepted, in bytes (a record, two checkpoints and 2 x 64 hashes fit).
+pub const PROOF_BYTES_MAX: usize = 256 * 1024;
+/// Records the Merkle tree catches up per durable batch when it is behind the log.
+pub const MERKLE_CATCH_UP_BATCH: usize = 10_000;
+/// Records restored per durable batch.
+pub const RESTORE_BATCH_RECORDS: usize = 10_000;

@@ -1,12 +1,14 @@
 //! Merkle proofs: the published RFC 6962 vectors (tests/vectors/rfc6962-merkle, copied with
 //! their PROVENANCE.md and Apache-2.0 LICENSE from transparency-dev/merkle) pass with a SHA-256
 //! instantiation; proofs of every tree size from 1 to 1,000 verify with SHA-256 and with the
-//! ledger's BLAKE3 hasher; every single-bit change to a valid proof is rejected.
+//! ledger's BLAKE3 hasher, both from leaves in memory and from nodes kept as the ledger keeps
+//! them (grown leaf by leaf; random larger trees too); every single-bit change to a valid proof is rejected.
 
 use base64::Engine;
 use sanctions_ledger::ledger::merkle::{
-    Blake3TreeHasher, Digest, TreeHasher, consistency_proof, inclusion_proof, root,
-    verify_consistency, verify_inclusion,
+    Blake3TreeHasher, Digest, Frontier, Nodes, TreeHasher, completing_leaf, consistency_path,
+    consistency_proof, inclusion_path, inclusion_proof, range_hash, root, verify_consistency,
+    verify_inclusion,
 };
 use serde_json::Value;
 use sha2::Digest as _;
@@ -114,11 +116,58 @@ fn leaves(hasher: &dyn TreeHasher, count: usize) -> Vec<Digest> {
         .collect()
 }
 
+/// Nodes kept as the ledger keeps them: with the leaf that completed them.
+struct Completed(Vec<Vec<Digest>>);
+
+impl Nodes for Completed {
+    type Error = String;
+    fn node(&self, level: u32, index: u64) -> Result<Digest, String> {
+        let leaf = completing_leaf(level, index);
+        self.0
+            .get(leaf as usize)
+            .and_then(|nodes| nodes.get(level as usize))
+            .copied()
+            .ok_or_else(|| format!("no node ({level}, {index})"))
+    }
+}
+
+/// Grows a tree leaf by leaf, as the ledger does, keeping what each leaf completed.
+fn grow(hasher: &dyn TreeHasher, leaves: &[Digest]) -> (Frontier, Completed) {
+    let mut frontier = Frontier::new();
+    let completed = leaves
+        .iter()
+        .map(|leaf| frontier.push(hasher, *leaf))
+        .collect();
+    (frontier, Completed(completed))
+}
+
 fn check_every_size(hasher: &dyn TreeHasher) {
     let all = leaves(hasher, 1000);
+    let mut frontier = Frontier::new();
+    let (_, stored) = grow(hasher, &all);
     for size in 1..=1000usize {
         let tree = &all[..size];
         let tree_root = root(hasher, tree);
+        frontier.push(hasher, tree[size - 1]);
+        assert_eq!(frontier.root(hasher), tree_root, "incremental root at {size}");
+        assert_eq!(
+            Frontier::load(size as u64, &stored),
+            Ok(frontier.clone()),
+            "frontier loaded from stored nodes at {size}"
+        );
+        for index in [0, size / 3, size - 1] {
+            assert_eq!(
+                inclusion_path(hasher, &stored, index as u64, size as u64),
+                Ok(inclusion_proof(hasher, tree, index)),
+                "inclusion proof from stored nodes, {index} of {size}"
+            );
+        }
+        assert_eq!(
+            consistency_path(hasher, &stored, size as u64 / 2, size as u64),
+            Ok(consistency_proof(hasher, tree, size / 2)),
+            "consistency proof from stored nodes, {} -> {size}",
+            size / 2
+        );
         let bound = 2 * (usize::BITS - size.leading_zeros()) as usize;
         for index in [0, size / 3, size / 2, size - 1] {
             let path = inclusion_proof(hasher, tree, index);
@@ -178,6 +227,49 @@ fn check_every_size(hasher: &dyn TreeHasher) {
                 ),
                 Ok(()),
                 "{first} -> {size}"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Random larger trees, grown leaf by leaf: proofs read from stored nodes verify, and
+    /// prove nothing for a neighbouring leaf or a wrong old root.
+    #[test]
+    fn proofs_from_stored_nodes_verify_on_random_larger_trees(
+        size in 1001u64..60_000,
+        index_seed in proptest::prelude::any::<u64>(),
+        first_seed in proptest::prelude::any::<u64>(),
+    ) {
+        let hasher = &Blake3TreeHasher;
+        let all = leaves(hasher, size as usize);
+        let (frontier, stored) = grow(hasher, &all);
+        let tree_root = frontier.root(hasher);
+        proptest::prop_assert_eq!(range_hash(hasher, &stored, 0, size), Ok(tree_root));
+        let index = index_seed % size;
+        let path = inclusion_path(hasher, &stored, index, size).unwrap();
+        proptest::prop_assert!(path.len() <= 2 * (64 - size.leading_zeros()) as usize);
+        let slices: Vec<&[u8]> = path.iter().map(|p| p.as_slice()).collect();
+        proptest::prop_assert_eq!(
+            verify_inclusion(hasher, index, size, &all[index as usize], &slices, &tree_root),
+            Ok(())
+        );
+        let other = (index + 1) % size;
+        proptest::prop_assert!(
+            verify_inclusion(hasher, index, size, &all[other as usize], &slices, &tree_root).is_err()
+        );
+        let first = 1 + first_seed % size;
+        let first_root = range_hash(hasher, &stored, 0, first).unwrap();
+        let path = consistency_path(hasher, &stored, first, size).unwrap();
+        let slices: Vec<&[u8]> = path.iter().map(|p| p.as_slice()).collect();
+        proptest::prop_assert_eq!(
+            verify_consistency(hasher, first, size, &first_root, &tree_root, &slices),
+            Ok(())
+        );
+        if first < size {
+            proptest::prop_assert!(
+                verify_consistency(hasher, first, size, &[7u8; 32], &tree_root, &slices).is_err()
             );
         }
     }

@@ -187,7 +187,7 @@ pub struct VerifyFailureJson {
     #[schemars(extend("const" = "failed"))]
     pub verdict: &'static str,
     /// The kind of damage.
-    #[schemars(extend("enum" = ["hash_mismatch", "broken_link", "gap", "misplaced", "undecodable", "time_went_back", "head_mismatch", "index_mismatch", "unreadable"]))]
+    #[schemars(extend("enum" = ["hash_mismatch", "broken_link", "gap", "misplaced", "undecodable", "time_went_back", "head_mismatch", "index_mismatch", "merkle_mismatch", "checkpoint_mismatch", "unreadable"]))]
     pub kind: &'static str,
     /// The sequence of the first bad record (0 for the genesis or metadata).
     pub sequence: u64,

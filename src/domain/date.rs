@@ -203,6 +203,47 @@ impl Timestamp {
     pub const fn unix_micros(self) -> i64 {
         self.0
     }
+
+    /// Parses exactly the form `Display` writes (`2021-03-22T18:00:00Z`, or with a fraction
+    /// of a second without trailing zeros): one text per instant, so text that is signed or
+    /// hashed has no second spelling. `None` for anything else.
+    pub fn parse_canonical(text: &str) -> Option<Timestamp> {
+        let (date, rest) = (text.get(..10)?, text.get(10..)?);
+        let date = CivilDate::parse(date).ok()?;
+        let rest = rest.strip_prefix('T')?.strip_suffix('Z')?;
+        let (clock, fraction) = match rest.split_once('.') {
+            Some((clock, fraction)) => (clock, Some(fraction)),
+            None => (rest, None),
+        };
+        let field = |range: std::ops::Range<usize>, max: i64| -> Option<i64> {
+            let digits = clock.get(range)?;
+            let value: i64 = digits.parse().ok()?;
+            (digits.bytes().all(|b| b.is_ascii_digit()) && value <= max).then_some(value)
+        };
+        if clock.len() != 8 || &clock[2..3] != ":" || &clock[5..6] != ":" {
+            return None;
+        }
+        let seconds = field(0..2, 23)? * 3600 + field(3..5, 59)? * 60 + field(6..8, 59)?;
+        let micros = match fraction {
+            None => 0,
+            Some(digits) => {
+                if digits.is_empty()
+                    || digits.len() > 6
+                    || digits.ends_with('0')
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return None;
+                }
+                format!("{digits:0<6}").parse::<i64>().ok()?
+            }
+        };
+        let micros = date
+            .to_days()
+            .checked_mul(86_400_000_000)?
+            .checked_add(seconds * 1_000_000 + micros)?;
+        let timestamp = Timestamp(micros);
+        (timestamp.to_string() == text).then_some(timestamp)
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -235,6 +276,29 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_timestamps_parse_back_and_nothing_else_does() {
+        for micros in [0, 1, 1_616_436_000_000_000, 1_764_368_148_429_519, -86_400_000_001] {
+            let timestamp = Timestamp::from_unix_micros(micros);
+            assert_eq!(
+                Timestamp::parse_canonical(&timestamp.to_string()),
+                Some(timestamp)
+            );
+        }
+        for text in [
+            "2021-03-22T18:00:00.0Z",
+            "2021-03-22T18:00:00.500000Z",
+            "2021-03-22T18:00:00z",
+            "2021-03-22T24:00:00Z",
+            "2021-03-22 18:00:00Z",
+            "2021-03-22T18:00:00+00:00",
+            "2021-03-22T18:00:60Z",
+            "2021-03-22T+8:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_canonical(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn real_calendar_dates_only() {

@@ -23,10 +23,11 @@ impl Hash {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Parses 64 hexadecimal digits.
+    /// Parses 64 lowercase hexadecimal digits (one spelling per hash: what is signed or
+    /// hashed as text must have no second form).
     pub fn from_hex(text: &str) -> Option<Hash> {
         let bytes = text.as_bytes();
-        if bytes.len() != 64 {
+        if bytes.len() != 64 || !bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
         let mut out = [0u8; 32];

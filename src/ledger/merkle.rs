@@ -96,74 +96,246 @@ fn digest(bytes: &[u8]) -> Result<Digest, ProofError> {
         .map_err(|_| ProofError::BadHash(bytes.len()))
 }
 
+/// A source of complete-subtree hashes: `node(level, index)` is the tree hash of the
+/// `2^level` leaves starting at leaf `index << level`. The ledger reads them from its store;
+/// [`LeafSlice`] computes them from leaf hashes in memory. Every tree hash and proof below is
+/// built from such nodes, so the stored tree and the in-memory one share one implementation.
+pub trait Nodes {
+    /// Why a node could not be had.
+    type Error;
+    /// The hash of the complete subtree of `2^level` leaves starting at `index << level`.
+    fn node(&self, level: u32, index: u64) -> Result<Digest, Self::Error>;
+}
+
+/// Leaf hashes in memory, as a source of nodes.
+pub struct LeafSlice<'a> {
+    /// The tree hash.
+    pub hasher: &'a dyn TreeHasher,
+    /// The leaf hashes.
+    pub leaves: &'a [Digest],
+}
+
+impl Nodes for LeafSlice<'_> {
+    type Error = std::convert::Infallible;
+    fn node(&self, level: u32, index: u64) -> Result<Digest, Self::Error> {
+        if level == 0 {
+            return Ok(self.leaves[index as usize]);
+        }
+        Ok(self.hasher.hash_children(
+            &self.node(level - 1, index * 2)?,
+            &self.node(level - 1, index * 2 + 1)?,
+        ))
+    }
+}
+
+/// The tree hash of leaves `[start, end)`, RFC 6962's MTH, from complete subtrees.
+pub fn range_hash<N: Nodes>(
+    hasher: &dyn TreeHasher,
+    nodes: &N,
+    start: u64,
+    end: u64,
+) -> Result<Digest, N::Error> {
+    let len = end - start;
+    if len == 0 {
+        return Ok(hasher.empty_root());
+    }
+    if len.is_power_of_two() && start % len == 0 {
+        let level = len.trailing_zeros();
+        return nodes.node(level, start >> level);
+    }
+    let split = largest_power_of_two_below(len);
+    Ok(hasher.hash_children(
+        &range_hash(hasher, nodes, start, start + split)?,
+        &range_hash(hasher, nodes, start + split, end)?,
+    ))
+}
+
+/// The inclusion proof of leaf `index` in the tree of the first `size` leaves (RFC 6962's
+/// PATH). Empty when the index is outside the tree.
+pub fn inclusion_path<N: Nodes>(
+    hasher: &dyn TreeHasher,
+    nodes: &N,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Digest>, N::Error> {
+    let mut proof = Vec::new();
+    if index < size {
+        path(hasher, nodes, index, 0, size, &mut proof)?;
+    }
+    Ok(proof)
+}
+
+fn path<N: Nodes>(
+    hasher: &dyn TreeHasher,
+    nodes: &N,
+    index: u64,
+    start: u64,
+    end: u64,
+    proof: &mut Vec<Digest>,
+) -> Result<(), N::Error> {
+    let len = end - start;
+    if len <= 1 {
+        return Ok(());
+    }
+    let split = start + largest_power_of_two_below(len);
+    if index < split {
+        path(hasher, nodes, index, start, split, proof)?;
+        proof.push(range_hash(hasher, nodes, split, end)?);
+    } else {
+        path(hasher, nodes, index, split, end, proof)?;
+        proof.push(range_hash(hasher, nodes, start, split)?);
+    }
+    Ok(())
+}
+
+/// The consistency proof between the trees of the first `size1` and `size2` leaves (RFC 6962's
+/// PROOF). Empty when `size1` is 0 or not smaller than `size2`.
+pub fn consistency_path<N: Nodes>(
+    hasher: &dyn TreeHasher,
+    nodes: &N,
+    size1: u64,
+    size2: u64,
+) -> Result<Vec<Digest>, N::Error> {
+    let mut proof = Vec::new();
+    if size1 > 0 && size1 < size2 {
+        subproof(hasher, nodes, size1, 0, size2, true, &mut proof)?;
+    }
+    Ok(proof)
+}
+
+fn subproof<N: Nodes>(
+    hasher: &dyn TreeHasher,
+    nodes: &N,
+    m: u64,
+    start: u64,
+    end: u64,
+    complete: bool,
+    proof: &mut Vec<Digest>,
+) -> Result<(), N::Error> {
+    let len = end - start;
+    if m == len {
+        if !complete {
+            proof.push(range_hash(hasher, nodes, start, end)?);
+        }
+        return Ok(());
+    }
+    let split = largest_power_of_two_below(len);
+    if m <= split {
+        subproof(hasher, nodes, m, start, start + split, complete, proof)?;
+        proof.push(range_hash(hasher, nodes, start + split, end)?);
+    } else {
+        subproof(hasher, nodes, m - split, start + split, end, false, proof)?;
+        proof.push(range_hash(hasher, nodes, start, start + split)?);
+    }
+    Ok(())
+}
+
 /// The tree hash of `leaves` (leaf hashes), RFC 6962's MTH.
 pub fn root(hasher: &dyn TreeHasher, leaves: &[Digest]) -> Digest {
-    match leaves.len() {
-        0 => hasher.empty_root(),
-        1 => leaves[0],
-        n => {
-            let split = largest_power_of_two_below(n as u64) as usize;
-            hasher.hash_children(
-                &root(hasher, &leaves[..split]),
-                &root(hasher, &leaves[split..]),
-            )
-        }
-    }
+    let nodes = LeafSlice { hasher, leaves };
+    let Ok(root) = range_hash(hasher, &nodes, 0, leaves.len() as u64);
+    root
 }
 
 /// The largest power of two strictly smaller than `n` (n > 1).
 fn largest_power_of_two_below(n: u64) -> u64 {
-    let mut k = 1;
-    while k << 1 < n {
-        k <<= 1;
-    }
-    k
+    1 << (63 - (n - 1).leading_zeros())
 }
 
 /// The inclusion proof of leaf `index` in the tree of `leaves` (RFC 6962's PATH).
 pub fn inclusion_proof(hasher: &dyn TreeHasher, leaves: &[Digest], index: usize) -> Vec<Digest> {
-    if leaves.len() <= 1 || index >= leaves.len() {
-        return Vec::new();
-    }
-    let split = largest_power_of_two_below(leaves.len() as u64) as usize;
-    if index < split {
-        let mut proof = inclusion_proof(hasher, &leaves[..split], index);
-        proof.push(root(hasher, &leaves[split..]));
-        proof
-    } else {
-        let mut proof = inclusion_proof(hasher, &leaves[split..], index - split);
-        proof.push(root(hasher, &leaves[..split]));
-        proof
-    }
+    let nodes = LeafSlice { hasher, leaves };
+    let Ok(proof) = inclusion_path(hasher, &nodes, index as u64, leaves.len() as u64);
+    proof
 }
 
 /// The consistency proof between the first `size1` leaves and all of `leaves` (RFC 6962's
 /// PROOF). Empty when `size1` is 0 or the whole tree.
 pub fn consistency_proof(hasher: &dyn TreeHasher, leaves: &[Digest], size1: usize) -> Vec<Digest> {
-    if size1 == 0 || size1 >= leaves.len() {
-        return Vec::new();
-    }
-    subproof(hasher, size1, leaves, true)
+    let nodes = LeafSlice { hasher, leaves };
+    let Ok(proof) = consistency_path(hasher, &nodes, size1 as u64, leaves.len() as u64);
+    proof
 }
 
-fn subproof(hasher: &dyn TreeHasher, m: usize, leaves: &[Digest], complete: bool) -> Vec<Digest> {
-    let n = leaves.len();
-    if m == n {
-        return if complete {
-            Vec::new()
-        } else {
-            vec![root(hasher, leaves)]
-        };
+/// The leaf whose appending completes node `(level, index)`: the last leaf it covers. The
+/// ledger stores each node with that leaf, at position `level` (see [`Frontier::push`]).
+pub fn completing_leaf(level: u32, index: u64) -> u64 {
+    index
+        .saturating_add(1)
+        .checked_shl(level)
+        .unwrap_or(u64::MAX)
+        .saturating_sub(1)
+}
+
+/// The right edge of a growing tree: the roots of its complete subtrees, one per set bit of its
+/// size, largest first. Appending a leaf costs O(1) amortised hashes; the root costs O(log n).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    nodes: Vec<Digest>,
+}
+
+/// The complete subtrees of a tree of `size` leaves, largest first, as (level, index).
+pub fn frontier_positions(size: u64) -> impl Iterator<Item = (u32, u64)> {
+    let mut start = 0u64;
+    (0..64u32).rev().filter_map(move |level| {
+        if size & (1 << level) == 0 {
+            return None;
+        }
+        let position = (level, start >> level);
+        start += 1 << level;
+        Some(position)
+    })
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Frontier {
+        Frontier::default()
     }
-    let split = largest_power_of_two_below(n as u64) as usize;
-    if m <= split {
-        let mut proof = subproof(hasher, m, &leaves[..split], complete);
-        proof.push(root(hasher, &leaves[split..]));
-        proof
-    } else {
-        let mut proof = subproof(hasher, m - split, &leaves[split..], false);
-        proof.push(root(hasher, &leaves[..split]));
-        proof
+
+    /// The frontier of a tree of `size` leaves, its nodes read from `nodes`.
+    pub fn load<N: Nodes>(size: u64, nodes: &N) -> Result<Frontier, N::Error> {
+        let nodes = frontier_positions(size)
+            .map(|(level, index)| nodes.node(level, index))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Frontier { size, nodes })
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash; returns the nodes it completes: the leaf itself (level 0), then
+    /// each parent that is now complete (levels 1, 2, ...).
+    pub fn push(&mut self, hasher: &dyn TreeHasher, leaf: Digest) -> Vec<Digest> {
+        let mut completed = vec![leaf];
+        let mut node = leaf;
+        let mut size = self.size;
+        while size & 1 == 1 {
+            let left = self.nodes.pop().unwrap_or(node);
+            node = hasher.hash_children(&left, &node);
+            completed.push(node);
+            size >>= 1;
+        }
+        self.nodes.push(node);
+        self.size += 1;
+        completed
+    }
+
+    /// The tree hash.
+    pub fn root(&self, hasher: &dyn TreeHasher) -> Digest {
+        let mut nodes = self.nodes.iter().rev();
+        let Some(last) = nodes.next() else {
+            return hasher.empty_root();
+        };
+        nodes.fold(*last, |right, left| hasher.hash_children(left, &right))
+    }
+
+    /// The complete subtrees' roots, largest first.
+    pub fn nodes(&self) -> &[Digest] {
+        &self.nodes
     }
 }
 

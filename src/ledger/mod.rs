@@ -6,19 +6,22 @@
 //! Must not: parse outside input (intake does), or present anything (cli does).
 
 pub mod chain;
+pub mod checkpoint;
 pub mod encoding;
 pub mod merkle;
 pub mod record;
 pub mod store;
 pub mod verify;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::domain::{Event, Identifier, Name, Timestamp};
 use crate::limits;
 use chain::Hash;
+use checkpoint::{Checkpoint, SignedCheckpoint, SignerKey};
 use encoding::EncodingError;
+use merkle::{Blake3TreeHasher, Digest, Frontier, TreeHasher};
 use record::{Genesis, Record};
 use store::{NewRecord, Store, StoreError, StoredHead};
 pub use verify::{FailureKind, VerifyFailure};
@@ -150,6 +153,14 @@ pub enum LedgerError {
         /// The correction it tries to supersede.
         target: String,
     },
+    /// A tree size or sequence past what the log (or the tree asked about) holds.
+    #[error("{size} is past the end: the log (or tree) holds {head} records")]
+    BeyondHead {
+        /// The size or sequence asked for.
+        size: u64,
+        /// The last sequence there is.
+        head: u64,
+    },
     /// An explicit recorded time earlier than the head's.
     #[error(
         "recorded time {offered} µs is earlier than the head's {head} µs; recorded times never go back"
@@ -215,6 +226,90 @@ pub struct Verified {
     pub genesis_hash: Hash,
     /// The ledger's origin name.
     pub origin: String,
+    /// The Merkle tree hash of all the records, recomputed from their bytes.
+    pub tree_root: Digest,
+    /// The tree at each size asked for (and at each kept checkpoint's size), as recomputed.
+    pub trees: BTreeMap<u64, TreeHead>,
+    /// How many kept checkpoints were checked against the records.
+    pub checkpoints_checked: u64,
+}
+
+/// The tree of the first `size` records: its hash and the chain head it ends at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeHead {
+    /// The number of records.
+    pub size: u64,
+    /// The Merkle tree hash.
+    pub root: Digest,
+    /// The hash of record `size` (the genesis hash for 0).
+    pub head: Hash,
+}
+
+/// The leaf hash of a record in the ledger's Merkle tree.
+pub fn leaf_hash(record_hash: &Hash) -> Digest {
+    Blake3TreeHasher.hash_leaf(&record_hash.0)
+}
+
+/// Checks, record by record, that the stored Merkle nodes are the ones the records' hashes
+/// give, and notes the tree at the sizes asked for. One piece of code for `verify` (the whole
+/// log) and `checkpoint` (the records since the last checkpoint).
+struct TreeCheck<'a, I> {
+    frontier: Frontier,
+    stored: I,
+    sizes: &'a BTreeSet<u64>,
+    trees: BTreeMap<u64, TreeHead>,
+    mismatch: Option<VerifyFailure>,
+}
+
+impl<I> TreeCheck<'_, I>
+where
+    I: Iterator<Item = Result<(store::RawKey, store::RawValue), StoreError>>,
+{
+    /// Checks one record's nodes. A mismatch is kept, not returned: damage to the log itself,
+    /// found further on, is reported first, and the tree is checked only after the log.
+    fn visit(&mut self, sequence: u64, hash: Hash) -> Result<(), VerifyFailure> {
+        let completed = self.frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
+        let leaf = (sequence - 1).to_be_bytes();
+        if self.mismatch.is_none() {
+            match self.stored.next() {
+                Some(Ok((key, value)))
+                    if key.as_ref() == leaf && value.as_ref() == completed.concat() => {}
+                Some(Err(error)) => return Err(VerifyFailure::unreadable(sequence, &error)),
+                _ => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::MerkleMismatch,
+                        "the Merkle tree's stored nodes for this record are missing or are not the hashes the records give (run `sanctions-ledger rebuild` once the log itself verifies)",
+                    ));
+                }
+            }
+        }
+        if self.sizes.contains(&sequence) {
+            self.trees.insert(
+                sequence,
+                TreeHead {
+                    size: sequence,
+                    root: self.frontier.root(&Blake3TreeHasher),
+                    head: hash,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), VerifyFailure> {
+        if let Some(mismatch) = self.mismatch.take() {
+            return Err(mismatch);
+        }
+        match self.stored.next() {
+            None => Ok(()),
+            Some(_) => Err(VerifyFailure::new(
+                self.frontier.size() + 1,
+                FailureKind::MerkleMismatch,
+                "the Merkle tree holds more leaves than the log has records",
+            )),
+        }
+    }
 }
 
 /// Options of one append.
@@ -232,6 +327,9 @@ pub struct Ledger {
     genesis: Genesis,
     genesis_hash: Hash,
     head: Head,
+    /// The Merkle tree's right edge at the head; loaded by `open` (and `init`), not by
+    /// `open_unchecked`, which must not write.
+    frontier: Option<Frontier>,
 }
 
 fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
@@ -274,6 +372,7 @@ impl Ledger {
                 hash: genesis_hash,
                 recorded_at: None,
             },
+            frontier: Some(Frontier::new()),
         })
     }
 
@@ -282,7 +381,70 @@ impl Ledger {
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_unchecked(path)?;
         ledger.head = ledger.check_tail().map_err(LedgerError::Damaged)?;
+        ledger.load_tree()?;
         Ok(ledger)
+    }
+
+    /// Loads the Merkle tree's right edge at the head, first catching the stored tree up with
+    /// the log if it is behind (a ledger written before the tree existed, or after `rebuild`
+    /// cleared it). A tree ahead of the log is damage.
+    fn load_tree(&mut self) -> Result<(), LedgerError> {
+        let head = self.head.sequence;
+        let leaves = self.store.merkle_leaves()?;
+        let damaged = |detail: String| {
+            LedgerError::Damaged(VerifyFailure::new(
+                leaves.min(head) + 1,
+                FailureKind::MerkleMismatch,
+                detail,
+            ))
+        };
+        if leaves > head {
+            return Err(damaged(format!(
+                "the Merkle tree holds {leaves} leaves but the log {head} records"
+            )));
+        }
+        let mut frontier = Frontier::load(leaves, &self.store)
+            .map_err(|error| damaged(format!("loading the tree's right edge: {error}")))?;
+        let mut pending: Vec<(u64, Vec<u8>)> = Vec::new();
+        for item in self.store.records_from(leaves + 1) {
+            let (key, value) = item?;
+            let Some(sequence) = store::sequence_from_key(&key).filter(|s| *s <= head) else {
+                break;
+            };
+            let stored = record::split_value(&value)
+                .filter(|stored| chain::record_hash(stored.record_bytes) == stored.stored_hash)
+                .ok_or_else(|| {
+                    LedgerError::Damaged(VerifyFailure::new(
+                        sequence,
+                        FailureKind::HashMismatch,
+                        "the record bytes do not hash to the stored hash",
+                    ))
+                })?;
+            let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&stored.stored_hash));
+            pending.push((sequence - 1, nodes.concat()));
+            if pending.len() == limits::MERKLE_CATCH_UP_BATCH {
+                self.store.merkle_extend(&pending)?;
+                pending.clear();
+            }
+        }
+        if !pending.is_empty() {
+            self.store.merkle_extend(&pending)?;
+        }
+        if frontier.size() != head {
+            return Err(damaged(format!(
+                "the tree reached {} leaves; the log has {head} records",
+                frontier.size()
+            )));
+        }
+        self.frontier = Some(frontier);
+        Ok(())
+    }
+
+    /// Clears the stored Merkle tree and recomputes it from the log.
+    pub fn rebuild_tree(&mut self) -> Result<(), LedgerError> {
+        self.store.merkle_clear()?;
+        self.frontier = None;
+        self.load_tree()
     }
 
     /// Opens a ledger without checking its tail: for verification and reading a damaged one.
@@ -307,6 +469,7 @@ impl Ledger {
             genesis,
             genesis_hash,
             head,
+            frontier: None,
         })
     }
 
@@ -361,7 +524,7 @@ impl Ledger {
             &self.store,
             self.walk_start(from)?,
             &mut IndexCheck::Lookup,
-            &mut |_| {},
+            &mut |_, _| Ok(()),
         )?;
         check_head(&self.store, &end)?;
         Ok(Head {
@@ -373,22 +536,252 @@ impl Ledger {
 
     /// Verifies the whole log from the genesis, streaming; `progress` gets each sequence.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verified, VerifyFailure> {
+        self.verify_at(&BTreeSet::new(), progress)
+    }
+
+    /// [`Ledger::verify`], also noting the tree at each of `sizes` (those the log reaches) and
+    /// checking every kept checkpoint against the records.
+    pub fn verify_at(
+        &self,
+        sizes: &BTreeSet<u64>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Verified, VerifyFailure> {
+        let kept = self.checkpoints().map_err(|error| match error {
+            LedgerError::Damaged(failure) => failure,
+            other => VerifyFailure::new(0, FailureKind::CheckpointMismatch, other.to_string()),
+        })?;
+        let mut all_sizes = sizes.clone();
+        all_sizes.extend(kept.iter().map(|(_, signed)| signed.checkpoint.size));
         let start = self.walk_start(1)?;
         let mut index = IndexCheck::Digest(chain::IndexDigest::new_random());
-        let end = walk(&self.store, start, &mut index, progress)?;
+        let mut tree = TreeCheck {
+            frontier: Frontier::new(),
+            stored: self.store.merkle_from(0),
+            sizes: &all_sizes,
+            trees: BTreeMap::new(),
+            mismatch: None,
+        };
+        if all_sizes.contains(&0) {
+            tree.trees.insert(
+                0,
+                TreeHead {
+                    size: 0,
+                    root: Blake3TreeHasher.empty_root(),
+                    head: self.genesis_hash,
+                },
+            );
+        }
+        let end = walk(&self.store, start, &mut index, &mut |sequence, hash| {
+            tree.visit(sequence, hash)?;
+            progress(sequence);
+            Ok(())
+        })?;
         check_head(&self.store, &end)?;
         if let IndexCheck::Digest(seen) = &index {
             check_index(&self.store, start, end.last_sequence, seen)?;
+        }
+        tree.finish()?;
+        for (number, signed) in &kept {
+            let checkpoint = &signed.checkpoint;
+            let agrees = checkpoint.log == self.genesis_hash
+                && tree.trees.get(&checkpoint.size).is_some_and(|head| {
+                    head.root == checkpoint.root && head.head == checkpoint.head
+                });
+            if !agrees {
+                return Err(VerifyFailure::new(
+                    checkpoint.size.min(end.last_sequence + 1),
+                    FailureKind::CheckpointMismatch,
+                    format!(
+                        "kept checkpoint {number} (size {}, root {}) is not a tree of this log's records",
+                        checkpoint.size,
+                        Hash(checkpoint.root)
+                    ),
+                ));
+            }
         }
         Ok(Verified {
             records: end.last_sequence,
             head_hash: end.last_hash,
             genesis_hash: self.genesis_hash,
             origin: self.genesis.origin.clone(),
+            tree_root: tree.frontier.root(&Blake3TreeHasher),
+            trees: tree.trees,
+            checkpoints_checked: kept.len() as u64,
         })
     }
 
-    /// The store, for the projections' derived trees.
+    /// Every checkpoint the ledger has issued, oldest first, parsed (signatures not checked:
+    /// the ledger does not hold the public key an auditor trusts).
+    pub fn checkpoints(&self) -> Result<Vec<(u64, SignedCheckpoint)>, LedgerError> {
+        self.store
+            .checkpoints()
+            .map(|item| {
+                let (number, text) = item?;
+                let signed = SignedCheckpoint::parse(&text).map_err(|error| {
+                    LedgerError::Damaged(VerifyFailure::new(
+                        0,
+                        FailureKind::CheckpointMismatch,
+                        format!("kept checkpoint {number} is damaged: {error}"),
+                    ))
+                })?;
+                Ok((number, signed))
+            })
+            .collect()
+    }
+
+    /// Signs and keeps a checkpoint of the head. First re-reads from the store, and re-hashes,
+    /// every record since the last checkpoint (all of them for the first), checking their chain
+    /// and the stored Merkle nodes; and checks that the stored tree still gives the last
+    /// checkpoint's root. So the root signed is the one the committed records give, never a
+    /// hash that was only in memory.
+    pub fn checkpoint(
+        &mut self,
+        signer: &SignerKey,
+        clock: &dyn Clock,
+    ) -> Result<(u64, SignedCheckpoint), LedgerError> {
+        let damaged = |sequence: u64, detail: String| {
+            LedgerError::Damaged(VerifyFailure::new(
+                sequence,
+                FailureKind::CheckpointMismatch,
+                detail,
+            ))
+        };
+        let previous = self.checkpoints()?.pop();
+        let (frontier, start) = match &previous {
+            None => (Frontier::new(), self.walk_start(1)),
+            Some((number, signed)) => {
+                let last = &signed.checkpoint;
+                if last.log != self.genesis_hash || last.size > self.head.sequence {
+                    return Err(damaged(
+                        self.head.sequence + 1,
+                        format!(
+                            "kept checkpoint {number} (size {}) does not fit this log of {} records",
+                            last.size, self.head.sequence
+                        ),
+                    ));
+                }
+                let frontier = Frontier::load(last.size, &self.store)?;
+                if frontier.root(&Blake3TreeHasher) != last.root {
+                    return Err(damaged(
+                        last.size,
+                        format!(
+                            "the stored Merkle tree no longer gives the root kept checkpoint {number} signed"
+                        ),
+                    ));
+                }
+                let start = self.walk_start(last.size + 1);
+                if let Ok(start) = &start {
+                    if start.previous_hash != last.head {
+                        return Err(damaged(
+                            last.size,
+                            format!("record {} is not the head kept checkpoint {number} signed", last.size),
+                        ));
+                    }
+                }
+                (frontier, start)
+            }
+        };
+        let start = start.map_err(LedgerError::Damaged)?;
+        let no_sizes = BTreeSet::new();
+        let mut tree = TreeCheck {
+            stored: self.store.merkle_from(frontier.size()),
+            frontier,
+            sizes: &no_sizes,
+            trees: BTreeMap::new(),
+            mismatch: None,
+        };
+        let end = walk(
+            &self.store,
+            start,
+            &mut IndexCheck::Lookup,
+            &mut |sequence, hash| tree.visit(sequence, hash),
+        )
+        .map_err(LedgerError::Damaged)?;
+        check_head(&self.store, &end).map_err(LedgerError::Damaged)?;
+        tree.finish().map_err(LedgerError::Damaged)?;
+        let time = Timestamp::from_unix_micros(
+            clock
+                .now()
+                .unix_micros()
+                .max(previous.as_ref().map_or(i64::MIN, |(_, p)| p.checkpoint.time.unix_micros())),
+        );
+        let signed = signer.sign(Checkpoint {
+            log: self.genesis_hash,
+            size: end.last_sequence,
+            root: tree.frontier.root(&Blake3TreeHasher),
+            head: end.last_hash,
+            time,
+            name: self.genesis.origin.clone(),
+        });
+        let number = self.store.checkpoint_add(signed.text().as_bytes())?;
+        Ok((number, signed))
+    }
+
+    /// The tree of the first `size` records, from the stored nodes.
+    pub fn tree_head(&self, size: u64) -> Result<TreeHead, LedgerError> {
+        self.check_size(size)?;
+        let root = merkle::range_hash(&Blake3TreeHasher, &self.store, 0, size)?;
+        let head = if size == 0 {
+            self.genesis_hash
+        } else {
+            self.stored_hash(size)?
+        };
+        Ok(TreeHead { size, root, head })
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
+        if size > self.head.sequence {
+            return Err(LedgerError::BeyondHead {
+                size,
+                head: self.head.sequence,
+            });
+        }
+        Ok(())
+    }
+
+    fn stored_hash(&self, sequence: u64) -> Result<Hash, LedgerError> {
+        let value = self.store.record_value(sequence)?;
+        value
+            .as_deref()
+            .and_then(record::split_value)
+            .map(|stored| stored.stored_hash)
+            .ok_or_else(|| {
+                LedgerError::Damaged(VerifyFailure::new(
+                    sequence,
+                    FailureKind::Gap,
+                    format!("record {sequence} is missing or too short"),
+                ))
+            })
+    }
+
+    /// The inclusion proof of record `sequence` in the tree of the first `size` records.
+    pub fn inclusion_proof(&self, sequence: u64, size: u64) -> Result<Vec<Digest>, LedgerError> {
+        self.check_size(size)?;
+        if sequence == 0 || sequence > size {
+            return Err(LedgerError::BeyondHead {
+                size: sequence,
+                head: size,
+            });
+        }
+        Ok(merkle::inclusion_path(
+            &Blake3TreeHasher,
+            &self.store,
+            sequence - 1,
+            size,
+        )?)
+    }
+
+    /// The consistency proof from the tree of the first `size1` records to that of `size2`.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Digest>, LedgerError> {
+        self.check_size(size2)?;
+        Ok(merkle::consistency_path(
+            &Blake3TreeHasher,
+            &self.store,
+            size1,
+            size2,
+        )?)
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
@@ -586,6 +979,10 @@ impl Ledger {
             });
         }
 
+        if self.frontier.is_none() {
+            self.load_tree()?;
+        }
+        let mut frontier = self.frontier.clone().unwrap_or_default();
         let mut values = Vec::with_capacity(fresh.len());
         let mut previous_hash = self.head.hash;
         let mut sequence = self.head.sequence;
@@ -609,15 +1006,17 @@ impl Ledger {
                         source,
                     })?;
             outcomes[index].sequence = sequence;
-            values.push((sequence, value, index));
+            let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat();
+            values.push((sequence, value, index, nodes));
             previous_hash = hash;
         }
         let new_records: Vec<NewRecord<'_>> = values
             .iter()
-            .map(|(sequence, value, index)| NewRecord {
+            .map(|(sequence, value, index, nodes)| NewRecord {
                 sequence: *sequence,
                 value,
                 event_id: events[*index].id().as_str(),
+                merkle_nodes: nodes,
             })
             .collect();
         let new_head = StoredHead {
@@ -631,6 +1030,7 @@ impl Ledger {
             hash: previous_hash,
             recorded_at: Some(recorded_at),
         };
+        self.frontier = Some(frontier);
         Ok(AppendReport {
             outcomes,
             head: self.head,

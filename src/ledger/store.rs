@@ -8,6 +8,10 @@
 //! - tree `event_ids`: key = event id (UTF-8); value = sequence as 8-byte big-endian.
 //! - tree `meta`: `format` = "sanctions-ledger store v1"; `genesis` = genesis bytes;
 //!   `head` = sequence (8-byte big-endian) || hash of that record (32 bytes).
+//! - tree `merkle`: key = leaf index (sequence - 1) as 8-byte big-endian; value = the hashes of
+//!   the Merkle nodes that leaf completed, 32 bytes each, level 0 (the leaf hash) first.
+//! - tree `checkpoints`: key = checkpoint number (1, 2, ...) as 8-byte big-endian; value = the
+//!   signed checkpoint's text.
 //!
 //! Durability: sled 0.34.7's `flush()` ends in `sync_file_range` on Linux, which flushes
 //! neither the drive's write cache nor file metadata; its only real fsync is a background one
@@ -76,6 +80,14 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A Merkle node the tree's size says must be stored is missing or has the wrong length.
+    #[error("the Merkle tree's node at level {level}, index {index} is missing or damaged")]
+    MissingNode {
+        /// The node's level (0 = a leaf).
+        level: u32,
+        /// The node's index within its level.
+        index: u64,
+    },
     /// The head moved while a batch was being prepared (a second writer).
     #[error("the head moved from {expected} to {actual} during the append; retry")]
     HeadMoved {
@@ -136,7 +148,7 @@ pub struct DerivedWrite {
     pub value: Option<Vec<u8>>,
 }
 
-/// One record to append: its sequence, stored value and event id.
+/// One record to append: its sequence, stored value, event id and Merkle nodes.
 pub struct NewRecord<'a> {
     /// The sequence.
     pub sequence: u64,
@@ -144,6 +156,8 @@ pub struct NewRecord<'a> {
     pub value: &'a [u8],
     /// The event id, for the idempotency index.
     pub event_id: &'a str,
+    /// The Merkle nodes the record's leaf completes, concatenated, level 0 first.
+    pub merkle_nodes: &'a [u8],
 }
 
 /// The head as stored in `meta`.
@@ -173,6 +187,21 @@ impl StoredHead {
     }
 }
 
+/// The Merkle tree's nodes, read where the leaf that completed them stored them.
+impl crate::ledger::merkle::Nodes for Store {
+    type Error = StoreError;
+    fn node(&self, level: u32, index: u64) -> Result<[u8; 32], StoreError> {
+        let missing = || StoreError::MissingNode { level, index };
+        let leaf = crate::ledger::merkle::completing_leaf(level, index);
+        let value = self.merkle.get(leaf.to_be_bytes())?.ok_or_else(missing)?;
+        let at = level as usize * 32;
+        value
+            .get(at..at + 32)
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(missing)
+    }
+}
+
 /// The sled database of one ledger folder.
 pub struct Store {
     path: PathBuf,
@@ -180,8 +209,15 @@ pub struct Store {
     records: sled::Tree,
     event_ids: sled::Tree,
     meta: sled::Tree,
+    merkle: sled::Tree,
+    checkpoints: sled::Tree,
     derived: Vec<sled::Tree>,
 }
+
+/// A raw key read from the store.
+pub type RawKey = sled::IVec;
+/// A raw value read from the store.
+pub type RawValue = sled::IVec;
 
 /// Decodes an 8-byte big-endian sequence key.
 pub fn sequence_from_key(key: &[u8]) -> Option<u64> {
@@ -311,6 +347,8 @@ impl Store {
             records: db.open_tree("records")?,
             event_ids: db.open_tree("event_ids")?,
             meta: db.open_tree("meta")?,
+            merkle: db.open_tree("merkle")?,
+            checkpoints: db.open_tree("checkpoints")?,
             derived: DERIVED_TREES
                 .iter()
                 .map(|(_, name)| db.open_tree(name))
@@ -387,8 +425,8 @@ impl Store {
         expected_head: u64,
         new_head: StoredHead,
     ) -> Result<(), StoreError> {
-        let result = (&self.records, &self.event_ids, &self.meta).transaction(
-            |(records_tx, ids_tx, meta_tx)| {
+        let result = (&self.records, &self.event_ids, &self.meta, &self.merkle).transaction(
+            |(records_tx, ids_tx, meta_tx, merkle_tx)| {
                 let current = meta_tx
                     .get(HEAD_KEY)?
                     .as_deref()
@@ -404,6 +442,7 @@ impl Store {
                     let key = record.sequence.to_be_bytes();
                     records_tx.insert(&key, record.value)?;
                     ids_tx.insert(record.event_id.as_bytes(), &key)?;
+                    merkle_tx.insert(&(record.sequence - 1).to_be_bytes(), record.merkle_nodes)?;
                 }
                 meta_tx.insert(HEAD_KEY, &new_head.to_bytes()[..])?;
                 Ok(())
@@ -415,6 +454,76 @@ impl Store {
             Err(sled::transaction::TransactionError::Storage(error)) => return Err(error.into()),
         }
         self.barrier()
+    }
+
+    /// The number of leaves the Merkle tree holds: one past its last key.
+    pub fn merkle_leaves(&self) -> Result<u64, StoreError> {
+        match self.merkle.last()? {
+            None => Ok(0),
+            Some((key, _)) => sequence_from_key(&key)
+                .map(|leaf| leaf + 1)
+                .ok_or(StoreError::DamagedMeta {
+                    key: "merkle",
+                    reason: format!("a key of {} bytes, not 8", key.len()),
+                }),
+        }
+    }
+
+    /// The stored nodes of leaves from `leaf` on: raw keys and values.
+    pub fn merkle_from(
+        &self,
+        leaf: u64,
+    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+        self.merkle
+            .range(leaf.to_be_bytes()..)
+            .map(|item| item.map_err(StoreError::from))
+    }
+
+    /// Stores the nodes of more leaves (catching the tree up with the log), durably.
+    pub fn merkle_extend(&self, entries: &[(u64, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (leaf, nodes) in entries {
+            batch.insert(&leaf.to_be_bytes(), nodes.as_slice());
+        }
+        self.merkle.apply_batch(batch)?;
+        self.barrier()
+    }
+
+    /// Empties the Merkle tree (before rebuilding it from the log).
+    pub fn merkle_clear(&self) -> Result<(), StoreError> {
+        self.merkle.clear()?;
+        Ok(())
+    }
+
+    /// Keeps a signed checkpoint, durably; returns its number.
+    pub fn checkpoint_add(&self, text: &[u8]) -> Result<u64, StoreError> {
+        let number = self.checkpoint_count()? + 1;
+        self.checkpoints.insert(number.to_be_bytes(), text)?;
+        self.barrier()?;
+        Ok(number)
+    }
+
+    /// How many checkpoints are kept.
+    pub fn checkpoint_count(&self) -> Result<u64, StoreError> {
+        match self.checkpoints.last()? {
+            None => Ok(0),
+            Some((key, _)) => sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
+                key: "checkpoints",
+                reason: format!("a key of {} bytes, not 8", key.len()),
+            }),
+        }
+    }
+
+    /// Every kept checkpoint, oldest first: number and text.
+    pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.checkpoints.iter().map(|item| {
+            let (key, value) = item?;
+            let number = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
+                key: "checkpoints",
+                reason: format!("a key of {} bytes, not 8", key.len()),
+            })?;
+            Ok((number, value.to_vec()))
+        })
     }
 
     /// A value of a derived tree.

@@ -30,6 +30,10 @@ pub enum FailureKind {
     HeadMismatch,
     /// The event-id index disagrees with the records.
     IndexMismatch,
+    /// The Merkle tree's stored nodes disagree with the records.
+    MerkleMismatch,
+    /// A checkpoint the ledger keeps disagrees with the records.
+    CheckpointMismatch,
     /// The store could not be read.
     Unreadable,
 }
@@ -46,6 +50,8 @@ impl FailureKind {
             FailureKind::TimeWentBack => "time_went_back",
             FailureKind::HeadMismatch => "head_mismatch",
             FailureKind::IndexMismatch => "index_mismatch",
+            FailureKind::MerkleMismatch => "merkle_mismatch",
+            FailureKind::CheckpointMismatch => "checkpoint_mismatch",
             FailureKind::Unreadable => "unreadable",
         }
     }
@@ -83,7 +89,8 @@ impl fmt::Display for VerifyFailure {
 }
 
 impl VerifyFailure {
-    pub(crate) fn new(
+    /// A failure found at `sequence`.
+    pub fn new(
         sequence: u64,
         kind: FailureKind,
         detail: impl Into<String>,
@@ -97,7 +104,7 @@ impl VerifyFailure {
         }
     }
 
-    fn with_hashes(mut self, stored: Hash, actual: Hash) -> VerifyFailure {
+    pub(crate) fn with_hashes(mut self, stored: Hash, actual: Hash) -> VerifyFailure {
         self.stored_hash = Some(stored);
         self.actual_hash = Some(actual);
         self
@@ -219,12 +226,13 @@ fn check_index_entry(store: &Store, event_id: &str, sequence: u64) -> Result<(),
 }
 
 /// Walks stored records from `start` to the end of the records tree, checking each one and
-/// the event-id index entry of its event. `progress` is called with each checked sequence.
+/// the event-id index entry of its event. `visit` is called with each checked record's
+/// sequence and hash, and may stop the walk with a failure of its own.
 pub(crate) fn walk(
     store: &Store,
     start: WalkStart,
     index: &mut IndexCheck,
-    progress: &mut dyn FnMut(u64),
+    visit: &mut dyn FnMut(u64, Hash) -> Result<(), VerifyFailure>,
 ) -> Result<WalkEnd, VerifyFailure> {
     let mut end = WalkEnd {
         last_sequence: start.sequence - 1,
@@ -266,7 +274,7 @@ pub(crate) fn walk(
             last_hash: hash,
             last_recorded_at: Some(record.recorded_at),
         };
-        progress(sequence);
+        visit(sequence, hash)?;
     }
     Ok(end)
 }
@@ -334,7 +342,7 @@ pub(crate) fn check_index(
     if indexed.same_entries(seen) {
         return Ok(());
     }
-    walk(store, start, &mut IndexCheck::Lookup, &mut |_| {})?;
+    walk(store, start, &mut IndexCheck::Lookup, &mut |_, _| Ok(()))?;
     Err(VerifyFailure::new(
         records + 1,
         FailureKind::IndexMismatch,

@@ -1,0 +1,482 @@
+//! Checkpoints: signed statements of the log's size, Merkle root and chain head at a time.
+//!
+//! The text form follows C2SP's signed-note and tlog-checkpoint formats: a body of lines (the
+//! origin line naming the log, the size in decimal, the root in base64, then extension lines),
+//! a blank line, and one or more signature lines `— <key name> <base64(key id || signature)>`.
+//! Signatures are Ed25519 over the body bytes; a key id is the first 4 bytes of
+//! SHA-256(key name || "\n" || 0x01 || public key). Keys are written in the same text forms as
+//! Go's `golang.org/x/mod/sumdb/note` (`<name>+<hex key id>+<base64(0x01 || key)>`).
+//!
+//! Parsing is strict and canonical: a body is accepted only if re-rendering what was parsed
+//! gives the same bytes, and base64 and hex have one spelling each; so no change to a signed
+//! checkpoint keeps it valid. The only module that names ed25519-dalek and sha2.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use sha2::{Digest as _, Sha256};
+
+use super::chain::Hash;
+use super::merkle::Digest;
+use crate::domain::Timestamp;
+use crate::limits;
+
+/// The signature type byte for Ed25519, as in C2SP signed-note.
+const ED25519: u8 = 0x01;
+/// The first part of every origin line: the log is named by its genesis hash.
+pub const ORIGIN_PREFIX: &str = "sanctions-ledger/v1/";
+/// The em dash that starts a signature line.
+const SIGNATURE_DASH: &str = "\u{2014} ";
+/// The first part of a signing key's text.
+const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
+
+/// Why a checkpoint or key was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// The text is not a well-formed checkpoint.
+    #[error("line {line}: {reason}")]
+    Malformed {
+        /// The line (1-based) at fault.
+        line: usize,
+        /// What is wrong, and what is expected.
+        reason: String,
+    },
+    /// The text is larger than a checkpoint may be.
+    #[error("{size} bytes; a checkpoint is at most {max} bytes")]
+    TooLarge {
+        /// The size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// No signature line is by the key given.
+    #[error("no signature by the key {name}+{key_id} (signed by: {signed_by})")]
+    NotSignedBy {
+        /// The key's name.
+        name: String,
+        /// The key's id in hex.
+        key_id: String,
+        /// Who did sign, as `name+key id` pairs.
+        signed_by: String,
+    },
+    /// The signature by the key does not verify.
+    #[error("the signature by {name}+{key_id} does not verify: the checkpoint was altered or forged")]
+    BadSignature {
+        /// The key's name.
+        name: String,
+        /// The key's id in hex.
+        key_id: String,
+    },
+    /// A key's text is malformed.
+    #[error("key: {0}")]
+    BadKey(String),
+}
+
+fn malformed(line: usize, reason: impl Into<String>) -> CheckpointError {
+    CheckpointError::Malformed {
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// What a checkpoint commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log: its genesis hash.
+    pub log: Hash,
+    /// The number of records.
+    pub size: u64,
+    /// The Merkle tree hash of those records.
+    pub root: Digest,
+    /// The hash of record `size` (the genesis hash when `size` is 0).
+    pub head: Hash,
+    /// When the checkpoint was made.
+    pub time: Timestamp,
+    /// The ledger's origin name, for people.
+    pub name: String,
+}
+
+impl Checkpoint {
+    /// The origin line: names the log by its genesis hash.
+    pub fn origin(&self) -> String {
+        format!("{ORIGIN_PREFIX}{}", self.log)
+    }
+
+    /// The body that is signed.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\nhead {}\ntime {}\nledger {}\n",
+            self.origin(),
+            self.size,
+            STANDARD.encode(self.root),
+            self.head,
+            self.time,
+            self.name
+        )
+    }
+
+    /// Parses a body, canonical form only.
+    fn parse_body(body: &str) -> Result<Checkpoint, CheckpointError> {
+        let lines: Vec<&str> = body.split_terminator('\n').collect();
+        let field = |index: usize, prefix: &str| -> Result<&str, CheckpointError> {
+            lines
+                .get(index)
+                .and_then(|line| line.strip_prefix(prefix))
+                .ok_or_else(|| {
+                    malformed(
+                        index + 1,
+                        format!("expected a line starting \"{prefix}\""),
+                    )
+                })
+        };
+        let log = field(0, ORIGIN_PREFIX)?;
+        let log = Hash::from_hex(log).ok_or_else(|| {
+            malformed(1, "the origin must name the log's genesis hash in 64 lowercase hex digits")
+        })?;
+        let size_text = field(1, "")?;
+        let size: u64 = size_text
+            .parse()
+            .ok()
+            .filter(|size: &u64| size.to_string() == size_text)
+            .ok_or_else(|| malformed(2, "the size must be a decimal number without leading zeros"))?;
+        let root = STANDARD
+            .decode(field(2, "")?)
+            .ok()
+            .and_then(|bytes| Digest::try_from(bytes.as_slice()).ok())
+            .ok_or_else(|| malformed(3, "the root must be 32 bytes in padded base64"))?;
+        let head = Hash::from_hex(field(3, "head ")?)
+            .ok_or_else(|| malformed(4, "the head must be 64 lowercase hex digits"))?;
+        let time = Timestamp::parse_canonical(field(4, "time ")?).ok_or_else(|| {
+            malformed(5, "the time must be RFC 3339 in UTC, as in 2026-11-29T10:00:00Z")
+        })?;
+        let name = field(5, "ledger ")?.to_owned();
+        if lines.len() != 6 {
+            return Err(malformed(7, "the body has six lines: origin, size, root, head, time, ledger"));
+        }
+        let checkpoint = Checkpoint {
+            log,
+            size,
+            root,
+            head,
+            time,
+            name,
+        };
+        if checkpoint.body() != body {
+            return Err(malformed(1, "the body is not in canonical form"));
+        }
+        Ok(checkpoint)
+    }
+}
+
+/// One signature line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteSignature {
+    /// The key's name.
+    pub name: String,
+    /// The key id.
+    pub key_id: [u8; 4],
+    /// The Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+/// A checkpoint as text, parsed but not yet verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// What it commits to.
+    pub checkpoint: Checkpoint,
+    /// The signed bytes.
+    pub body: String,
+    /// Its signatures.
+    pub signatures: Vec<NoteSignature>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    let mut hasher = Sha256::new();
+    hasher.update(name.as_bytes());
+    hasher.update(b"\n");
+    hasher.update([ED25519]);
+    hasher.update(public);
+    let digest = hasher.finalize();
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+fn check_key_name(name: &str) -> Result<(), CheckpointError> {
+    let valid = !name.is_empty()
+        && name.len() <= limits::KEY_NAME_BYTES_MAX
+        && name
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '+');
+    if valid {
+        Ok(())
+    } else {
+        Err(CheckpointError::BadKey(format!(
+            "the key name \"{name}\" must be 1 to {} bytes with no spaces, control characters or '+'",
+            limits::KEY_NAME_BYTES_MAX
+        )))
+    }
+}
+
+impl SignedCheckpoint {
+    /// Parses a checkpoint's text (strictly) without checking any signature.
+    pub fn parse(text: &[u8]) -> Result<SignedCheckpoint, CheckpointError> {
+        if text.len() > limits::CHECKPOINT_BYTES_MAX {
+            return Err(CheckpointError::TooLarge {
+                size: text.len(),
+                max: limits::CHECKPOINT_BYTES_MAX,
+            });
+        }
+        let text = std::str::from_utf8(text)
+            .map_err(|error| malformed(1, format!("not UTF-8: {error}")))?;
+        let (body, signatures) = text
+            .split_once("\n\n")
+            .ok_or_else(|| malformed(1, "no blank line between the body and the signatures"))?;
+        let body = format!("{body}\n");
+        let checkpoint = Checkpoint::parse_body(&body)?;
+        let first_line = body.lines().count() + 2;
+        if !signatures.ends_with('\n') {
+            return Err(malformed(first_line, "the last signature line must end with a newline"));
+        }
+        let mut parsed = Vec::new();
+        for (offset, line) in signatures.split_terminator('\n').enumerate() {
+            let number = first_line + offset;
+            if parsed.len() == limits::CHECKPOINT_SIGNATURES_MAX {
+                return Err(malformed(
+                    number,
+                    format!("at most {} signatures", limits::CHECKPOINT_SIGNATURES_MAX),
+                ));
+            }
+            let rest = line
+                .strip_prefix(SIGNATURE_DASH)
+                .ok_or_else(|| malformed(number, "a signature line starts with \"— \""))?;
+            let (name, encoded) = rest
+                .split_once(' ')
+                .ok_or_else(|| malformed(number, "expected \"— <key name> <base64>\""))?;
+            check_key_name(name).map_err(|error| malformed(number, error.to_string()))?;
+            let bytes = STANDARD.decode(encoded).map_err(|error| {
+                malformed(number, format!("the signature is not padded base64: {error}"))
+            })?;
+            if bytes.len() != 68 {
+                return Err(malformed(
+                    number,
+                    format!("{} signature bytes; an Ed25519 signature line holds 4 + 64", bytes.len()),
+                ));
+            }
+            parsed.push(NoteSignature {
+                name: name.to_owned(),
+                key_id: bytes[..4].try_into().unwrap_or_default(),
+                signature: bytes[4..].try_into().unwrap_or([0; 64]),
+            });
+        }
+        if parsed.is_empty() {
+            return Err(malformed(first_line, "no signature line"));
+        }
+        Ok(SignedCheckpoint {
+            checkpoint,
+            body,
+            signatures: parsed,
+        })
+    }
+
+    /// Parses a checkpoint's text and checks its signature by `key`.
+    pub fn open(text: &[u8], key: &VerifierKey) -> Result<SignedCheckpoint, CheckpointError> {
+        let signed = SignedCheckpoint::parse(text)?;
+        signed.check_signature(key)?;
+        Ok(signed)
+    }
+
+    /// Checks the signature by `key`.
+    pub fn check_signature(&self, key: &VerifierKey) -> Result<(), CheckpointError> {
+        let signature = self
+            .signatures
+            .iter()
+            .find(|signature| signature.name == key.name && signature.key_id == key.key_id)
+            .ok_or_else(|| CheckpointError::NotSignedBy {
+                name: key.name.clone(),
+                key_id: hex(&key.key_id),
+                signed_by: self
+                    .signatures
+                    .iter()
+                    .map(|s| format!("{}+{}", s.name, hex(&s.key_id)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let signature = ed25519_dalek::Signature::from_bytes(&signature.signature);
+        key.key
+            .verify_strict(self.body.as_bytes(), &signature)
+            .map_err(|_| CheckpointError::BadSignature {
+                name: key.name.clone(),
+                key_id: hex(&key.key_id),
+            })
+    }
+
+    /// The text: body, blank line, signature lines.
+    pub fn text(&self) -> String {
+        let mut text = format!("{}\n", self.body);
+        for signature in &self.signatures {
+            let mut bytes = signature.key_id.to_vec();
+            bytes.extend_from_slice(&signature.signature);
+            text.push_str(&format!(
+                "{SIGNATURE_DASH}{} {}\n",
+                signature.name,
+                STANDARD.encode(bytes)
+            ));
+        }
+        text
+    }
+}
+
+/// A public key auditors pin: `<name>+<hex key id>+<base64(0x01 || public key)>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierKey {
+    /// The key's name.
+    pub name: String,
+    /// Its id.
+    pub key_id: [u8; 4],
+    key: VerifyingKey,
+}
+
+fn split_key_text(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointError> {
+    let bad = |reason: &str| CheckpointError::BadKey(reason.to_owned());
+    let mut parts = text.trim_end_matches('\n').split('+');
+    let (Some(name), Some(id), Some(encoded), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("expected <name>+<key id in hex>+<base64 key>"));
+    };
+    check_key_name(name)?;
+    let bytes = STANDARD
+        .decode(encoded)
+        .map_err(|_| bad("the key is not padded base64"))?;
+    let (&kind, key) = bytes.split_first().ok_or_else(|| bad("the key is empty"))?;
+    if kind != ED25519 {
+        return Err(bad("only Ed25519 keys (type 0x01) are supported"));
+    }
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
+    if id.len() != 8 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(bad("the key id must be 8 lowercase hex digits"));
+    }
+    let mut key_id = [0u8; 4];
+    for (index, byte) in key_id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&id[index * 2..index * 2 + 2], 16)
+            .map_err(|_| bad("the key id must be 8 lowercase hex digits"))?;
+    }
+    Ok((name.to_owned(), key_id, key))
+}
+
+impl VerifierKey {
+    /// Parses a public key's text and checks its id.
+    pub fn parse(text: &str) -> Result<VerifierKey, CheckpointError> {
+        let (name, id, public) = split_key_text(text)?;
+        if key_id(&name, &public) != id {
+            return Err(CheckpointError::BadKey(
+                "the key id does not match the name and key".to_owned(),
+            ));
+        }
+        let key = VerifyingKey::from_bytes(&public).map_err(|_| {
+            CheckpointError::BadKey("not a valid Ed25519 public key".to_owned())
+        })?;
+        if key.is_weak() {
+            return Err(CheckpointError::BadKey(
+                "a weak (small-order) Ed25519 key".to_owned(),
+            ));
+        }
+        Ok(VerifierKey {
+            name,
+            key_id: id,
+            key,
+        })
+    }
+
+    /// The key's text.
+    pub fn text(&self) -> String {
+        let mut bytes = vec![ED25519];
+        bytes.extend_from_slice(self.key.as_bytes());
+        format!("{}+{}+{}", self.name, hex(&self.key_id), STANDARD.encode(bytes))
+    }
+
+    /// The key id in hex.
+    pub fn key_id_hex(&self) -> String {
+        hex(&self.key_id)
+    }
+}
+
+/// A signing key: `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>`.
+pub struct SignerKey {
+    name: String,
+    key_id: [u8; 4],
+    key: SigningKey,
+}
+
+impl SignerKey {
+    /// A new random key (from the operating system's generator).
+    pub fn generate(name: &str) -> Result<SignerKey, CheckpointError> {
+        check_key_name(name)?;
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        Ok(SignerKey {
+            name: name.to_owned(),
+            key_id: key_id(name, key.verifying_key().as_bytes()),
+            key,
+        })
+    }
+
+    /// Parses a signing key's text.
+    pub fn parse(text: &str) -> Result<SignerKey, CheckpointError> {
+        let rest = text.strip_prefix(PRIVATE_PREFIX).ok_or_else(|| {
+            CheckpointError::BadKey(format!("a signing key starts with \"{PRIVATE_PREFIX}\""))
+        })?;
+        let (name, id, seed) = split_key_text(rest)?;
+        let key = SigningKey::from_bytes(&seed);
+        if key_id(&name, key.verifying_key().as_bytes()) != id {
+            return Err(CheckpointError::BadKey(
+                "the key id does not match the name and key".to_owned(),
+            ));
+        }
+        Ok(SignerKey {
+            name,
+            key_id: id,
+            key,
+        })
+    }
+
+    /// The key's secret text (keep it private).
+    pub fn secret_text(&self) -> String {
+        let mut bytes = vec![ED25519];
+        bytes.extend_from_slice(self.key.as_bytes());
+        format!(
+            "{PRIVATE_PREFIX}{}+{}+{}",
+            self.name,
+            hex(&self.key_id),
+            STANDARD.encode(bytes)
+        )
+    }
+
+    /// The public key to pin.
+    pub fn verifier(&self) -> VerifierKey {
+        VerifierKey {
+            name: self.name.clone(),
+            key_id: self.key_id,
+            key: self.key.verifying_key(),
+        }
+    }
+
+    /// Signs a checkpoint.
+    pub fn sign(&self, checkpoint: Checkpoint) -> SignedCheckpoint {
+        let body = checkpoint.body();
+        let signature = self.key.sign(body.as_bytes());
+        SignedCheckpoint {
+            checkpoint,
+            body,
+            signatures: vec![NoteSignature {
+                name: self.name.clone(),
+                key_id: self.key_id,
+                signature: signature.to_bytes(),
+            }],
+        }
+    }
+}
