@@ -10,6 +10,7 @@ pub mod intake;
 pub mod ledger;
 pub mod limits;
 pub mod projection;
+pub mod proof;
 pub mod query;
 pub mod schemas;
 pub mod synth;

@@ -6,11 +6,14 @@
 
 use crate::cli::answers::Answered;
 use crate::cli::json::{
-    AppendResult, ErrorResult, GenResult, HeadResult, InitResult, LogResult, QuickstartResult,
-    RebuildResult, ShowResult, ValidateResult, VerifyResult,
+    AppendResult, BundleCheckResult, CheckpointResult, CheckpointsResult, CompareResult,
+    ErrorResult, ExportResult, GenResult, HeadResult, InitResult, KeygenResult, LogResult,
+    ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult, ShowResult, ValidateResult,
+    VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
+use crate::proof::{ConsistencyProofJson, InclusionProofJson};
 use crate::query::{DiffAnswer, HistoryAnswer, LinksAnswer, StateAnswer, SubjectsAnswer};
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Value, json};
@@ -97,7 +100,37 @@ pub fn all() -> Vec<(String, Value)> {
         output::<Answered<DiffAnswer>>("diff", "diff"),
         output::<Answered<LinksAnswer>>("links", "links"),
         output::<Answered<SubjectsAnswer>>("subjects", "subjects"),
+        output::<KeygenResult>("keygen", "keygen"),
+        output::<CheckpointResult>("checkpoint", "checkpoint"),
+        output::<CheckpointsResult>("checkpoints", "checkpoints"),
+        output::<ProofCheckResult>("verify-proof", "verify-proof"),
+        output::<CompareResult>("compare-checkpoints", "compare-checkpoints"),
+        output::<ExportResult>("export", "export"),
+        output::<BundleCheckResult>("verify-bundle", "verify-bundle"),
+        output::<RestoreResult>("restore", "restore"),
         ("output/error.schema.json".to_owned(), error),
+        (
+            "proof/inclusion.schema.json".to_owned(),
+            with_identity(
+                serde_json::to_value(schema_for!(InclusionProofJson)).unwrap_or(Value::Null),
+                "proof/inclusion.schema.json",
+                "Inclusion proof",
+                "What `sanctions-ledger prove inclusion` prints, and `verify-proof` checks: a record's stored \
+                 bytes, the signed checkpoint it is proven against, and the audit path (RFC 9162, 2.1.3) from its \
+                 leaf to the checkpoint's root. Hex is lowercase; base64 is padded; unknown fields are refused.",
+            ),
+        ),
+        (
+            "proof/consistency.schema.json".to_owned(),
+            with_identity(
+                serde_json::to_value(schema_for!(ConsistencyProofJson)).unwrap_or(Value::Null),
+                "proof/consistency.schema.json",
+                "Consistency proof",
+                "What `sanctions-ledger prove consistency` prints, and `verify-proof` checks: two signed \
+                 checkpoints of one log and the consistency path (RFC 9162, 2.1.4) showing the earlier tree is a \
+                 prefix of the later one. Hex is lowercase; unknown fields are refused.",
+            ),
+        ),
     ];
     files.extend(per_kind);
     files

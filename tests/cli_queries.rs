@@ -196,7 +196,7 @@ fn rebuild_and_verify_projections() {
         )
     );
     let output = run_cli(dir.path(), &["verify", "--projections"], None);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(stdout(&output).contains("projections match a fresh replay"));
 }
 

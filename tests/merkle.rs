@@ -149,7 +149,11 @@ fn check_every_size(hasher: &dyn TreeHasher) {
         let tree = &all[..size];
         let tree_root = root(hasher, tree);
         frontier.push(hasher, tree[size - 1]);
-        assert_eq!(frontier.root(hasher), tree_root, "incremental root at {size}");
+        assert_eq!(
+            frontier.root(hasher),
+            tree_root,
+            "incremental root at {size}"
+        );
         assert_eq!(
             Frontier::load(size as u64, &stored),
             Ok(frontier.clone()),

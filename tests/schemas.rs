@@ -56,7 +56,12 @@ fn the_checked_in_schemas_are_what_the_code_generates() {
     }
     // No stale schema file lingers.
     let mut on_disk = Vec::new();
-    for dir in ["schemas", "schemas/output", "schemas/events"] {
+    for dir in [
+        "schemas",
+        "schemas/output",
+        "schemas/events",
+        "schemas/proof",
+    ] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.to_string_lossy().ends_with(".schema.json") {
@@ -197,6 +202,130 @@ fn every_json_output_of_the_cli_validates() {
     assert_eq!(error["exit_code"], 2);
     let error = check(&["--json", "show", "99"], None, "output/error.schema.json");
     assert_eq!(error["error"]["kind"], "usage");
+    // The auditor's commands, and the proof documents.
+    let keygen = check(
+        &["--json", "keygen", "--name", "ops"],
+        None,
+        "output/keygen.schema.json",
+    );
+    assert_eq!(keygen["public_key_file"], "ops.pub");
+    check(
+        &[
+            "--json",
+            "checkpoint",
+            "--key",
+            "ops.key",
+            "--out",
+            "cp1.txt",
+        ],
+        None,
+        "output/checkpoint.schema.json",
+    );
+    let more = common::json_lines(&common::synthetic_events(14, 5));
+    run_cli(dir.path(), &["append"], Some(more.as_bytes()));
+    check(
+        &[
+            "--json",
+            "checkpoint",
+            "--key",
+            "ops.key",
+            "--out",
+            "cp2.txt",
+        ],
+        None,
+        "output/checkpoint.schema.json",
+    );
+    check(
+        &["--json", "checkpoints"],
+        None,
+        "output/checkpoints.schema.json",
+    );
+    let verified = check(
+        &[
+            "--json",
+            "verify",
+            "--checkpoint",
+            "cp1.txt",
+            "--key",
+            "ops.pub",
+        ],
+        None,
+        "output/verify.schema.json",
+    );
+    assert_eq!(verified["verdict"], "ok");
+    for (args, file, schema) in [
+        (
+            vec!["prove", "inclusion", "3", "--out", "inclusion.json"],
+            "inclusion.json",
+            "proof/inclusion.schema.json",
+        ),
+        (
+            vec![
+                "prove",
+                "consistency",
+                "--from",
+                "cp1.txt",
+                "--to",
+                "cp2.txt",
+                "--out",
+                "consistency.json",
+            ],
+            "consistency.json",
+            "proof/consistency.schema.json",
+        ),
+    ] {
+        let output = run_cli(dir.path(), &args, None);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            common::stderr(&output)
+        );
+        let document: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(file)).unwrap()).unwrap();
+        assert_valid(&validator(schema), &document, file);
+        check(
+            &["--json", "verify-proof", file, "--key", "ops.pub"],
+            None,
+            "output/verify-proof.schema.json",
+        );
+    }
+    check(
+        &[
+            "--json",
+            "compare-checkpoints",
+            "cp1.txt",
+            "cp2.txt",
+            "--key",
+            "ops.pub",
+            "--proof",
+            "consistency.json",
+        ],
+        None,
+        "output/compare-checkpoints.schema.json",
+    );
+    check(
+        &["--json", "export", "--to", "bundle.bin"],
+        None,
+        "output/export.schema.json",
+    );
+    check(
+        &["--json", "verify-bundle", "bundle.bin", "--key", "ops.pub"],
+        None,
+        "output/verify-bundle.schema.json",
+    );
+    check(
+        &[
+            "--json",
+            "restore",
+            "bundle.bin",
+            "restored",
+            "--key",
+            "ops.pub",
+        ],
+        None,
+        "output/restore.schema.json",
+    );
     // A failed verification, with its evidence.
     let db = sled::open(dir.path().join("ledger")).unwrap();
     db.open_tree("records")

@@ -93,10 +93,10 @@ fn an_untouched_ledger_verifies() {
         .unwrap();
     assert_eq!(verified.records, RECORDS);
     let output = run_cli(ledger.dir.path(), &["--ledger", "ledger", "verify"], None);
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(3));
     assert!(stdout(&output).starts_with(&format!(
-        "OK: {RECORDS} records, head {}",
-        verified.head_hash
+        "UNANCHORED: internally consistent: {RECORDS} records from genesis {}, head {}",
+        verified.genesis_hash, verified.head_hash
     )));
 }
 

@@ -133,17 +133,20 @@ pub struct HeadResult {
     pub genesis_hash: HashHex,
 }
 
-/// A verification that passed.
+/// A verification whose log is internally consistent, with its verdict against a checkpoint.
 #[derive(Serialize, JsonSchema)]
 pub struct VerifyResult {
-    /// Always true.
-    #[schemars(extend("const" = true))]
+    /// True for "ok" and "unanchored"; false for "truncated" and "diverged".
     pub ok: bool,
-    /// Always "ok".
-    #[schemars(extend("const" = "ok"))]
+    /// "ok": the ledger extends the checkpoint given; "unanchored": internally consistent, no
+    /// checkpoint given; "truncated": the ledger is shorter than the checkpoint; "diverged": the
+    /// ledger contradicts the checkpoint (rewritten history, a fork, or another log).
+    #[schemars(extend("enum" = ["ok", "unanchored", "truncated", "diverged"]))]
     pub verdict: &'static str,
-    /// Whether the log was checked against a checkpoint held outside the ledger (not yet
-    /// possible: always false, and the log is only shown to be internally consistent).
+    /// The process's exit code: 0 ok, 3 unanchored, 4 truncated, 5 diverged.
+    #[schemars(extend("enum" = [0, 3, 4, 5]))]
+    pub exit_code: u8,
+    /// Whether the log was checked against a checkpoint held outside the ledger.
     pub anchored: bool,
     /// Records checked.
     pub records: u64,
@@ -153,8 +156,190 @@ pub struct VerifyResult {
     pub genesis_hash: HashHex,
     /// The ledger's origin name.
     pub origin: String,
+    /// The Merkle tree hash of all the records, recomputed from their bytes.
+    pub tree_root: HashHex,
+    /// Checkpoints the ledger keeps that were checked against the records (all of them).
+    pub checkpoints_checked: u64,
     /// Whether the stored projections were also compared with a fresh replay (and matched).
     pub projections_checked: bool,
+    /// The checkpoint given with --checkpoint.
+    pub checkpoint: Option<CheckpointJson>,
+    /// Whether its signature was checked (a key was given).
+    pub signature_checked: bool,
+    /// The verdict in words, with the evidence.
+    pub detail: String,
+}
+
+/// A signed checkpoint.
+#[derive(Serialize, JsonSchema)]
+pub struct CheckpointJson {
+    /// Its number in the ledger that issued it (when listed from a ledger).
+    pub number: Option<u64>,
+    /// The origin line: the log it is of, by genesis hash.
+    pub origin: String,
+    /// The number of records it commits to.
+    pub size: u64,
+    /// The Merkle tree hash of those records (hex).
+    pub root: HashHex,
+    /// The hash of its last record (the genesis hash for an empty log).
+    pub head: HashHex,
+    /// When it was made.
+    pub time: Instant,
+    /// The ledger's origin name.
+    pub ledger: String,
+    /// Who signed it: `name+key id` per signature.
+    pub signed_by: Vec<String>,
+    /// The signed note, exactly.
+    pub text: String,
+}
+
+/// A key pair was made.
+#[derive(Serialize, JsonSchema)]
+pub struct KeygenResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The key's name.
+    pub name: String,
+    /// Its id: 8 hex digits.
+    pub key_id: String,
+    /// The public key to pin: `<name>+<key id>+<base64>`.
+    pub public_key: String,
+    /// Where the public key was written.
+    pub public_key_file: String,
+    /// Where the secret key was written (mode 0600).
+    pub secret_key_file: String,
+}
+
+/// A checkpoint was signed and kept.
+#[derive(Serialize, JsonSchema)]
+pub struct CheckpointResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The checkpoint.
+    pub checkpoint: CheckpointJson,
+    /// Records re-read from the store and re-hashed before signing.
+    pub records_rechecked: u64,
+    /// Where the checkpoint was also written, if --out was given.
+    pub written_to: Option<String>,
+}
+
+/// The checkpoints a ledger has issued.
+#[derive(Serialize, JsonSchema)]
+pub struct CheckpointsResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Oldest first.
+    pub checkpoints: Vec<CheckpointJson>,
+}
+
+/// A proof that checked out.
+#[derive(Serialize, JsonSchema)]
+pub struct ProofCheckResult {
+    /// Always true (a rejected proof is an error with exit code 1).
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Always "proven".
+    #[schemars(extend("const" = "proven"))]
+    pub verdict: &'static str,
+    /// "inclusion" or "consistency".
+    #[schemars(extend("enum" = ["inclusion", "consistency"]))]
+    pub proof: &'static str,
+    /// For an inclusion proof: the record's sequence.
+    pub sequence: Option<u64>,
+    /// For an inclusion proof: the record's hash.
+    pub record_hash: Option<HashHex>,
+    /// For an inclusion proof: the event's id.
+    pub event_id: Option<String>,
+    /// The checkpoint proven against (the later one for consistency).
+    pub checkpoint: CheckpointJson,
+    /// For a consistency proof: the earlier checkpoint.
+    pub from_checkpoint: Option<CheckpointJson>,
+    /// What was proven, in words.
+    pub detail: String,
+}
+
+/// Two checkpoints compared.
+#[derive(Serialize, JsonSchema)]
+pub struct CompareResult {
+    /// False when they prove a fork.
+    pub ok: bool,
+    /// "same": identical trees; "consistent": the first is a prefix of the second (a valid
+    /// consistency proof was given); "forked": both validly signed, same size, different
+    /// roots (proof the operator forked the log); "undecided": sizes differ and no valid
+    /// consistency proof was given.
+    #[schemars(extend("enum" = ["same", "consistent", "forked", "undecided"]))]
+    pub verdict: &'static str,
+    /// The process's exit code: 0 same or consistent, 3 undecided, 5 forked.
+    #[schemars(extend("enum" = [0, 3, 5]))]
+    pub exit_code: u8,
+    /// The first checkpoint.
+    pub first: CheckpointJson,
+    /// The second checkpoint.
+    pub second: CheckpointJson,
+    /// The verdict in words, with the evidence.
+    pub detail: String,
+}
+
+/// A bundle was written.
+#[derive(Serialize, JsonSchema)]
+pub struct ExportResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The file.
+    pub file: String,
+    /// The first record's sequence.
+    pub first: u64,
+    /// Records in it.
+    pub records: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The checkpoint its records are proven against.
+    pub checkpoint: CheckpointJson,
+}
+
+/// A bundle checked out.
+#[derive(Serialize, JsonSchema)]
+pub struct BundleCheckResult {
+    /// Always true (a rejected bundle is an error with exit code 1).
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Always "valid".
+    #[schemars(extend("const" = "valid"))]
+    pub verdict: &'static str,
+    /// The file.
+    pub file: String,
+    /// The first record's sequence.
+    pub first: u64,
+    /// Records checked.
+    pub records: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The ledger's origin name.
+    pub origin: String,
+    /// The genesis hash.
+    pub genesis_hash: HashHex,
+    /// The checkpoint the records are proven against.
+    pub checkpoint: CheckpointJson,
+}
+
+/// A ledger folder was rebuilt from a bundle.
+#[derive(Serialize, JsonSchema)]
+pub struct RestoreResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The new folder.
+    pub ledger: String,
+    /// Records restored.
+    pub records: u64,
+    /// The head.
+    pub head: HeadRef,
+    /// The checkpoint the bundle was proven against (kept in the new ledger).
+    pub checkpoint: CheckpointJson,
 }
 
 /// The projections were rebuilt from the log.
@@ -203,7 +388,7 @@ pub struct VerifyFailureJson {
 #[derive(Serialize, JsonSchema)]
 pub struct ErrorJson {
     /// A stable name for the kind of failure.
-    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed", "projection"]))]
+    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed", "projection", "proof_rejected", "bundle_rejected", "bad_checkpoint"]))]
     pub kind: &'static str,
     /// The message a person reads.
     pub message: String,

@@ -5,6 +5,7 @@
 //! (bad input, a refused append, an unreadable or missing ledger).
 
 pub mod answers;
+mod audit;
 pub mod json;
 mod output;
 mod tour;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use crate::domain::Timestamp;
 use crate::intake::{self, InputFormat};
-use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
+use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, SystemClock};
 use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
@@ -87,6 +88,33 @@ enum FormatArg {
 }
 
 #[derive(Subcommand, Debug)]
+enum ProveCommand {
+    /// Prove that record SEQ is in the tree a checkpoint commits to.
+    Inclusion {
+        /// The record's sequence number.
+        sequence: u64,
+        /// The checkpoint to prove against (default: the last one the ledger issued).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Write the proof to this new file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Prove that the tree of one checkpoint is a prefix of another's.
+    Consistency {
+        /// The earlier checkpoint.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The later checkpoint (default: the last one the ledger issued).
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+        /// Write the proof to this new file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Create a new, empty ledger (its genesis fixes its identity).
     Init {
@@ -138,11 +166,96 @@ enum Command {
     },
     /// Show the head: the last sequence and its hash.
     Head,
-    /// Re-hash and re-link the whole log; exit 1 naming the first damage found.
+    /// Re-hash and re-link the whole log and its Merkle tree, and check it against a
+    /// checkpoint you kept. Verdicts: OK (exit 0: it extends the checkpoint), UNANCHORED (3:
+    /// internally consistent, no checkpoint given), TRUNCATED (4), DIVERGED (5); damage exits 1,
+    /// naming the first damage found.
     Verify {
         /// Also compare the stored projections with a fresh replay of the log.
         #[arg(long)]
         projections: bool,
+        /// A checkpoint kept from earlier: the ledger must extend it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The operator's public key (file or text): also check the checkpoint's signature.
+        #[arg(long, value_name = "PUB")]
+        key: Option<String>,
+    },
+    /// Make an Ed25519 key pair for signing checkpoints: NAME.key (secret) and NAME.pub.
+    Keygen {
+        /// The key's name (appears in every signature line).
+        #[arg(long)]
+        name: String,
+        /// Where to write, without extension (default: NAME in the current folder).
+        #[arg(long, value_name = "PREFIX")]
+        out: Option<PathBuf>,
+    },
+    /// Sign and keep a checkpoint of the head (after re-reading and re-hashing the records
+    /// since the last one); prints it.
+    Checkpoint {
+        /// The secret key from `keygen`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Also write the checkpoint to this new file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List every checkpoint the ledger has issued.
+    Checkpoints,
+    /// Print an inclusion or consistency proof (JSON, schemas/proof/).
+    #[command(subcommand)]
+    Prove(ProveCommand),
+    /// Check a proof offline with the operator's public key: exit 0 proven, 1 rejected.
+    VerifyProof {
+        /// The proof file.
+        file: PathBuf,
+        /// The operator's public key (file or text).
+        #[arg(long, value_name = "PUB")]
+        key: String,
+    },
+    /// Compare two checkpoints: SAME or CONSISTENT (exit 0), UNDECIDED (3), or FORKED (5: both
+    /// validly signed, same size, different roots; the evidence is printed).
+    CompareCheckpoints {
+        /// The first checkpoint file.
+        first: PathBuf,
+        /// The second checkpoint file.
+        second: PathBuf,
+        /// The operator's public key (file or text).
+        #[arg(long, value_name = "PUB")]
+        key: String,
+        /// A consistency proof between them (for checkpoints of different sizes).
+        #[arg(long, value_name = "FILE")]
+        proof: Option<PathBuf>,
+    },
+    /// Write a self-contained bundle: records, the checkpoint they are proven against, proofs.
+    Export {
+        /// The new bundle file.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// The first record to include (the rest up to the checkpoint follow).
+        #[arg(long, value_name = "SEQ", default_value_t = 1)]
+        from: u64,
+        /// The checkpoint to prove against (default: the last one the ledger issued).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Check a bundle with no ledger: exit 0 valid, 1 rejected.
+    VerifyBundle {
+        /// The bundle file.
+        file: PathBuf,
+        /// The operator's public key (file or text).
+        #[arg(long, value_name = "PUB")]
+        key: String,
+    },
+    /// Rebuild a ledger folder from a full bundle (checked first; byte-identical records).
+    Restore {
+        /// The bundle file.
+        file: PathBuf,
+        /// The new ledger folder.
+        dir: PathBuf,
+        /// The operator's public key (file or text).
+        #[arg(long, value_name = "PUB")]
+        key: String,
     },
     /// The listings in force on a date, as known at a time, and why.
     State {
@@ -256,7 +369,51 @@ pub fn run() -> ExitCode {
         Command::Log { from, limit } => log(&mut out, &cli.ledger, *from, *limit),
         Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
         Command::Head => head(&mut out, &cli.ledger),
-        Command::Verify { projections } => verify(&mut out, &cli.ledger, *projections),
+        Command::Verify {
+            projections,
+            checkpoint,
+            key,
+        } => audit::verify(
+            &mut out,
+            &cli.ledger,
+            *projections,
+            checkpoint.as_deref(),
+            key.as_deref(),
+        ),
+        Command::Keygen { name, out: prefix } => audit::keygen(&mut out, name, prefix.as_deref()),
+        Command::Checkpoint { key, out: path } => {
+            audit::checkpoint(&mut out, &cli.ledger, key, path.as_deref())
+        }
+        Command::Checkpoints => audit::checkpoints(&mut out, &cli.ledger),
+        Command::Prove(ProveCommand::Inclusion {
+            sequence,
+            checkpoint,
+            out: path,
+        }) => audit::prove_inclusion(
+            &cli.ledger,
+            *sequence,
+            checkpoint.as_deref(),
+            path.as_deref(),
+        ),
+        Command::Prove(ProveCommand::Consistency {
+            from,
+            to,
+            out: path,
+        }) => audit::prove_consistency(&cli.ledger, from, to.as_deref(), path.as_deref()),
+        Command::VerifyProof { file, key } => audit::verify_proof(&mut out, file, key),
+        Command::CompareCheckpoints {
+            first,
+            second,
+            key,
+            proof,
+        } => audit::compare(&mut out, first, second, key, proof.as_deref()),
+        Command::Export {
+            to,
+            from,
+            checkpoint,
+        } => audit::export(&mut out, &cli.ledger, to, *from, checkpoint.as_deref()),
+        Command::VerifyBundle { file, key } => audit::verify_bundle(&mut out, file, key),
+        Command::Restore { file, dir, key } => audit::restore(&mut out, file, dir, key),
         Command::State {
             as_of,
             known,
@@ -342,7 +499,7 @@ pub fn run() -> ExitCode {
         Command::Quickstart => quickstart(&mut out, &cli.ledger),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => out.exit_code(),
         Err(failure) => out.fail(&failure),
     }
 }
@@ -506,43 +663,6 @@ fn head(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(out: &mut Out, ledger_path: &Path, projections: bool) -> Result<(), Failure> {
-    let ledger = match Ledger::open_unchecked(ledger_path) {
-        Ok(ledger) => ledger,
-        // A folder that is not a ledger at all is a usage error; one whose files sled cannot
-        // open, or whose metadata is damaged, is a failed verification.
-        Err(LedgerError::Store(error @ crate::ledger::store::StoreError::NotALedger { .. })) => {
-            return Err(Failure::ledger(LedgerError::Store(error)));
-        }
-        Err(error) => {
-            return Err(Failure::verify(crate::ledger::VerifyFailure::unopenable(
-                error.to_string(),
-            )));
-        }
-    };
-    let total = ledger.head().sequence;
-    let progress = output::progress_bar(total, !out.is_json() && std::io::stderr().is_terminal());
-    let result = ledger.verify(&mut |sequence| {
-        if sequence % 4096 == 0 {
-            progress.set_position(sequence);
-        }
-    });
-    progress.finish_and_clear();
-    let verified = result.map_err(Failure::verify)?;
-    if projections {
-        let mismatches = crate::projection::verify(&ledger).map_err(Failure::projection)?;
-        if let Some(first) = mismatches.first() {
-            return Err(Failure::projections_differ(
-                mismatches.len(),
-                &first.listing,
-                &first.detail,
-            ));
-        }
-    }
-    out.verified(&verified, projections);
-    Ok(())
-}
-
 fn effective_format(json: bool, format: answers::Format) -> answers::Format {
     if json { answers::Format::Json } else { format }
 }
@@ -597,7 +717,11 @@ fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Fai
     let origin = format!("synthetic ledger: {events} events, seed {seed}");
     let mut ledger = Ledger::init(dir, &origin, &FixedClock(generator.recorded_at(0)))
         .map_err(Failure::ledger)?;
-    let progress = output::progress_bar(events, !out.is_json() && std::io::stderr().is_terminal());
+    let progress = output::progress_bar(
+        events,
+        !out.is_json() && std::io::stderr().is_terminal(),
+        "generating",
+    );
     let batch_size = crate::limits::BATCH_EVENTS_MAX as u64 / 10;
     let mut appended = 0;
     while appended < events {
@@ -634,9 +758,14 @@ fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Fai
 }
 
 fn rebuild(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let ledger = open(ledger_path)?;
+    let mut ledger = open(ledger_path)?;
+    ledger.rebuild_tree().map_err(Failure::ledger)?;
     let total = ledger.head().sequence;
-    let progress = output::progress_bar(total, !out.is_json() && std::io::stderr().is_terminal());
+    let progress = output::progress_bar(
+        total,
+        !out.is_json() && std::io::stderr().is_terminal(),
+        "rebuilding",
+    );
     let result =
         crate::projection::rebuild(&ledger, &mut |sequence| progress.set_position(sequence));
     progress.finish_and_clear();

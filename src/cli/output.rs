@@ -11,7 +11,7 @@ use super::format_time;
 use super::json::{
     AppendResult, AppendedEvent, ErrorJson, ErrorResult, HeadRef, HeadResult, InitResult,
     LogResult, ProblemJson, QuickstartResult, RecordJson, ShowResult, ValidateResult,
-    VerifyFailureJson, VerifyResult,
+    VerifyFailureJson,
 };
 use crate::domain::EventBody;
 use crate::intake::shape::{EventJson, HashHex, Instant};
@@ -198,6 +198,21 @@ impl Failure {
         )
     }
 
+    /// A proof that does not prove what it claims (exit code 1).
+    pub fn proof_rejected(reason: impl std::fmt::Display) -> Failure {
+        Failure::new(1, "proof_rejected", format!("REJECTED: {reason}"))
+    }
+
+    /// A bundle that does not check out (exit code 1).
+    pub fn bundle_rejected(reason: impl std::fmt::Display) -> Failure {
+        Failure::new(1, "bundle_rejected", format!("REJECTED: {reason}"))
+    }
+
+    /// A checkpoint file or key that cannot be used (exit code 2).
+    pub fn bad_checkpoint(message: impl Into<String>) -> Failure {
+        Failure::new(2, "bad_checkpoint", message)
+    }
+
     /// Verification found damage.
     pub fn verify(failure: VerifyFailure) -> Failure {
         let mut out = Failure::new(1, "verification_failed", format!("FAILED: {failure}"));
@@ -231,14 +246,14 @@ fn verify_failure_json(failure: &VerifyFailure) -> VerifyFailureJson {
 }
 
 /// A progress bar on standard error, drawn only when `visible`.
-pub fn progress_bar(total: u64, visible: bool) -> ProgressBar {
+pub fn progress_bar(total: u64, visible: bool, verb: &str) -> ProgressBar {
     if !visible || total < 10_000 {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "verifying {bar:40} {human_pos}/{human_len} records, {eta} left",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{verb} {{bar:40}} {{human_pos}}/{{human_len}} records, {{eta}} left"
+    )) {
         bar.set_style(style);
     }
     bar
@@ -307,15 +322,27 @@ fn truncate(text: &str, chars: usize) -> String {
     out
 }
 
-/// Where output goes and in which form.
+/// Where output goes and in which form, and the exit code of a completed command.
 pub struct Out {
     json: bool,
+    exit_code: u8,
 }
 
 impl Out {
     /// Text output, or JSON if `json`.
     pub fn new(json: bool) -> Out {
-        Out { json }
+        Out { json, exit_code: 0 }
+    }
+
+    /// Sets the exit code of a command that completed with a verdict other than success
+    /// (e.g. `verify`: 3 unanchored, 4 truncated, 5 diverged).
+    pub fn set_exit_code(&mut self, code: u8) {
+        self.exit_code = code;
+    }
+
+    /// The exit code of a completed command.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_code)
     }
 
     /// Whether output is JSON.
@@ -323,7 +350,8 @@ impl Out {
         self.json
     }
 
-    fn emit(&self, value: &impl Serialize, text: impl FnOnce() -> String) {
+    /// Prints a result: JSON with `--json`, else the text.
+    pub fn emit(&self, value: &impl Serialize, text: impl FnOnce() -> String) {
         if self.json {
             print_line(&serde_json::to_string(value).unwrap_or_default());
         } else {
@@ -481,29 +509,6 @@ impl Out {
             genesis_hash: hex(ledger.genesis_hash()),
         };
         self.emit(&result, || format!("{} {}", head.sequence, head.hash));
-    }
-
-    /// After a passed `verify`.
-    pub fn verified(&self, verified: &Verified, projections: bool) {
-        let result = VerifyResult {
-            ok: true,
-            verdict: "ok",
-            anchored: false,
-            records: verified.records,
-            head_hash: hex(verified.head_hash),
-            genesis_hash: hex(verified.genesis_hash),
-            origin: verified.origin.clone(),
-            projections_checked: projections,
-        };
-        self.emit(&result, || {
-            format!(
-                "OK: {} records, head {}{}\n(internally consistent from genesis {}; not anchored to a checkpoint held outside the ledger)",
-                verified.records,
-                verified.head_hash,
-                if projections { "; projections match a fresh replay" } else { "" },
-                verified.genesis_hash
-            )
-        });
     }
 
     /// After `gen`.

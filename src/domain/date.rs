@@ -279,7 +279,13 @@ mod tests {
 
     #[test]
     fn canonical_timestamps_parse_back_and_nothing_else_does() {
-        for micros in [0, 1, 1_616_436_000_000_000, 1_764_368_148_429_519, -86_400_000_001] {
+        for micros in [
+            0,
+            1,
+            1_616_436_000_000_000,
+            1_764_368_148_429_519,
+            -86_400_000_001,
+        ] {
             let timestamp = Timestamp::from_unix_micros(micros);
             assert_eq!(
                 Timestamp::parse_canonical(&timestamp.to_string()),

@@ -57,6 +57,33 @@ fn derive(context: &str, bytes: &[u8]) -> Hash {
     Hash(*hasher.finalize().as_bytes())
 }
 
+/// Context for the digest that closes an export bundle. Frozen.
+pub const BUNDLE_CONTEXT: &str = "sanctions-ledger 2026-11-29 bundle v1";
+
+/// A running BLAKE3 digest over a bundle's bytes (derive-key mode, `BUNDLE_CONTEXT`).
+pub struct BundleDigest(blake3::Hasher);
+
+impl BundleDigest {
+    /// A digest of nothing yet.
+    pub fn new() -> BundleDigest {
+        BundleDigest(blake3::Hasher::new_derive_key(BUNDLE_CONTEXT))
+    }
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    /// The digest of the bytes so far.
+    pub fn finish(&self) -> Hash {
+        Hash(*self.0.finalize().as_bytes())
+    }
+}
+
+impl Default for BundleDigest {
+    fn default() -> BundleDigest {
+        BundleDigest::new()
+    }
+}
+
 /// The hash of a record: BLAKE3 derive-key(`RECORD_CONTEXT`) over the record's stored bytes,
 /// which hold every field of the record, the previous hash and the event bytes.
 pub fn record_hash(record_bytes: &[u8]) -> Hash {

@@ -60,7 +60,9 @@ pub enum CheckpointError {
         signed_by: String,
     },
     /// The signature by the key does not verify.
-    #[error("the signature by {name}+{key_id} does not verify: the checkpoint was altered or forged")]
+    #[error(
+        "the signature by {name}+{key_id} does not verify: the checkpoint was altered or forged"
+    )]
     BadSignature {
         /// The key's name.
         name: String,
@@ -123,22 +125,24 @@ impl Checkpoint {
                 .get(index)
                 .and_then(|line| line.strip_prefix(prefix))
                 .ok_or_else(|| {
-                    malformed(
-                        index + 1,
-                        format!("expected a line starting \"{prefix}\""),
-                    )
+                    malformed(index + 1, format!("expected a line starting \"{prefix}\""))
                 })
         };
         let log = field(0, ORIGIN_PREFIX)?;
         let log = Hash::from_hex(log).ok_or_else(|| {
-            malformed(1, "the origin must name the log's genesis hash in 64 lowercase hex digits")
+            malformed(
+                1,
+                "the origin must name the log's genesis hash in 64 lowercase hex digits",
+            )
         })?;
         let size_text = field(1, "")?;
         let size: u64 = size_text
             .parse()
             .ok()
             .filter(|size: &u64| size.to_string() == size_text)
-            .ok_or_else(|| malformed(2, "the size must be a decimal number without leading zeros"))?;
+            .ok_or_else(|| {
+                malformed(2, "the size must be a decimal number without leading zeros")
+            })?;
         let root = STANDARD
             .decode(field(2, "")?)
             .ok()
@@ -147,11 +151,17 @@ impl Checkpoint {
         let head = Hash::from_hex(field(3, "head ")?)
             .ok_or_else(|| malformed(4, "the head must be 64 lowercase hex digits"))?;
         let time = Timestamp::parse_canonical(field(4, "time ")?).ok_or_else(|| {
-            malformed(5, "the time must be RFC 3339 in UTC, as in 2026-11-29T10:00:00Z")
+            malformed(
+                5,
+                "the time must be RFC 3339 in UTC, as in 2026-11-29T10:00:00Z",
+            )
         })?;
         let name = field(5, "ledger ")?.to_owned();
         if lines.len() != 6 {
-            return Err(malformed(7, "the body has six lines: origin, size, root, head, time, ledger"));
+            return Err(malformed(
+                7,
+                "the body has six lines: origin, size, root, head, time, ledger",
+            ));
         }
         let checkpoint = Checkpoint {
             log,
@@ -238,7 +248,10 @@ impl SignedCheckpoint {
         let checkpoint = Checkpoint::parse_body(&body)?;
         let first_line = body.lines().count() + 2;
         if !signatures.ends_with('\n') {
-            return Err(malformed(first_line, "the last signature line must end with a newline"));
+            return Err(malformed(
+                first_line,
+                "the last signature line must end with a newline",
+            ));
         }
         let mut parsed = Vec::new();
         for (offset, line) in signatures.split_terminator('\n').enumerate() {
@@ -257,12 +270,18 @@ impl SignedCheckpoint {
                 .ok_or_else(|| malformed(number, "expected \"— <key name> <base64>\""))?;
             check_key_name(name).map_err(|error| malformed(number, error.to_string()))?;
             let bytes = STANDARD.decode(encoded).map_err(|error| {
-                malformed(number, format!("the signature is not padded base64: {error}"))
+                malformed(
+                    number,
+                    format!("the signature is not padded base64: {error}"),
+                )
             })?;
             if bytes.len() != 68 {
                 return Err(malformed(
                     number,
-                    format!("{} signature bytes; an Ed25519 signature line holds 4 + 64", bytes.len()),
+                    format!(
+                        "{} signature bytes; an Ed25519 signature line holds 4 + 64",
+                        bytes.len()
+                    ),
                 ));
             }
             parsed.push(NoteSignature {
@@ -341,10 +360,9 @@ pub struct VerifierKey {
 
 fn split_key_text(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointError> {
     let bad = |reason: &str| CheckpointError::BadKey(reason.to_owned());
-    let mut parts = text.trim_end_matches('\n').split('+');
-    let (Some(name), Some(id), Some(encoded), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The base64 key may itself hold '+': only the first two '+' separate fields.
+    let mut parts = text.trim_end_matches('\n').splitn(3, '+');
+    let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected <name>+<key id in hex>+<base64 key>"));
     };
     check_key_name(name)?;
@@ -378,9 +396,8 @@ impl VerifierKey {
                 "the key id does not match the name and key".to_owned(),
             ));
         }
-        let key = VerifyingKey::from_bytes(&public).map_err(|_| {
-            CheckpointError::BadKey("not a valid Ed25519 public key".to_owned())
-        })?;
+        let key = VerifyingKey::from_bytes(&public)
+            .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 public key".to_owned()))?;
         if key.is_weak() {
             return Err(CheckpointError::BadKey(
                 "a weak (small-order) Ed25519 key".to_owned(),
@@ -397,7 +414,12 @@ impl VerifierKey {
     pub fn text(&self) -> String {
         let mut bytes = vec![ED25519];
         bytes.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex(&self.key_id), STANDARD.encode(bytes))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex(&self.key_id),
+            STANDARD.encode(bytes)
+        )
     }
 
     /// The key id in hex.

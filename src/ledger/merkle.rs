@@ -302,6 +302,12 @@ impl Frontier {
         Ok(Frontier { size, nodes })
     }
 
+    /// The frontier of a tree of `size` leaves from its complete subtrees' roots, largest
+    /// first; `None` if there are not exactly as many as `size` has set bits.
+    pub fn from_nodes(size: u64, nodes: Vec<Digest>) -> Option<Frontier> {
+        (nodes.len() == size.count_ones() as usize).then_some(Frontier { size, nodes })
+    }
+
     /// The number of leaves.
     pub fn size(&self) -> u64 {
         self.size

@@ -5,6 +5,7 @@
 //! chain (hashes) and the store (sled). Recorded time comes from an injected [`Clock`].
 //! Must not: parse outside input (intake does), or present anything (cli does).
 
+pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
 pub mod encoding;
@@ -674,7 +675,10 @@ impl Ledger {
                     if start.previous_hash != last.head {
                         return Err(damaged(
                             last.size,
-                            format!("record {} is not the head kept checkpoint {number} signed", last.size),
+                            format!(
+                                "record {} is not the head kept checkpoint {number} signed",
+                                last.size
+                            ),
                         ));
                     }
                 }
@@ -700,10 +704,11 @@ impl Ledger {
         check_head(&self.store, &end).map_err(LedgerError::Damaged)?;
         tree.finish().map_err(LedgerError::Damaged)?;
         let time = Timestamp::from_unix_micros(
-            clock
-                .now()
-                .unix_micros()
-                .max(previous.as_ref().map_or(i64::MIN, |(_, p)| p.checkpoint.time.unix_micros())),
+            clock.now().unix_micros().max(
+                previous
+                    .as_ref()
+                    .map_or(i64::MIN, |(_, p)| p.checkpoint.time.unix_micros()),
+            ),
         );
         let signed = signer.sign(Checkpoint {
             log: self.genesis_hash,

@@ -460,12 +460,14 @@ impl Store {
     pub fn merkle_leaves(&self) -> Result<u64, StoreError> {
         match self.merkle.last()? {
             None => Ok(0),
-            Some((key, _)) => sequence_from_key(&key)
-                .map(|leaf| leaf + 1)
-                .ok_or(StoreError::DamagedMeta {
-                    key: "merkle",
-                    reason: format!("a key of {} bytes, not 8", key.len()),
-                }),
+            Some((key, _)) => {
+                sequence_from_key(&key)
+                    .map(|leaf| leaf + 1)
+                    .ok_or(StoreError::DamagedMeta {
+                        key: "merkle",
+                        reason: format!("a key of {} bytes, not 8", key.len()),
+                    })
+            }
         }
     }
 

@@ -90,11 +90,7 @@ impl fmt::Display for VerifyFailure {
 
 impl VerifyFailure {
     /// A failure found at `sequence`.
-    pub fn new(
-        sequence: u64,
-        kind: FailureKind,
-        detail: impl Into<String>,
-    ) -> VerifyFailure {
+    pub fn new(sequence: u64, kind: FailureKind, detail: impl Into<String>) -> VerifyFailure {
         VerifyFailure {
             sequence,
             kind,
@@ -159,7 +155,24 @@ pub(crate) fn check_value(
         )
         .with_hashes(stored.stored_hash, actual_hash));
     }
-    let record = Record::from_bytes(stored.record_bytes).map_err(|error| {
+    let record = check_record(
+        sequence,
+        stored.record_bytes,
+        Some(previous_hash),
+        previous_recorded_at,
+    )?;
+    Ok((actual_hash, record))
+}
+
+/// Decodes one record's bytes canonically and checks its sequence, its link to the hash before
+/// it (when that is known) and its recorded time against the one before.
+pub(crate) fn check_record(
+    sequence: u64,
+    record_bytes: &[u8],
+    previous_hash: Option<Hash>,
+    previous_recorded_at: Option<Timestamp>,
+) -> Result<Record, VerifyFailure> {
+    let record = Record::from_bytes(record_bytes).map_err(|error| {
         VerifyFailure::new(
             sequence,
             FailureKind::Undecodable,
@@ -176,7 +189,7 @@ pub(crate) fn check_value(
             ),
         ));
     }
-    if record.previous() != previous_hash {
+    if let Some(previous_hash) = previous_hash.filter(|hash| *hash != record.previous()) {
         return Err(VerifyFailure::new(
             sequence,
             FailureKind::BrokenLink,
@@ -197,7 +210,21 @@ pub(crate) fn check_value(
             ));
         }
     }
-    Ok((actual_hash, record))
+    Ok(record)
+}
+
+/// Decodes a checked record's event canonically.
+pub(crate) fn check_event(
+    sequence: u64,
+    record: &Record,
+) -> Result<crate::domain::Event, VerifyFailure> {
+    record::decode_event(&record.event_bytes, record.schema_version).map_err(|error| {
+        VerifyFailure::new(
+            sequence,
+            FailureKind::Undecodable,
+            format!("event: {error}"),
+        )
+    })
 }
 
 /// How a walk checks the event-id index.
@@ -257,14 +284,7 @@ pub(crate) fn walk(
             ));
         }
         let (hash, record) = check_value(sequence, &value, end.last_hash, end.last_recorded_at)?;
-        let event =
-            record::decode_event(&record.event_bytes, record.schema_version).map_err(|error| {
-                VerifyFailure::new(
-                    sequence,
-                    FailureKind::Undecodable,
-                    format!("event: {error}"),
-                )
-            })?;
+        let event = check_event(sequence, &record)?;
         match index {
             IndexCheck::Lookup => check_index_entry(store, event.id().as_str(), sequence)?,
             IndexCheck::Digest(digest) => digest.add(event.id().as_str().as_bytes(), sequence),

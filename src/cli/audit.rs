@@ -1,0 +1,772 @@
+//! The auditor's commands: keys, checkpoints, proofs, verification against a checkpoint,
+//! fork evidence, and offline bundles. Verdicts have their own exit codes (see README.md):
+//! 0 ok / proven / same / consistent, 1 damage or a rejected proof or bundle, 2 an error,
+//! 3 unanchored or undecided, 4 truncated, 5 diverged or forked.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::json::{
+    BundleCheckResult, CheckpointJson, CheckpointResult, CheckpointsResult, CompareResult,
+    ExportResult, HeadRef, KeygenResult, ProofCheckResult, RestoreResult, VerifyResult,
+};
+use super::output::{self, Failure, Out};
+use crate::intake::shape::{HashHex, Instant};
+use crate::ledger::bundle;
+use crate::ledger::chain::Hash;
+use crate::ledger::checkpoint::{SignedCheckpoint, SignerKey, VerifierKey};
+use crate::ledger::{Ledger, LedgerError, SystemClock};
+use crate::limits;
+use crate::proof::{self, Proven};
+
+/// Exit code: internally consistent, but no checkpoint to anchor it (or two checkpoints
+/// whose relation is not proven).
+pub const EXIT_UNANCHORED: u8 = 3;
+/// Exit code: the ledger is shorter than the checkpoint.
+pub const EXIT_TRUNCATED: u8 = 4;
+/// Exit code: the ledger contradicts the checkpoint, or two checkpoints prove a fork.
+pub const EXIT_DIVERGED: u8 = 5;
+
+fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, Failure> {
+    let label = path.display();
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| Failure::usage(format!("{label}: cannot read {what}: {error}")))?;
+    if metadata.len() > max as u64 {
+        return Err(Failure::usage(format!(
+            "{label}: {} bytes; {what} is at most {max} bytes",
+            metadata.len()
+        )));
+    }
+    std::fs::read(path)
+        .map_err(|error| Failure::usage(format!("{label}: cannot read {what}: {error}")))
+}
+
+/// A public key from a file holding it, or from the key's text itself.
+pub fn load_verifier(argument: &str) -> Result<VerifierKey, Failure> {
+    let path = Path::new(argument);
+    let (text, label) = if path.is_file() {
+        let bytes = read_limited(path, limits::KEY_FILE_BYTES_MAX, "a public key")?;
+        (
+            String::from_utf8_lossy(&bytes).trim_end().to_owned(),
+            path.display().to_string(),
+        )
+    } else {
+        (argument.to_owned(), "--key".to_owned())
+    };
+    VerifierKey::parse(&text).map_err(|error| {
+        Failure::bad_checkpoint(format!(
+            "{label}: {error}; expected a public key file from `sanctions-ledger keygen` or its text, <name>+<key id>+<base64>"
+        ))
+    })
+}
+
+fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
+    let bytes = read_limited(path, limits::KEY_FILE_BYTES_MAX, "a secret key")?;
+    SignerKey::parse(String::from_utf8_lossy(&bytes).trim_end()).map_err(|error| {
+        Failure::bad_checkpoint(format!(
+            "{}: {error}; expected a secret key file from `sanctions-ledger keygen`",
+            path.display()
+        ))
+    })
+}
+
+/// Reads a checkpoint file; checks its signature when a key is given.
+fn load_checkpoint(path: &Path, key: Option<&VerifierKey>) -> Result<SignedCheckpoint, Failure> {
+    let bytes = read_limited(path, limits::CHECKPOINT_BYTES_MAX, "a checkpoint")?;
+    let result = match key {
+        Some(key) => SignedCheckpoint::open(&bytes, key),
+        None => SignedCheckpoint::parse(&bytes),
+    };
+    result.map_err(|error| {
+        Failure::bad_checkpoint(format!(
+            "{}: not a valid checkpoint: {error}",
+            path.display()
+        ))
+    })
+}
+
+/// The checkpoint given, or else the last one the ledger issued.
+fn checkpoint_or_latest(ledger: &Ledger, path: Option<&Path>) -> Result<SignedCheckpoint, Failure> {
+    match path {
+        Some(path) => load_checkpoint(path, None),
+        None => ledger
+            .checkpoints()
+            .map_err(Failure::ledger)?
+            .pop()
+            .map(|(_, signed)| signed)
+            .ok_or_else(|| {
+                Failure::usage(
+                    "the ledger has issued no checkpoint yet: run `sanctions-ledger checkpoint --key KEY` first, or give --checkpoint FILE",
+                )
+            }),
+    }
+}
+
+fn checkpoint_json(signed: &SignedCheckpoint, number: Option<u64>) -> CheckpointJson {
+    let checkpoint = &signed.checkpoint;
+    CheckpointJson {
+        number,
+        origin: checkpoint.origin(),
+        size: checkpoint.size,
+        root: HashHex(Hash(checkpoint.root).to_hex()),
+        head: HashHex(checkpoint.head.to_hex()),
+        time: Instant(checkpoint.time.to_string()),
+        ledger: checkpoint.name.clone(),
+        signed_by: signed_by(signed),
+        text: signed.text(),
+    }
+}
+
+fn signed_by(signed: &SignedCheckpoint) -> Vec<String> {
+    signed
+        .signatures
+        .iter()
+        .map(|signature| {
+            let id: String = signature
+                .key_id
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{}+{id}", signature.name)
+        })
+        .collect()
+}
+
+fn describe(signed: &SignedCheckpoint) -> String {
+    let checkpoint = &signed.checkpoint;
+    format!(
+        "size {}, root {}, made {}, signed by {}",
+        checkpoint.size,
+        Hash(checkpoint.root),
+        checkpoint.time,
+        signed_by(signed).join(", ")
+    )
+}
+
+/// Writes a new file, refusing to replace one (a kept checkpoint or key is never overwritten).
+fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut file = options.open(path).map_err(|error| {
+        Failure::usage(format!(
+            "{}: cannot create: {error} (an existing file is never replaced)",
+            path.display()
+        ))
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|error| Failure::usage(format!("{}: cannot write: {error}", path.display())))
+}
+
+/// `keygen`.
+pub fn keygen(out: &mut Out, name: &str, prefix: Option<&Path>) -> Result<(), Failure> {
+    let key = SignerKey::generate(name).map_err(|error| Failure::usage(error.to_string()))?;
+    // A key name may look like a URL (example.org/ops); the default file name may not.
+    let file_name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let prefix = prefix.map_or_else(|| PathBuf::from(file_name), Path::to_path_buf);
+    let secret_path = prefix.with_extension("key");
+    let public_path = prefix.with_extension("pub");
+    let verifier = key.verifier();
+    write_new(
+        &secret_path,
+        format!("{}\n", key.secret_text()).as_bytes(),
+        true,
+    )?;
+    write_new(
+        &public_path,
+        format!("{}\n", verifier.text()).as_bytes(),
+        false,
+    )?;
+    let result = KeygenResult {
+        ok: true,
+        name: name.to_owned(),
+        key_id: verifier.key_id_hex(),
+        public_key: verifier.text(),
+        public_key_file: public_path.display().to_string(),
+        secret_key_file: secret_path.display().to_string(),
+    };
+    out.emit(&result, || {
+        format!(
+            "key id      {}\npublic key  {}\nwrote {} (give it to auditors to pin) and {} (secret: keep it private, mode 0600)",
+            result.key_id, result.public_key, result.public_key_file, result.secret_key_file
+        )
+    });
+    Ok(())
+}
+
+/// `checkpoint`.
+pub fn checkpoint(
+    out: &mut Out,
+    ledger_path: &Path,
+    key_path: &Path,
+    out_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let signer = load_signer(key_path)?;
+    let mut ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
+    let since = ledger
+        .checkpoints()
+        .map_err(Failure::ledger)?
+        .last()
+        .map_or(0, |(_, signed)| signed.checkpoint.size);
+    let (number, signed) = ledger
+        .checkpoint(&signer, &SystemClock)
+        .map_err(Failure::ledger)?;
+    if let Some(path) = out_path {
+        write_new(path, signed.text().as_bytes(), false)?;
+    }
+    let result = CheckpointResult {
+        ok: true,
+        checkpoint: checkpoint_json(&signed, Some(number)),
+        records_rechecked: signed.checkpoint.size - since,
+        written_to: out_path.map(|path| path.display().to_string()),
+    };
+    out.emit(&result, || {
+        let mut text = signed.text();
+        text.push_str(&format!(
+            "(checkpoint {number} kept in the ledger; {} records re-read and re-hashed before signing{})",
+            result.records_rechecked,
+            out_path.map_or(String::new(), |path| format!("; written to {}", path.display()))
+        ));
+        text
+    });
+    Ok(())
+}
+
+/// `checkpoints`.
+pub fn checkpoints(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let kept = ledger.checkpoints().map_err(Failure::ledger)?;
+    let result = CheckpointsResult {
+        ok: true,
+        checkpoints: kept
+            .iter()
+            .map(|(number, signed)| checkpoint_json(signed, Some(*number)))
+            .collect(),
+    };
+    out.emit(&result, || {
+        if kept.is_empty() {
+            return "no checkpoints yet (make one with `sanctions-ledger checkpoint --key KEY`)"
+                .to_owned();
+        }
+        let mut text = format!(
+            "{:>4}  {:>10}  {:<27}  {:<64}  signed by",
+            "#", "size", "time", "root"
+        );
+        for (number, signed) in &kept {
+            text.push_str(&format!(
+                "\n{number:>4}  {:>10}  {:<27}  {}  {}",
+                signed.checkpoint.size,
+                signed.checkpoint.time.to_string(),
+                Hash(signed.checkpoint.root),
+                signed_by(signed).join(", ")
+            ));
+        }
+        text
+    });
+    Ok(())
+}
+
+fn print_document(value: &impl serde::Serialize, out_path: Option<&Path>) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+    match out_path {
+        Some(path) => write_new(path, text.as_bytes(), false),
+        None => {
+            output::print_line(text.trim_end());
+            Ok(())
+        }
+    }
+}
+
+fn proof_failure(error: proof::ProofError) -> Failure {
+    match error {
+        proof::ProofError::Ledger(error) => Failure::ledger(error),
+        other => Failure::usage(other.to_string()),
+    }
+}
+
+/// `prove inclusion`.
+pub fn prove_inclusion(
+    ledger_path: &Path,
+    sequence: u64,
+    checkpoint_path: Option<&Path>,
+    out_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
+    let checkpoint = checkpoint_or_latest(&ledger, checkpoint_path)?;
+    let document = proof::prove_inclusion(&ledger, sequence, &checkpoint).map_err(proof_failure)?;
+    print_document(&document, out_path)
+}
+
+/// `prove consistency`.
+pub fn prove_consistency(
+    ledger_path: &Path,
+    from: &Path,
+    to: Option<&Path>,
+    out_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
+    let from = load_checkpoint(from, None)?;
+    let to = checkpoint_or_latest(&ledger, to)?;
+    let document = proof::prove_consistency(&ledger, &from, &to).map_err(proof_failure)?;
+    print_document(&document, out_path)
+}
+
+/// `verify-proof`.
+pub fn verify_proof(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure> {
+    let key = load_verifier(key)?;
+    let bytes = read_limited(file, limits::PROOF_BYTES_MAX, "a proof")?;
+    let proven = proof::verify_document(&bytes, &key).map_err(Failure::proof_rejected)?;
+    let result = match proven {
+        Proven::Inclusion {
+            checkpoint,
+            sequence,
+            record_hash,
+            event,
+            ..
+        } => {
+            let detail = format!(
+                "PROVEN: record {sequence} (event \"{}\", hash {record_hash}) is in the tree of {} records whose root {} was signed by {} at {}",
+                event.id(),
+                checkpoint.size,
+                Hash(checkpoint.root),
+                key.text(),
+                checkpoint.time
+            );
+            ProofCheckResult {
+                ok: true,
+                verdict: "proven",
+                proof: "inclusion",
+                sequence: Some(sequence),
+                record_hash: Some(HashHex(record_hash.to_hex())),
+                event_id: Some(event.id().to_string()),
+                checkpoint: checkpoint_from_proof(&bytes, "checkpoint")?,
+                from_checkpoint: None,
+                detail,
+            }
+        }
+        Proven::Consistency { from, to } => ProofCheckResult {
+            ok: true,
+            verdict: "proven",
+            proof: "consistency",
+            sequence: None,
+            record_hash: None,
+            event_id: None,
+            checkpoint: checkpoint_from_proof(&bytes, "to_checkpoint")?,
+            from_checkpoint: Some(checkpoint_from_proof(&bytes, "from_checkpoint")?),
+            detail: format!(
+                "PROVEN: the tree of {} records (root {}) is a prefix of the tree of {} records (root {}); both signed by {}",
+                from.size,
+                Hash(from.root),
+                to.size,
+                Hash(to.root),
+                key.text()
+            ),
+        },
+    };
+    out.emit(&result, || result.detail.clone());
+    Ok(())
+}
+
+/// The checkpoint held in a (checked) proof document's field, for display.
+fn checkpoint_from_proof(bytes: &[u8], field: &str) -> Result<CheckpointJson, Failure> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| Failure::proof_rejected(error.to_string()))?;
+    let text = value[field].as_str().unwrap_or_default();
+    let signed = SignedCheckpoint::parse(text.as_bytes()).map_err(Failure::proof_rejected)?;
+    Ok(checkpoint_json(&signed, None))
+}
+
+/// `verify`, with or without a checkpoint the auditor kept.
+pub fn verify(
+    out: &mut Out,
+    ledger_path: &Path,
+    projections: bool,
+    checkpoint_path: Option<&Path>,
+    key: Option<&str>,
+) -> Result<(), Failure> {
+    let key = key.map(load_verifier).transpose()?;
+    let anchor = checkpoint_path
+        .map(|path| load_checkpoint(path, key.as_ref()))
+        .transpose()?;
+    let ledger = match Ledger::open_unchecked(ledger_path) {
+        Ok(ledger) => ledger,
+        // A folder that is not a ledger at all is a usage error; one whose files sled cannot
+        // open, or whose metadata is damaged, is a failed verification.
+        Err(LedgerError::Store(error @ crate::ledger::store::StoreError::NotALedger { .. })) => {
+            return Err(Failure::ledger(LedgerError::Store(error)));
+        }
+        Err(error) => {
+            return Err(Failure::verify(crate::ledger::VerifyFailure::unopenable(
+                error.to_string(),
+            )));
+        }
+    };
+    let sizes: BTreeSet<u64> = anchor.iter().map(|a| a.checkpoint.size).collect();
+    let total = ledger.head().sequence;
+    let progress = output::progress_bar(
+        total,
+        !out.is_json() && std::io::stderr().is_terminal(),
+        "verifying",
+    );
+    let result = ledger.verify_at(&sizes, &mut |sequence| {
+        if sequence % 4096 == 0 {
+            progress.set_position(sequence);
+        }
+    });
+    progress.finish_and_clear();
+    let verified = result.map_err(Failure::verify)?;
+    if projections {
+        let mismatches = crate::projection::verify(&ledger).map_err(Failure::projection)?;
+        if let Some(first) = mismatches.first() {
+            return Err(Failure::projections_differ(
+                mismatches.len(),
+                &first.listing,
+                &first.detail,
+            ));
+        }
+    }
+    let consistent = format!(
+        "{} records from genesis {}, head {}, tree root {}{}{}",
+        verified.records,
+        verified.genesis_hash,
+        verified.head_hash,
+        Hash(verified.tree_root),
+        match verified.checkpoints_checked {
+            0 => String::new(),
+            n => format!("; the {n} checkpoint(s) it issued match its records"),
+        },
+        if projections {
+            "; projections match a fresh replay"
+        } else {
+            ""
+        },
+    );
+    let (verdict, code, detail) = match &anchor {
+        None => (
+            "unanchored",
+            EXIT_UNANCHORED,
+            format!(
+                "UNANCHORED: internally consistent: {consistent}. Not anchored: nothing shows this is the log that was there before; give --checkpoint FILE (one you kept) to check that"
+            ),
+        ),
+        Some(signed) => {
+            let checkpoint = &signed.checkpoint;
+            let tree = verified.trees.get(&checkpoint.size);
+            if checkpoint.log != verified.genesis_hash {
+                (
+                    "diverged",
+                    EXIT_DIVERGED,
+                    format!(
+                        "DIVERGED: the checkpoint is of the log with genesis {}; this ledger's genesis is {}: a different (or replaced) log",
+                        checkpoint.log, verified.genesis_hash
+                    ),
+                )
+            } else if checkpoint.size > verified.records {
+                (
+                    "truncated",
+                    EXIT_TRUNCATED,
+                    format!(
+                        "TRUNCATED: the checkpoint ({}) commits to {} records; the ledger holds {}: {} record(s) are gone (cut off or rolled back)",
+                        describe(signed),
+                        checkpoint.size,
+                        verified.records,
+                        checkpoint.size - verified.records
+                    ),
+                )
+            } else if tree
+                .is_some_and(|tree| tree.root == checkpoint.root && tree.head == checkpoint.head)
+            {
+                (
+                    "ok",
+                    0,
+                    format!(
+                        "OK: the ledger extends the checkpoint ({}){}: its first {} records are the ones signed, and {} more follow. {consistent}",
+                        describe(signed),
+                        if key.is_some() {
+                            ", signature checked"
+                        } else {
+                            ", signature not checked (no --key)"
+                        },
+                        checkpoint.size,
+                        verified.records - checkpoint.size
+                    ),
+                )
+            } else {
+                let ours = tree
+                    .map(|tree| Hash(tree.root).to_hex())
+                    .unwrap_or_default();
+                (
+                    "diverged",
+                    EXIT_DIVERGED,
+                    format!(
+                        "DIVERGED: the checkpoint signed root {} for the first {} records; this ledger's first {} records give root {ours}: history was rewritten or forked",
+                        Hash(checkpoint.root),
+                        checkpoint.size,
+                        checkpoint.size
+                    ),
+                )
+            }
+        }
+    };
+    let result = VerifyResult {
+        ok: code == 0 || code == EXIT_UNANCHORED,
+        verdict,
+        exit_code: code,
+        anchored: anchor.is_some(),
+        records: verified.records,
+        head_hash: HashHex(verified.head_hash.to_hex()),
+        genesis_hash: HashHex(verified.genesis_hash.to_hex()),
+        origin: verified.origin.clone(),
+        tree_root: HashHex(Hash(verified.tree_root).to_hex()),
+        checkpoints_checked: verified.checkpoints_checked,
+        projections_checked: projections,
+        checkpoint: anchor.as_ref().map(|signed| checkpoint_json(signed, None)),
+        signature_checked: key.is_some() && anchor.is_some(),
+        detail,
+    };
+    out.emit(&result, || result.detail.clone());
+    out.set_exit_code(code);
+    Ok(())
+}
+
+/// `compare-checkpoints`.
+pub fn compare(
+    out: &mut Out,
+    first: &Path,
+    second: &Path,
+    key: &str,
+    proof_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let key = load_verifier(key)?;
+    let a = load_checkpoint(first, Some(&key))?;
+    let b = load_checkpoint(second, Some(&key))?;
+    let (x, y) = (&a.checkpoint, &b.checkpoint);
+    if x.log != y.log {
+        return Err(Failure::usage(format!(
+            "the checkpoints are of different logs ({} and {}); nothing to compare",
+            x.log, y.log
+        )));
+    }
+    let (verdict, code, detail) = if x.size == y.size {
+        if x.root == y.root && x.head == y.head {
+            (
+                "same",
+                0,
+                format!(
+                    "SAME: both commit to the same {} records (root {})",
+                    x.size,
+                    Hash(x.root)
+                ),
+            )
+        } else {
+            (
+                "forked",
+                EXIT_DIVERGED,
+                format!(
+                    "FORKED: two checkpoints of the log {}, both validly signed by {}, commit to {} records with different roots:\n  {} made {}: root {}, head {}\n  {} made {}: root {}, head {}\nOne operator signed two different histories of the same length: this is proof that the log was forked",
+                    x.log,
+                    key.text(),
+                    x.size,
+                    first.display(),
+                    x.time,
+                    Hash(x.root),
+                    x.head,
+                    second.display(),
+                    y.time,
+                    Hash(y.root),
+                    y.head
+                ),
+            )
+        }
+    } else {
+        match proof_path {
+            None => (
+                "undecided",
+                EXIT_UNANCHORED,
+                format!(
+                    "UNDECIDED: the checkpoints commit to {} and {} records; whether the smaller tree is a prefix of the larger needs a consistency proof: `sanctions-ledger prove consistency --from SMALLER --to LARGER --out P` and then `compare-checkpoints ... --proof P`",
+                    x.size, y.size
+                ),
+            ),
+            Some(path) => {
+                let bytes = read_limited(path, limits::PROOF_BYTES_MAX, "a proof")?;
+                let proven =
+                    proof::verify_document(&bytes, &key).map_err(Failure::proof_rejected)?;
+                let (small, large) = if x.size < y.size { (x, y) } else { (y, x) };
+                match proven {
+                    Proven::Consistency { from, to } if &from == small && &to == large => (
+                        "consistent",
+                        0,
+                        format!(
+                            "CONSISTENT: the tree of {} records is a prefix of the tree of {} records (consistency proof checked)",
+                            small.size, large.size
+                        ),
+                    ),
+                    _ => {
+                        return Err(Failure::proof_rejected(
+                            "the proof given is not a consistency proof between these two checkpoints",
+                        ));
+                    }
+                }
+            }
+        }
+    };
+    let result = CompareResult {
+        ok: code != EXIT_DIVERGED,
+        verdict,
+        exit_code: code,
+        first: checkpoint_json(&a, None),
+        second: checkpoint_json(&b, None),
+        detail,
+    };
+    out.emit(&result, || result.detail.clone());
+    out.set_exit_code(code);
+    Ok(())
+}
+
+fn bundle_failure(error: bundle::BundleError) -> Failure {
+    match error {
+        bundle::BundleError::Ledger(error) => Failure::ledger(error),
+        bundle::BundleError::Io(error) => Failure::usage(error.to_string()),
+        error @ bundle::BundleError::NotFull(_) => Failure::usage(error.to_string()),
+        other => Failure::bundle_rejected(other),
+    }
+}
+
+/// `export`.
+pub fn export(
+    out: &mut Out,
+    ledger_path: &Path,
+    to: &Path,
+    from: u64,
+    checkpoint_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
+    let checkpoint = checkpoint_or_latest(&ledger, checkpoint_path)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|error| {
+            Failure::usage(format!(
+                "{}: cannot create: {error} (an existing file is never replaced)",
+                to.display()
+            ))
+        })?;
+    let progress = output::progress_bar(
+        checkpoint.checkpoint.size,
+        !out.is_json() && std::io::stderr().is_terminal(),
+        "exporting",
+    );
+    let written = ledger.export(&file, &checkpoint, from, &mut |sequence| {
+        if sequence % 4096 == 0 {
+            progress.set_position(sequence);
+        }
+    });
+    progress.finish_and_clear();
+    let records = match written.and_then(|records| Ok(file.sync_all().map(|()| records)?)) {
+        Ok(records) => records,
+        Err(error) => {
+            let _ = std::fs::remove_file(to);
+            return Err(bundle_failure(error));
+        }
+    };
+    let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    let result = ExportResult {
+        ok: true,
+        file: to.display().to_string(),
+        first: from,
+        records,
+        bytes,
+        checkpoint: checkpoint_json(&checkpoint, None),
+    };
+    out.emit(&result, || {
+        format!(
+            "wrote {} ({bytes} bytes): records {from}..={} proven against the checkpoint ({}). Check it anywhere with `sanctions-ledger verify-bundle {} --key PUBLIC_KEY`",
+            result.file,
+            checkpoint.checkpoint.size,
+            describe(&checkpoint),
+            result.file
+        )
+    });
+    Ok(())
+}
+
+/// `verify-bundle`.
+pub fn verify_bundle(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure> {
+    let key = load_verifier(key)?;
+    let input = std::fs::File::open(file)
+        .map_err(|error| Failure::usage(format!("{}: cannot open: {error}", file.display())))?;
+    let summary = bundle::read(input, &key, &mut |_| Ok(())).map_err(bundle_failure)?;
+    let result = BundleCheckResult {
+        ok: true,
+        verdict: "valid",
+        file: file.display().to_string(),
+        first: summary.first,
+        records: summary.count,
+        bytes: summary.bytes,
+        origin: summary.genesis.origin.clone(),
+        genesis_hash: HashHex(summary.genesis_hash.to_hex()),
+        checkpoint: checkpoint_json(&summary.checkpoint, None),
+    };
+    out.emit(&result, || {
+        format!(
+            "VALID: records {}..={} of the log \"{}\" (genesis {}), every one decoded and checked, are exactly the records of the checkpoint ({})",
+            summary.first,
+            summary.checkpoint.checkpoint.size,
+            summary.genesis.origin,
+            summary.genesis_hash,
+            describe(&summary.checkpoint)
+        )
+    });
+    Ok(())
+}
+
+/// `restore`.
+pub fn restore(out: &mut Out, file: &Path, dir: &Path, key: &str) -> Result<(), Failure> {
+    let key = load_verifier(key)?;
+    let progress = output::progress_bar(0, false, "restoring");
+    let (ledger, summary) = bundle::restore(file, dir, &key, &mut |sequence| {
+        progress.set_position(sequence)
+    })
+    .map_err(bundle_failure)?;
+    crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    let head = ledger.head();
+    let result = RestoreResult {
+        ok: true,
+        ledger: dir.display().to_string(),
+        records: head.sequence,
+        head: HeadRef {
+            sequence: head.sequence,
+            hash: HashHex(head.hash.to_hex()),
+        },
+        checkpoint: checkpoint_json(&summary.checkpoint, Some(1)),
+    };
+    out.emit(&result, || {
+        format!(
+            "restored {} records into {} (head {}), proven against the checkpoint ({}), which the new ledger keeps",
+            head.sequence,
+            dir.display(),
+            head.hash,
+            describe(&summary.checkpoint)
+        )
+    });
+    Ok(())
+}

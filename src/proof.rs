@@ -1,0 +1,363 @@
+//! Proof documents: inclusion and consistency proofs as JSON an auditor keeps and checks
+//! offline with only the operator's public key (schemas/proof/*.schema.json).
+//!
+//! An inclusion proof carries the signed checkpoint, the record's stored bytes and the audit
+//! path; a consistency proof carries both signed checkpoints and the path between them. Every
+//! field is checked, strictly: hex is lowercase, base64 padded and canonical, unknown fields
+//! and duplicate keys refused; so no change to a valid proof keeps it valid.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Event;
+use crate::ledger::chain::{self, Hash};
+use crate::ledger::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, VerifierKey};
+use crate::ledger::merkle::{self, Blake3TreeHasher};
+use crate::ledger::record::{self, Record};
+use crate::ledger::{Ledger, LedgerError, leaf_hash, verify};
+use crate::limits;
+
+/// The `proof` value of an inclusion proof.
+pub const INCLUSION: &str = "inclusion";
+/// The `proof` value of a consistency proof.
+pub const CONSISTENCY: &str = "consistency";
+
+/// Proof that a record is in the tree a signed checkpoint commits to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionProofJson {
+    /// Always "inclusion".
+    #[schemars(extend("const" = "inclusion"))]
+    pub proof: String,
+    /// The signed checkpoint (C2SP signed-note text) the record is proven against.
+    pub checkpoint: String,
+    /// The record's sequence number (its leaf is `sequence - 1`).
+    pub sequence: u64,
+    /// The record's stored bytes, padded base64: they hash to `record_hash`.
+    pub record: String,
+    /// The record's hash, 64 lowercase hex digits.
+    pub record_hash: String,
+    /// The audit path, leaf to root, 64 lowercase hex digits each (RFC 9162, 2.1.3).
+    pub path: Vec<String>,
+}
+
+/// Proof that the tree of one signed checkpoint is a prefix of another's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyProofJson {
+    /// Always "consistency".
+    #[schemars(extend("const" = "consistency"))]
+    pub proof: String,
+    /// The earlier signed checkpoint.
+    pub from_checkpoint: String,
+    /// The later signed checkpoint.
+    pub to_checkpoint: String,
+    /// The consistency path, 64 lowercase hex digits each (RFC 9162, 2.1.4).
+    pub path: Vec<String>,
+}
+
+/// Why a proof was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// Not a proof document.
+    #[error("not a proof document: {0}")]
+    Unreadable(String),
+    /// A checkpoint in it is malformed or not signed by the key.
+    #[error("{which}: {error}")]
+    Checkpoint {
+        /// Which checkpoint.
+        which: &'static str,
+        /// What is wrong.
+        error: CheckpointError,
+    },
+    /// The proof does not prove what it claims.
+    #[error("{0}")]
+    Invalid(String),
+    /// The ledger could not make the proof.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// What a valid proof proves.
+#[derive(Clone, Debug)]
+pub enum Proven {
+    /// The record is leaf `sequence - 1` of the checkpoint's tree.
+    Inclusion {
+        /// The checkpoint.
+        checkpoint: Checkpoint,
+        /// The record's sequence.
+        sequence: u64,
+        /// Its hash.
+        record_hash: Hash,
+        /// The record.
+        record: Box<Record>,
+        /// Its event.
+        event: Box<Event>,
+    },
+    /// The first checkpoint's tree is a prefix of the second's.
+    Consistency {
+        /// The earlier checkpoint.
+        from: Checkpoint,
+        /// The later checkpoint.
+        to: Checkpoint,
+    },
+}
+
+fn invalid(reason: impl Into<String>) -> ProofError {
+    ProofError::Invalid(reason.into())
+}
+
+fn hex_path(path: &[merkle::Digest]) -> Vec<String> {
+    path.iter().map(|hash| Hash(*hash).to_hex()).collect()
+}
+
+fn parse_path(path: &[String]) -> Result<Vec<[u8; 32]>, ProofError> {
+    if path.len() > 2 * 64 {
+        return Err(invalid(format!(
+            "a path of {} hashes; at most 128",
+            path.len()
+        )));
+    }
+    path.iter()
+        .enumerate()
+        .map(|(index, text)| {
+            Hash::from_hex(text)
+                .map(|hash| hash.0)
+                .ok_or_else(|| invalid(format!("/path/{index}: not 64 lowercase hex digits")))
+        })
+        .collect()
+}
+
+fn open_checkpoint(
+    text: &str,
+    key: &VerifierKey,
+    which: &'static str,
+) -> Result<Checkpoint, ProofError> {
+    SignedCheckpoint::open(text.as_bytes(), key)
+        .map(|signed| signed.checkpoint)
+        .map_err(|error| ProofError::Checkpoint { which, error })
+}
+
+/// Checks that `checkpoint` is one this ledger's records give.
+fn check_ledger_gives(ledger: &Ledger, checkpoint: &Checkpoint) -> Result<(), ProofError> {
+    if checkpoint.log != ledger.genesis_hash() {
+        return Err(invalid(format!(
+            "the checkpoint is for the log {}, not this one ({})",
+            checkpoint.log,
+            ledger.genesis_hash()
+        )));
+    }
+    let tree = ledger.tree_head(checkpoint.size)?;
+    if tree.root != checkpoint.root || tree.head != checkpoint.head {
+        return Err(invalid(format!(
+            "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
+            checkpoint.size
+        )));
+    }
+    Ok(())
+}
+
+/// Makes the inclusion proof of record `sequence` against `checkpoint`, and checks it.
+pub fn prove_inclusion(
+    ledger: &Ledger,
+    sequence: u64,
+    checkpoint: &SignedCheckpoint,
+) -> Result<InclusionProofJson, ProofError> {
+    let signed = &checkpoint.checkpoint;
+    check_ledger_gives(ledger, signed)?;
+    if sequence == 0 || sequence > signed.size {
+        return Err(invalid(format!(
+            "record {sequence} is not in the checkpoint's tree of records 1..={}",
+            signed.size
+        )));
+    }
+    let record_bytes = ledger.record_bytes(sequence)?;
+    let path = ledger.inclusion_proof(sequence, signed.size)?;
+    let document = InclusionProofJson {
+        proof: INCLUSION.to_owned(),
+        checkpoint: checkpoint.text(),
+        sequence,
+        record: STANDARD.encode(&record_bytes),
+        record_hash: chain::record_hash(&record_bytes).to_hex(),
+        path: hex_path(&path),
+    };
+    check_inclusion(&document, None)?;
+    Ok(document)
+}
+
+/// Makes the consistency proof from `from` to `to`, and checks it.
+pub fn prove_consistency(
+    ledger: &Ledger,
+    from: &SignedCheckpoint,
+    to: &SignedCheckpoint,
+) -> Result<ConsistencyProofJson, ProofError> {
+    check_ledger_gives(ledger, &from.checkpoint)?;
+    check_ledger_gives(ledger, &to.checkpoint)?;
+    if from.checkpoint.size > to.checkpoint.size {
+        return Err(invalid(format!(
+            "--from holds {} records, more than --to's {}: give the earlier checkpoint as --from",
+            from.checkpoint.size, to.checkpoint.size
+        )));
+    }
+    let path = ledger.consistency_proof(from.checkpoint.size, to.checkpoint.size)?;
+    let document = ConsistencyProofJson {
+        proof: CONSISTENCY.to_owned(),
+        from_checkpoint: from.text(),
+        to_checkpoint: to.text(),
+        path: hex_path(&path),
+    };
+    check_consistency(&document, None)?;
+    Ok(document)
+}
+
+/// Checks a proof document's text with the operator's public key.
+pub fn verify_document(text: &[u8], key: &VerifierKey) -> Result<Proven, ProofError> {
+    if text.len() > limits::PROOF_BYTES_MAX {
+        return Err(ProofError::Unreadable(format!(
+            "{} bytes; a proof is at most {} bytes",
+            text.len(),
+            limits::PROOF_BYTES_MAX
+        )));
+    }
+    let text = std::str::from_utf8(text)
+        .map_err(|error| ProofError::Unreadable(format!("not UTF-8: {error}")))?;
+    let value = crate::intake::parse_strict(text).map_err(|error| {
+        ProofError::Unreadable(format!(
+            "line {}, column {}: {}",
+            error.line, error.column, error.reason
+        ))
+    })?;
+    let kind = value
+        .get("proof")
+        .and_then(|kind| kind.as_str())
+        .unwrap_or("");
+    let shape = |error: serde_json::Error| ProofError::Unreadable(error.to_string());
+    match kind {
+        INCLUSION => check_inclusion(&serde_json::from_value(value).map_err(shape)?, Some(key)),
+        CONSISTENCY => check_consistency(&serde_json::from_value(value).map_err(shape)?, Some(key)),
+        _ => Err(ProofError::Unreadable(format!(
+            "/proof must be \"{INCLUSION}\" or \"{CONSISTENCY}\""
+        ))),
+    }
+}
+
+/// Checks an inclusion proof; with a key, the checkpoint's signature too.
+fn check_inclusion(
+    document: &InclusionProofJson,
+    key: Option<&VerifierKey>,
+) -> Result<Proven, ProofError> {
+    let checkpoint = match key {
+        Some(key) => open_checkpoint(&document.checkpoint, key, "/checkpoint")?,
+        None => {
+            SignedCheckpoint::parse(document.checkpoint.as_bytes())
+                .map_err(|error| ProofError::Checkpoint {
+                    which: "/checkpoint",
+                    error,
+                })?
+                .checkpoint
+        }
+    };
+    let sequence = document.sequence;
+    let record_bytes = STANDARD
+        .decode(&document.record)
+        .map_err(|error| invalid(format!("/record: not padded base64: {error}")))?;
+    let record_hash = chain::record_hash(&record_bytes);
+    if document.record_hash != record_hash.to_hex() {
+        return Err(invalid(format!(
+            "/record_hash: the record's bytes hash to {record_hash}, not {}",
+            document.record_hash
+        )));
+    }
+    let record = verify::check_record(sequence, &record_bytes, None, None)
+        .map_err(|failure| invalid(format!("/record: {failure}")))?;
+    let event = verify::check_event(sequence, &record)
+        .map_err(|failure| invalid(format!("/record: {failure}")))?;
+    if sequence == 0 || sequence > checkpoint.size {
+        return Err(invalid(format!(
+            "/sequence: {sequence} is not in the checkpoint's tree of records 1..={}",
+            checkpoint.size
+        )));
+    }
+    if sequence == checkpoint.size && record_hash != checkpoint.head {
+        return Err(invalid(
+            "/record: the checkpoint's last record, but not the head it signed",
+        ));
+    }
+    let path = parse_path(&document.path)?;
+    let slices: Vec<&[u8]> = path.iter().map(|hash| hash.as_slice()).collect();
+    merkle::verify_inclusion(
+        &Blake3TreeHasher,
+        sequence - 1,
+        checkpoint.size,
+        &leaf_hash(&record_hash),
+        &slices,
+        &checkpoint.root,
+    )
+    .map_err(|error| invalid(format!("/path: {error}")))?;
+    Ok(Proven::Inclusion {
+        checkpoint,
+        sequence,
+        record_hash,
+        record: Box::new(record),
+        event: Box::new(event),
+    })
+}
+
+/// Checks a consistency proof; with a key, both checkpoints' signatures too.
+fn check_consistency(
+    document: &ConsistencyProofJson,
+    key: Option<&VerifierKey>,
+) -> Result<Proven, ProofError> {
+    let open = |text: &str, which| match key {
+        Some(key) => open_checkpoint(text, key, which),
+        None => SignedCheckpoint::parse(text.as_bytes())
+            .map(|signed| signed.checkpoint)
+            .map_err(|error| ProofError::Checkpoint { which, error }),
+    };
+    let from = open(&document.from_checkpoint, "/from_checkpoint")?;
+    let to = open(&document.to_checkpoint, "/to_checkpoint")?;
+    if from.log != to.log {
+        return Err(invalid(format!(
+            "the checkpoints are of different logs ({} and {})",
+            from.log, to.log
+        )));
+    }
+    let path = parse_path(&document.path)?;
+    let slices: Vec<&[u8]> = path.iter().map(|hash| hash.as_slice()).collect();
+    if from.size == 0 {
+        return Err(invalid("/from_checkpoint: an empty tree proves nothing"));
+    }
+    merkle::verify_consistency(
+        &Blake3TreeHasher,
+        from.size,
+        to.size,
+        &from.root,
+        &to.root,
+        &slices,
+    )
+    .map_err(|error| invalid(format!("/path: {error}")))?;
+    if from.size == to.size && from.head != to.head {
+        return Err(invalid("the checkpoints have one root but different heads"));
+    }
+    Ok(Proven::Consistency { from, to })
+}
+
+impl Ledger {
+    /// The stored bytes of record `sequence` (not re-encoded).
+    pub fn record_bytes(&self, sequence: u64) -> Result<Vec<u8>, LedgerError> {
+        let value = self.store().record_value(sequence)?;
+        value
+            .as_deref()
+            .and_then(record::split_value)
+            .map(|stored| stored.record_bytes.to_vec())
+            .ok_or_else(|| {
+                LedgerError::Damaged(verify::VerifyFailure::new(
+                    sequence,
+                    verify::FailureKind::Gap,
+                    format!("record {sequence} is missing or too short"),
+                ))
+            })
+    }
+}
