@@ -12,21 +12,7 @@ use std::path::Path;
 const RECORDS: u64 = 20;
 
 fn with_tree(path: &Path, tree: &str, edit: impl FnOnce(&sled::Tree)) {
-    // sled releases its lock a moment after the last handle is dropped.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let db = loop {
-        match sled::open(path) {
-            Ok(db) => break db,
-            Err(error) if std::time::Instant::now() < deadline => {
-                let _ = error;
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            Err(error) => panic!("sled cannot open the ledger: {error}"),
-        }
-    };
-    let tree = db.open_tree(tree).expect("tree");
-    edit(&tree);
-    db.flush().expect("flush");
+    common::with_db(path, |db| edit(&db.open_tree(tree).expect("tree")));
 }
 
 fn key(sequence: u64) -> [u8; 8] {

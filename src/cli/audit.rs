@@ -181,8 +181,13 @@ pub fn keygen(out: &mut Out, name: &str, prefix: Option<&Path>) -> Result<(), Fa
         })
         .collect();
     let prefix = prefix.map_or_else(|| PathBuf::from(file_name), Path::to_path_buf);
-    let secret_path = prefix.with_extension("key");
-    let public_path = prefix.with_extension("pub");
+    // Appended, not `with_extension`: a prefix such as example.org-ops keeps its dot.
+    let with_suffix = |suffix: &str| {
+        let mut path = prefix.clone().into_os_string();
+        path.push(suffix);
+        PathBuf::from(path)
+    };
+    let (secret_path, public_path) = (with_suffix(".key"), with_suffix(".pub"));
     let verifier = key.verifier();
     write_new(
         &secret_path,

@@ -151,3 +151,21 @@ pub fn json_lines(events: &[Event]) -> String {
         .map(|event| format!("{}\n", sanctions_ledger::intake::event_to_json(event)))
         .collect()
 }
+
+/// Opens a real ledger's sled database directly (as someone with write access could, following
+/// the documented layout), lets `edit` change it, and flushes.
+pub fn with_db(path: &Path, edit: impl FnOnce(&sled::Db)) {
+    // sled releases its lock a moment after the last handle is dropped.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let db = loop {
+        match sled::open(path) {
+            Ok(db) => break db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(error) => panic!("sled cannot open the ledger: {error}"),
+        }
+    };
+    edit(&db);
+    db.flush().expect("flush");
+}
