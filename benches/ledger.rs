@@ -2,7 +2,8 @@
 //!
 //! - `append_1000`: one durable batch of 1,000 events through `Ledger::append`, against raw sled
 //!   inserts of the same stored record values with the same flush policy (flush + fsync per
-//!   batch), and against raw inserts of everything the ledger stores (records and index entries).
+//!   batch), against raw inserts of the records and their index entries, and of those plus the
+//!   Merkle tree's entries (the difference, with `merkle_nodes_computed`, is what the tree adds).
 //! - `verify`: a full `Ledger::verify` of a ledger, against raw BLAKE3 over the same record
 //!   bytes held in memory, and against a raw sled scan that hashes each value.
 //!
@@ -15,7 +16,8 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use sanctions_ledger::domain::{Event, Timestamp};
 use sanctions_ledger::intake::event_from_json;
 use sanctions_ledger::ledger::record::{self, Record};
-use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger};
+use sanctions_ledger::ledger::merkle::{Blake3TreeHasher, Frontier};
+use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger, leaf_hash};
 use serde_json::json;
 use std::fs::File;
 use std::hint::black_box;
@@ -158,6 +160,51 @@ fn append(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         )
+    });
+    // The Merkle tree's share: the same as above plus one `merkle` entry per record (the nodes
+    // its leaf completes, 64 bytes on average), and the hashing that computes those nodes.
+    let merkle = db.open_tree("merkle").unwrap();
+    let mut frontier = Frontier::new();
+    let mut merkle_next = 20_000_000_000;
+    group.bench_function("raw_sled_insert_records_index_and_merkle_flush_fsync", |b| {
+        b.iter_batched(
+            || {
+                merkle_next += BATCH;
+                let values = stored_values(merkle_next, BATCH);
+                let nodes: Vec<Vec<u8>> = values
+                    .iter()
+                    .map(|value| {
+                        let hash = record::split_value(value).unwrap().stored_hash;
+                        frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat()
+                    })
+                    .collect();
+                (merkle_next, values, nodes)
+            },
+            |(start, values, nodes)| {
+                for (offset, (value, nodes)) in values.into_iter().zip(nodes).enumerate() {
+                    let key = (start + offset as u64).to_be_bytes();
+                    tree.insert(key, value).unwrap();
+                    index
+                        .insert(format!("bench-{}", start + offset as u64).as_bytes(), &key)
+                        .unwrap();
+                    merkle.insert(key, nodes).unwrap();
+                }
+                sync_sled(&db, raw_dir.path());
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let hashes: Vec<_> = stored_values(0, BATCH)
+        .iter()
+        .map(|value| record::split_value(value).unwrap().stored_hash)
+        .collect();
+    let mut frontier = Frontier::new();
+    group.bench_function("merkle_nodes_computed", |b| {
+        b.iter(|| {
+            for hash in &hashes {
+                black_box(frontier.push(&Blake3TreeHasher, leaf_hash(hash)).concat());
+            }
+        })
     });
     group.finish();
 }
