@@ -90,6 +90,13 @@ fn scenario() -> Scenario {
     Scenario { ledger, signer }
 }
 
+/// Where leaf `leaf`'s entry starts in the first `merkle` chunk (the documented layout).
+fn entry_offset(leaf: u64) -> usize {
+    (0..leaf)
+        .map(|t| 32 * (1 + t.trailing_ones() as usize))
+        .sum()
+}
+
 /// Cuts the last records off a ledger with sled, leaving it internally consistent: records,
 /// their index entries and Merkle leaves go, the head moves back, and the checkpoints the
 /// operator kept are thrown away (as someone hiding a truncation would).
@@ -106,8 +113,13 @@ fn truncate(path: &Path, keep: u64) {
         let merkle = db.open_tree("merkle").unwrap();
         for sequence in keep + 1..=head {
             records.remove(sequence.to_be_bytes()).unwrap();
-            merkle.remove((sequence - 1).to_be_bytes()).unwrap();
         }
+        // The tree's entries for the kept leaves stay (all in chunk 0 here).
+        assert!(head < 64);
+        let chunk = merkle.get(0u64.to_be_bytes()).unwrap().unwrap();
+        merkle
+            .insert(0u64.to_be_bytes(), &chunk[..entry_offset(keep)])
+            .unwrap();
         let index = db.open_tree("event_ids").unwrap();
         for id in &ids {
             index.remove(id.as_bytes()).unwrap();
@@ -652,9 +664,10 @@ fn a_damaged_merkle_node_is_found_and_rebuilt_from_the_log() {
     let ledger = ledger_with(20, 7);
     with_db(&ledger.path, |db| {
         let merkle = db.open_tree("merkle").unwrap();
-        let mut value = merkle.get(11u64.to_be_bytes()).unwrap().unwrap().to_vec();
-        value[40] ^= 1;
-        merkle.insert(11u64.to_be_bytes(), value).unwrap();
+        let mut value = merkle.get(0u64.to_be_bytes()).unwrap().unwrap().to_vec();
+        // Leaf 11 (record 12): its level-1 node.
+        value[entry_offset(11) + 40] ^= 1;
+        merkle.insert(0u64.to_be_bytes(), value).unwrap();
     });
     let failure = Ledger::open_unchecked(&ledger.path)
         .unwrap()
@@ -697,5 +710,45 @@ fn a_ledger_without_its_merkle_tree_gets_it_back_on_open() {
     });
     let reopened = Ledger::open(&ledger.path).unwrap();
     assert_eq!(reopened.tree_head(25).unwrap(), root);
+    reopened.verify(&mut |_| {}).unwrap();
+}
+
+#[test]
+fn proofs_read_from_a_tree_of_many_chunks_verify() {
+    // Batches of 37 cross the tree's 64-leaf chunks at every offset.
+    let ledger = ledger_with(300, 37);
+    let signer = key();
+    let verifier = signer.verifier();
+    let (_, middle) = Ledger::open(&ledger.path)
+        .unwrap()
+        .checkpoint(&signer, &clock(0))
+        .unwrap();
+    append(&ledger.path, 300, 77);
+    let mut opened = Ledger::open(&ledger.path).unwrap();
+    let (_, last) = opened.checkpoint(&signer, &clock(1)).unwrap();
+    assert_eq!((middle.checkpoint.size, last.checkpoint.size), (300, 377));
+    for sequence in 1..=377 {
+        let text =
+            serde_json::to_vec(&proof::prove_inclusion(&opened, sequence, &last).unwrap()).unwrap();
+        assert!(
+            proof::verify_document(&text, &verifier).is_ok(),
+            "record {sequence}"
+        );
+    }
+    let text =
+        serde_json::to_vec(&proof::prove_consistency(&opened, &middle, &last).unwrap()).unwrap();
+    assert!(proof::verify_document(&text, &verifier).is_ok());
+    // The same root after the tree is recomputed from the log.
+    let root = opened.tree_head(377).unwrap();
+    drop(opened);
+    with_db(&ledger.path, |db| {
+        db.open_tree("merkle").unwrap().clear().unwrap()
+    });
+    let reopened = Ledger::open(&ledger.path).unwrap();
+    assert_eq!(reopened.tree_head(377).unwrap(), root);
+    assert_eq!(
+        reopened.tree_head(300).unwrap().root,
+        middle.checkpoint.root
+    );
     reopened.verify(&mut |_| {}).unwrap();
 }

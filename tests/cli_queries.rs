@@ -191,7 +191,7 @@ fn rebuild_and_verify_projections() {
     assert_eq!(
         stdout(&output).trim(),
         format!(
-            "rebuilt the projections from {} records",
+            "rebuilt the projections and the Merkle tree from {} records",
             common_dataset_len()
         )
     );

@@ -234,3 +234,95 @@ fn operator_and_origin_names_are_bounded() {
     options.appended_by = "p".repeat(limits::OPERATOR_BYTES_MAX);
     assert!(ledger.append(&events, &options, &common::clock(1)).is_ok());
 }
+
+#[test]
+fn key_names_checkpoints_and_proofs_are_bounded() {
+    use sanctions_ledger::ledger::checkpoint::{CheckpointError, SignedCheckpoint, SignerKey};
+    let name = "k".repeat(limits::KEY_NAME_BYTES_MAX);
+    assert!(SignerKey::generate(&name).is_ok());
+    assert!(SignerKey::generate(&format!("{name}k")).is_err());
+
+    // Signature lines: up to the limit parse, one more is refused.
+    let ledger = common::ledger_with(3, 3);
+    let signer = SignerKey::generate("ops").unwrap();
+    let (_, signed) = Ledger::open(&ledger.path)
+        .unwrap()
+        .checkpoint(&signer, &common::clock(0))
+        .unwrap();
+    let text = signed.text();
+    let line = text.lines().last().unwrap().to_owned() + "\n";
+    let with = |count: usize| format!("{text}{}", line.repeat(count - 1));
+    let at = with(limits::CHECKPOINT_SIGNATURES_MAX);
+    assert!(at.len() <= limits::CHECKPOINT_BYTES_MAX);
+    assert_eq!(
+        SignedCheckpoint::parse(at.as_bytes())
+            .unwrap()
+            .signatures
+            .len(),
+        limits::CHECKPOINT_SIGNATURES_MAX
+    );
+    assert!(matches!(
+        SignedCheckpoint::parse(with(limits::CHECKPOINT_SIGNATURES_MAX + 1).as_bytes()),
+        Err(CheckpointError::Malformed { .. })
+    ));
+    // Size: at the limit the text is read (and found malformed); past it, refused unread.
+    let padded = |size: usize| format!("{text}{}", "x".repeat(size - text.len()));
+    assert!(matches!(
+        SignedCheckpoint::parse(padded(limits::CHECKPOINT_BYTES_MAX).as_bytes()),
+        Err(CheckpointError::Malformed { .. })
+    ));
+    assert!(matches!(
+        SignedCheckpoint::parse(padded(limits::CHECKPOINT_BYTES_MAX + 1).as_bytes()),
+        Err(CheckpointError::TooLarge { .. })
+    ));
+
+    // Proof documents.
+    let verifier = signer.verifier();
+    let at = " ".repeat(limits::PROOF_BYTES_MAX);
+    let error = sanctions_ledger::proof::verify_document(at.as_bytes(), &verifier)
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains("at most"), "{error}");
+    let past = " ".repeat(limits::PROOF_BYTES_MAX + 1);
+    let error = sanctions_ledger::proof::verify_document(past.as_bytes(), &verifier)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!("at most {}", limits::PROOF_BYTES_MAX)),
+        "{error}"
+    );
+
+    // Key files given to the CLI.
+    let dir = ledger.dir.path();
+    let key_text = verifier.text();
+    std::fs::write(
+        dir.join("at.pub"),
+        format!(
+            "{key_text}{}",
+            "\n".repeat(limits::KEY_FILE_BYTES_MAX - key_text.len())
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("past.pub"),
+        format!(
+            "{key_text}{}",
+            "\n".repeat(limits::KEY_FILE_BYTES_MAX + 1 - key_text.len())
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("cp"), &text).unwrap();
+    let at = common::run_cli(
+        dir,
+        &["verify", "--checkpoint", "cp", "--key", "at.pub"],
+        None,
+    );
+    assert_eq!(at.status.code(), Some(0), "{}", common::stderr(&at));
+    let past = common::run_cli(
+        dir,
+        &["verify", "--checkpoint", "cp", "--key", "past.pub"],
+        None,
+    );
+    assert_eq!(past.status.code(), Some(2));
+    assert!(common::stderr(&past).contains(&format!("at most {}", limits::KEY_FILE_BYTES_MAX)));
+}

@@ -60,4 +60,3 @@ pub fn ledgers() -> Vec<(String, PathBuf, Option<tempfile::TempDir>)> {
     }
     ledgers
 }
-

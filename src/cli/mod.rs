@@ -317,7 +317,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Rebuild the projections (the derived state) from the log.
+    /// Rebuild the projections (the derived state) and the Merkle tree from the log.
     Rebuild,
     /// Build a synthetic ledger (realistic mix of events, recorded over 25 years) for
     /// benchmarks and exploration. Deterministic for a seed.

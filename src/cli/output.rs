@@ -537,7 +537,7 @@ impl Out {
     pub fn rebuilt(&self, records: u64) {
         let result = super::json::RebuildResult { ok: true, records };
         self.emit(&result, || {
-            format!("rebuilt the projections from {records} records")
+            format!("rebuilt the projections and the Merkle tree from {records} records")
         });
     }
 
@@ -565,9 +565,11 @@ impl Out {
             format!(
                 "Built ledger {ledger} from the bundled dataset {} ({} events; {appended} appended now, {} already recorded).\n\
                  Verified: {} records chain from the genesis to head {}.\n\n{}\n\
-                 Keep that head hash ({}) somewhere the ledger's operator cannot edit. Later,\n  \
-                 sanctions-ledger --ledger {ledger} verify\n\
-                 re-hashes every record; if it passes and `show {}` still gives that hash, nothing up to it was rewritten.\n\n\
+                 Anchor it: sign a checkpoint and keep it (and the public key) where the ledger's operator cannot edit them:\n  \
+                 sanctions-ledger keygen --name quickstart\n  \
+                 sanctions-ledger --ledger {ledger} checkpoint --key quickstart.key --out checkpoint-{}.txt\n\
+                 Later, `sanctions-ledger --ledger {ledger} verify --checkpoint checkpoint-{}.txt --key quickstart.pub` re-hashes every\n\
+                 record and says OK if the ledger extends that checkpoint, TRUNCATED or DIVERGED if not.\n\n\
                  Explore:\n  \
                  sanctions-ledger --ledger {ledger} state --as-of 2021-03-22 --authority EU-COUNCIL\n  \
                  sanctions-ledger --ledger {ledger} diff --from 2021-03-21 --to 2021-03-28\n  \
@@ -581,7 +583,7 @@ impl Out {
                 verified.records,
                 verified.head_hash,
                 tour.text,
-                verified.head_hash,
+                verified.records,
                 verified.records,
             )
         });

@@ -264,17 +264,15 @@ struct TreeCheck<'a, I> {
 
 impl<I> TreeCheck<'_, I>
 where
-    I: Iterator<Item = Result<(store::RawKey, store::RawValue), StoreError>>,
+    I: Iterator<Item = Result<(u64, Vec<u8>), StoreError>>,
 {
     /// Checks one record's nodes. A mismatch is kept, not returned: damage to the log itself,
     /// found further on, is reported first, and the tree is checked only after the log.
     fn visit(&mut self, sequence: u64, hash: Hash) -> Result<(), VerifyFailure> {
         let completed = self.frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
-        let leaf = (sequence - 1).to_be_bytes();
         if self.mismatch.is_none() {
             match self.stored.next() {
-                Some(Ok((key, value)))
-                    if key.as_ref() == leaf && value.as_ref() == completed.concat() => {}
+                Some(Ok((leaf, nodes))) if leaf == sequence - 1 && nodes == completed.concat() => {}
                 Some(Err(error)) => return Err(VerifyFailure::unreadable(sequence, &error)),
                 _ => {
                     self.mismatch = Some(VerifyFailure::new(

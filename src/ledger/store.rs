@@ -8,8 +8,10 @@
 //! - tree `event_ids`: key = event id (UTF-8); value = sequence as 8-byte big-endian.
 //! - tree `meta`: `format` = "sanctions-ledger store v1"; `genesis` = genesis bytes;
 //!   `head` = sequence (8-byte big-endian) || hash of that record (32 bytes).
-//! - tree `merkle`: key = leaf index (sequence - 1) as 8-byte big-endian; value = the hashes of
-//!   the Merkle nodes that leaf completed, 32 bytes each, level 0 (the leaf hash) first.
+//! - tree `merkle`: key = chunk number (leaf index / 64) as 8-byte big-endian; value = for each
+//!   leaf of the chunk in order (leaf index = sequence - 1), the hashes of the Merkle nodes that
+//!   leaf completed, 32 bytes each, level 0 (the leaf hash) first. Chunks keep the tree's cost
+//!   to a few sled entries per batch instead of one per record.
 //! - tree `checkpoints`: key = checkpoint number (1, 2, ...) as 8-byte big-endian; value = the
 //!   signed checkpoint's text.
 //!
@@ -187,14 +189,84 @@ impl StoredHead {
     }
 }
 
+/// Leaves per `merkle` entry (a format constant: see ARCHITECTURE.md).
+pub const MERKLE_CHUNK_LEAVES: u64 = 64;
+
+/// The bytes of one leaf's entry: the nodes it completes, 32 bytes each.
+fn entry_len(leaf: u64) -> usize {
+    32 * (1 + leaf.trailing_ones() as usize)
+}
+
+/// Where a leaf's entry starts within its chunk's value.
+fn entry_offset(leaf: u64) -> usize {
+    (leaf - leaf % MERKLE_CHUNK_LEAVES..leaf)
+        .map(entry_len)
+        .sum()
+}
+
+/// A chunk's value split into its leaves' entries: (leaf, entry). `None` if the value does not
+/// end at an entry boundary.
+fn chunk_entries(chunk: u64, value: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    let mut leaf = chunk.checked_mul(MERKLE_CHUNK_LEAVES)?;
+    while at < value.len() && entries.len() < MERKLE_CHUNK_LEAVES as usize {
+        let end = at + entry_len(leaf);
+        entries.push((leaf, value.get(at..end)?.to_vec()));
+        at = end;
+        leaf += 1;
+    }
+    (at == value.len()).then_some(entries)
+}
+
+fn damaged_chunk(chunk: u64) -> StoreError {
+    StoreError::DamagedMeta {
+        key: "merkle",
+        reason: format!("chunk {chunk} does not end at a leaf's entry"),
+    }
+}
+
+/// The chunk values that appending `entries` (consecutive leaves, each with its nodes) writes,
+/// given the current value of the first one's chunk.
+fn chunk_writes(
+    first_existing: Option<&[u8]>,
+    entries: &[(u64, &[u8])],
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let mut writes: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (leaf, nodes) in entries {
+        let chunk = leaf / MERKLE_CHUNK_LEAVES;
+        if writes.last().map(|(last, _)| *last) != Some(chunk) {
+            let existing = if writes.is_empty() {
+                first_existing.unwrap_or_default()
+            } else {
+                &[]
+            };
+            if existing.len() != entry_offset(*leaf) {
+                return Err(damaged_chunk(chunk));
+            }
+            writes.push((chunk, existing.to_vec()));
+        }
+        if let Some((_, value)) = writes.last_mut() {
+            value.extend_from_slice(nodes);
+        }
+    }
+    Ok(writes)
+}
+
 /// The Merkle tree's nodes, read where the leaf that completed them stored them.
 impl crate::ledger::merkle::Nodes for Store {
     type Error = StoreError;
     fn node(&self, level: u32, index: u64) -> Result<[u8; 32], StoreError> {
         let missing = || StoreError::MissingNode { level, index };
         let leaf = crate::ledger::merkle::completing_leaf(level, index);
-        let value = self.merkle.get(leaf.to_be_bytes())?.ok_or_else(missing)?;
-        let at = level as usize * 32;
+        let value = self
+            .merkle
+            .get((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes())?
+            .ok_or_else(missing)?;
+        if level as usize * 32 >= entry_len(leaf) {
+            return Err(missing());
+        }
+        let at = entry_offset(leaf) + level as usize * 32;
         value
             .get(at..at + 32)
             .and_then(|bytes| bytes.try_into().ok())
@@ -213,11 +285,6 @@ pub struct Store {
     checkpoints: sled::Tree,
     derived: Vec<sled::Tree>,
 }
-
-/// A raw key read from the store.
-pub type RawKey = sled::IVec;
-/// A raw value read from the store.
-pub type RawValue = sled::IVec;
 
 /// Decodes an 8-byte big-endian sequence key.
 pub fn sequence_from_key(key: &[u8]) -> Option<u64> {
@@ -442,7 +509,21 @@ impl Store {
                     let key = record.sequence.to_be_bytes();
                     records_tx.insert(&key, record.value)?;
                     ids_tx.insert(record.event_id.as_bytes(), &key)?;
-                    merkle_tx.insert(&(record.sequence - 1).to_be_bytes(), record.merkle_nodes)?;
+                }
+                let entries: Vec<(u64, &[u8])> = records
+                    .iter()
+                    .map(|record| (record.sequence - 1, record.merkle_nodes))
+                    .collect();
+                let first_existing = match entries.first() {
+                    Some((leaf, _)) => merkle_tx.get((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes())?,
+                    None => None,
+                };
+                let writes = match chunk_writes(first_existing.as_deref(), &entries) {
+                    Ok(writes) => writes,
+                    Err(error) => return sled::transaction::abort(error),
+                };
+                for (chunk, value) in writes {
+                    merkle_tx.insert(&chunk.to_be_bytes(), value)?;
                 }
                 meta_tx.insert(HEAD_KEY, &new_head.to_bytes()[..])?;
                 Ok(())
@@ -456,36 +537,59 @@ impl Store {
         self.barrier()
     }
 
-    /// The number of leaves the Merkle tree holds: one past its last key.
+    /// The number of leaves the Merkle tree holds.
     pub fn merkle_leaves(&self) -> Result<u64, StoreError> {
         match self.merkle.last()? {
             None => Ok(0),
-            Some((key, _)) => {
-                sequence_from_key(&key)
-                    .map(|leaf| leaf + 1)
-                    .ok_or(StoreError::DamagedMeta {
-                        key: "merkle",
-                        reason: format!("a key of {} bytes, not 8", key.len()),
-                    })
+            Some((key, value)) => {
+                let chunk = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
+                    key: "merkle",
+                    reason: format!("a key of {} bytes, not 8", key.len()),
+                })?;
+                let entries = chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))?;
+                Ok(chunk * MERKLE_CHUNK_LEAVES + entries.len() as u64)
             }
         }
     }
 
-    /// The stored nodes of leaves from `leaf` on: raw keys and values.
+    /// The stored entries of leaves from `leaf` on, in order: (leaf, its nodes).
     pub fn merkle_from(
         &self,
         leaf: u64,
-    ) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>> + '_ {
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
         self.merkle
-            .range(leaf.to_be_bytes()..)
-            .map(|item| item.map_err(StoreError::from))
+            .range((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes()..)
+            .flat_map(|item| {
+                let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
+                    let chunk = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
+                        key: "merkle",
+                        reason: format!("a key of {} bytes, not 8", key.len()),
+                    })?;
+                    chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))
+                });
+                match entries {
+                    Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                    Err(error) => vec![Err(error)],
+                }
+            })
+            .filter(move |item| !matches!(item, Ok((at, _)) if *at < leaf))
     }
 
     /// Stores the nodes of more leaves (catching the tree up with the log), durably.
     pub fn merkle_extend(&self, entries: &[(u64, Vec<u8>)]) -> Result<(), StoreError> {
+        let Some((first, _)) = entries.first() else {
+            return Ok(());
+        };
+        let existing = self
+            .merkle
+            .get((first / MERKLE_CHUNK_LEAVES).to_be_bytes())?;
+        let borrowed: Vec<(u64, &[u8])> = entries
+            .iter()
+            .map(|(leaf, nodes)| (*leaf, nodes.as_slice()))
+            .collect();
         let mut batch = sled::Batch::default();
-        for (leaf, nodes) in entries {
-            batch.insert(&leaf.to_be_bytes(), nodes.as_slice());
+        for (chunk, value) in chunk_writes(existing.as_deref(), &borrowed)? {
+            batch.insert(&chunk.to_be_bytes(), value);
         }
         self.merkle.apply_batch(batch)?;
         self.barrier()
