@@ -83,6 +83,22 @@ fn stored_values(from: u64, count: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Raw inserts of records and their event-id index entries, as the ledger stores them.
+fn insert_records_and_index(
+    tree: &sled::Tree,
+    index: &sled::Tree,
+    start: u64,
+    values: Vec<Vec<u8>>,
+) {
+    for (offset, value) in values.into_iter().enumerate() {
+        let key = (start + offset as u64).to_be_bytes();
+        tree.insert(key, value).unwrap();
+        index
+            .insert(format!("bench-{}", start + offset as u64).as_bytes(), &key)
+            .unwrap();
+    }
+}
+
 fn sync_sled(db: &sled::Db, path: &Path) {
     db.flush().unwrap();
     File::open(path.join("db")).unwrap().sync_all().unwrap();
@@ -149,13 +165,7 @@ fn append(c: &mut Criterion) {
                 (both_next, stored_values(both_next, BATCH))
             },
             |(start, values)| {
-                for (offset, value) in values.into_iter().enumerate() {
-                    let key = (start + offset as u64).to_be_bytes();
-                    tree.insert(key, value).unwrap();
-                    index
-                        .insert(format!("bench-{}", start + offset as u64).as_bytes(), &key)
-                        .unwrap();
-                }
+                insert_records_and_index(&tree, &index, start, values);
                 sync_sled(&db, raw_dir.path());
             },
             BatchSize::PerIteration,
@@ -188,13 +198,7 @@ fn append(c: &mut Criterion) {
                     (merkle_next, values, nodes)
                 },
                 |(start, values, nodes)| {
-                    for (offset, value) in values.into_iter().enumerate() {
-                        let key = (start + offset as u64).to_be_bytes();
-                        tree.insert(key, value).unwrap();
-                        index
-                            .insert(format!("bench-{}", start + offset as u64).as_bytes(), &key)
-                            .unwrap();
-                    }
+                    insert_records_and_index(&tree, &index, start, values);
                     let mut chunk: Option<(u64, Vec<u8>)> = None;
                     for (leaf, entry) in nodes {
                         let number = leaf / 64;

@@ -387,6 +387,13 @@ fn split_key_text(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointE
     Ok((name.to_owned(), key_id, key))
 }
 
+/// A key's text: `<prefix><name>+<hex key id>+<base64(0x01 || key)>`.
+fn key_text(prefix: &str, name: &str, key_id: &[u8; 4], key: &[u8; 32]) -> String {
+    let mut bytes = vec![ED25519];
+    bytes.extend_from_slice(key);
+    format!("{prefix}{name}+{}+{}", hex(key_id), STANDARD.encode(bytes))
+}
+
 impl VerifierKey {
     /// Parses a public key's text and checks its id.
     pub fn parse(text: &str) -> Result<VerifierKey, CheckpointError> {
@@ -412,14 +419,7 @@ impl VerifierKey {
 
     /// The key's text.
     pub fn text(&self) -> String {
-        let mut bytes = vec![ED25519];
-        bytes.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex(&self.key_id),
-            STANDARD.encode(bytes)
-        )
+        key_text("", &self.name, &self.key_id, self.key.as_bytes())
     }
 
     /// The key id in hex.
@@ -468,13 +468,11 @@ impl SignerKey {
 
     /// The key's secret text (keep it private).
     pub fn secret_text(&self) -> String {
-        let mut bytes = vec![ED25519];
-        bytes.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{PRIVATE_PREFIX}{}+{}+{}",
-            self.name,
-            hex(&self.key_id),
-            STANDARD.encode(bytes)
+        key_text(
+            PRIVATE_PREFIX,
+            &self.name,
+            &self.key_id,
+            self.key.as_bytes(),
         )
     }
 
