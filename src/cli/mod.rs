@@ -1,8 +1,9 @@
 //! The command-line interface: arguments in, text or JSON out, meaningful exit codes.
 //!
 //! Presentation only: parses arguments (the only module that names clap), calls intake and the
-//! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed), 2 an error
-//! (bad input, a refused append, an unreadable or missing ledger).
+//! ledger, prints. Exit codes: 0 success, 1 a negative answer (verification failed, a proof or
+//! bundle rejected), 2 an error (bad input, a refused append, an unreadable or missing ledger),
+//! 3 unanchored or undecided, 4 truncated, 5 diverged or forked (see `audit.rs`).
 
 pub mod answers;
 mod audit;
@@ -33,8 +34,10 @@ pub const BUNDLED_DATASET_NAME: &str = "data/xinjiang-2021.jsonl";
     about = "An append-only, BLAKE3 hash-chained ledger of sanctions events that auditors can verify offline",
     long_about = "An append-only, BLAKE3 hash-chained ledger of sanctions events: designations, delistings, \
 renewals, amendments, counter-sanctions (retaliations), officials' statements and corrections.\n\n\
-Exit codes: 0 success; 1 a negative answer (verification found damage); 2 an error (bad input, \
-refused append, missing or unreadable ledger).",
+Exit codes: 0 success (verify: OK, the ledger extends the checkpoint given); 1 a negative answer \
+(verification found damage; a proof or bundle rejected); 2 an error (bad input, refused append, \
+missing or unreadable ledger, unusable checkpoint or key); 3 UNANCHORED (verify without a \
+checkpoint: internally consistent only) or UNDECIDED; 4 TRUNCATED; 5 DIVERGED or FORKED.",
     after_help = "Start with `sanctions-ledger quickstart`, then `sanctions-ledger --ledger ledger log`."
 )]
 struct Cli {
