@@ -65,3 +65,5 @@ pub const PROOF_BYTES_MAX: usize = 256 * 1024;
 pub const MERKLE_CATCH_UP_BATCH: usize = 10_000;
 /// Records restored per durable batch.
 pub const RESTORE_BATCH_RECORDS: usize = 10_000;
+/// Entries per sled batch when `rebuild` writes the derived trees in bulk.
+pub const DERIVED_BULK_BATCH: usize = 50_000;

@@ -804,6 +804,79 @@ impl Ledger {
         self.genesis_hash
     }
 
+    /// Reads records `from..=to` in order with one sequential scan, each checked as `record`
+    /// checks one (stored hash, canonical encoding, link to the one before, recorded time).
+    /// For replaying the log: one read per record instead of two.
+    pub fn records(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<RecordView, LedgerError>> + '_ {
+        let start = self.walk_start(from.max(1));
+        let (mut previous, mut previous_at, mut expected, failed) = match start {
+            Ok(start) => (
+                start.previous_hash,
+                start.previous_recorded_at,
+                start.sequence,
+                None,
+            ),
+            Err(failure) => (Hash([0; 32]), None, from, Some(failure)),
+        };
+        let mut failed = failed;
+        let mut done = false;
+        let mut items = self.store.records_from(from.max(1));
+        std::iter::from_fn(move || {
+            if let Some(failure) = failed.take() {
+                done = true;
+                return Some(Err(LedgerError::Damaged(failure)));
+            }
+            if done || expected > to {
+                return None;
+            }
+            let sequence = expected;
+            let checked = match items.next() {
+                None => Err(VerifyFailure::new(
+                    sequence,
+                    FailureKind::Gap,
+                    format!("sequence {sequence} is missing"),
+                )),
+                Some(Err(error)) => Err(VerifyFailure::unreadable(sequence, &error)),
+                Some(Ok((key, value))) => {
+                    if store::sequence_from_key(&key) != Some(sequence) {
+                        Err(VerifyFailure::new(
+                            sequence,
+                            FailureKind::Gap,
+                            format!("sequence {sequence} is missing"),
+                        ))
+                    } else {
+                        check_value(sequence, &value, previous, previous_at).and_then(
+                            |(hash, record)| {
+                                let event = verify::check_event(sequence, &record)?;
+                                Ok(RecordView {
+                                    hash,
+                                    record,
+                                    event,
+                                })
+                            },
+                        )
+                    }
+                }
+            };
+            match checked {
+                Ok(view) => {
+                    previous = view.hash;
+                    previous_at = Some(view.record.recorded_at);
+                    expected += 1;
+                    Some(Ok(view))
+                }
+                Err(failure) => {
+                    done = true;
+                    Some(Err(LedgerError::Damaged(failure)))
+                }
+            }
+        })
+    }
+
     /// Reads one record, checking its stored hash, encoding and link to its predecessor's
     /// stored hash. `Ok(None)` if there is no such record.
     pub fn record(&self, sequence: u64) -> Result<Option<RecordView>, LedgerError> {

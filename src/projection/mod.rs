@@ -86,6 +86,8 @@ struct Overlay<'a> {
     listing_lists: BTreeMap<(u8, Vec<u8>), Vec<ListingFact>>,
     subject_lists: BTreeMap<Vec<u8>, Vec<SubjectFact>>,
     corrected: BTreeSet<u64>,
+    /// Reads only the pending writes, never the stored trees (a replay from nothing).
+    detached: bool,
 }
 
 impl<'a> Overlay<'a> {
@@ -93,14 +95,19 @@ impl<'a> Overlay<'a> {
         if let Some(value) = self.pending.get(&(tree as u8, key.to_vec())) {
             return Ok(value.clone());
         }
+        if self.detached {
+            return Ok(None);
+        }
         Ok(self.ledger.store().derived_get(tree, key)?)
     }
 
     fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
         let mut entries: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        for item in self.ledger.store().derived_scan(tree, prefix) {
-            let (key, value) = item?;
-            entries.insert(key, Some(value));
+        if !self.detached {
+            for item in self.ledger.store().derived_scan(tree, prefix) {
+                let (key, value) = item?;
+                entries.insert(key, Some(value));
+            }
         }
         for ((pending_tree, key), value) in self.pending.range((tree as u8, prefix.to_vec())..) {
             if *pending_tree != tree as u8 || !key.starts_with(prefix) {
@@ -126,6 +133,15 @@ impl<'a> Overlay<'a> {
             listing_lists: BTreeMap::new(),
             subject_lists: BTreeMap::new(),
             corrected,
+            detached: false,
+        }
+    }
+
+    /// An overlay that sees nothing stored: for building every derived tree from the log alone.
+    fn detached(ledger: &'a Ledger) -> Overlay<'a> {
+        Overlay {
+            detached: true,
+            ..Overlay::new(ledger, BTreeSet::new())
         }
     }
 
@@ -185,6 +201,28 @@ impl<'a> Overlay<'a> {
             vec![u8::from(retraction)],
         );
         self.corrected.insert(target);
+    }
+
+    /// Writes the pending entries to the store in bulk and forgets them (reads then find them
+    /// there). Only for entries that are final: `rebuild` spills what replay `put`, never the
+    /// fact lists, which are encoded by `finish` once complete.
+    fn spill(&mut self) -> Result<(), ProjectionError> {
+        let writes =
+            std::mem::take(&mut self.pending)
+                .into_iter()
+                .filter_map(|((tree, key), value)| {
+                    value.map(|value| (DERIVED_BY_INDEX[tree as usize], key, value))
+                });
+        self.ledger.store().derived_bulk(writes)?;
+        Ok(())
+    }
+
+    /// `spill`, once enough entries are pending.
+    fn spill_if_large(&mut self) -> Result<(), ProjectionError> {
+        if self.pending.len() >= crate::limits::DERIVED_BULK_BATCH {
+            self.spill()?;
+        }
+        Ok(())
     }
 
     /// Encodes the decoded fact lists into pending writes.
@@ -482,10 +520,9 @@ fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionErro
     let mut affected: BTreeSet<ListingKey> = BTreeSet::new();
     let mut broad: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut last_hash = Hash([0; 32]);
-    for sequence in from..=to {
-        let view = ledger
-            .record(sequence)?
-            .ok_or_else(|| ProjectionError::Damaged(format!("record {sequence} is missing")))?;
+    for view in ledger.records(from, to) {
+        let view = view?;
+        let sequence = view.record.sequence;
         last_hash = view.hash;
         let event = &view.event;
         for (relation, target) in event.body().links() {
@@ -600,26 +637,38 @@ pub fn applied(ledger: &Ledger) -> Result<Option<(u64, Hash)>, ProjectionError> 
     Ok(Some((sequence, hash)))
 }
 
-/// Rebuilds every projection from the whole log.
+/// Rebuilds every projection from the whole log: one sequential read of the records, facts
+/// built in memory, every listing evaluated once, the derived trees written in bulk (entries
+/// that never change once made are written as the replay goes, so memory holds only the fact
+/// lists), and the binding to the head written last (an interrupted rebuild leaves no binding,
+/// so the next open rebuilds again).
 pub fn rebuild(ledger: &Ledger, progress: &mut dyn FnMut(u64)) -> Result<Sync, ProjectionError> {
     ledger.store().derived_clear()?;
-    let head = ledger.head().sequence;
-    let mut writes = vec![DerivedWrite {
+    let head = ledger.head();
+    let mut overlay = Overlay::new(ledger, BTreeSet::new());
+    let affected = replay_into(&mut overlay, true, progress)?;
+    for key in affected {
+        let view = evaluate_listing(&overlay, &key, head.sequence)?;
+        overlay.put(Derived::Current, key.to_key(), encode(&view)?);
+        overlay.spill_if_large()?;
+    }
+    overlay.finish()?;
+    overlay.spill()?;
+    ledger.store().derived_apply(&[DerivedWrite {
         tree: Derived::Meta,
         key: APPLIED_KEY.to_vec(),
         value: Some(
             [
                 &[PROJECTION_FORMAT_VERSION][..],
-                &0u64.to_be_bytes(),
-                &ledger.genesis_hash().0,
+                &head.sequence.to_be_bytes(),
+                &head.hash.0,
             ]
             .concat(),
         ),
-    }];
-    ledger.store().derived_apply(&writes)?;
-    writes.clear();
-    apply_range(ledger, 1, head, progress)?;
-    Ok(Sync::Rebuilt { records: head })
+    }])?;
+    Ok(Sync::Rebuilt {
+        records: head.sequence,
+    })
 }
 
 /// Brings the projections to the head: nothing if current, the missing records if behind,
@@ -844,29 +893,49 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
     Ok(mismatches)
 }
 
-/// Every listing's view at the head, computed in memory from the log alone.
+/// Every listing's view at the head, computed in memory from the log alone (nothing is read
+/// from or written to the derived trees).
 fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, ProjectionError> {
     let head = ledger.head().sequence;
-    let mut overlay = Overlay::new(ledger, BTreeSet::new());
-    // Build the facts in memory only: the overlay shadows the stored trees with empty values.
-    for (tree, _) in crate::ledger::store::DERIVED_TREES {
-        for item in ledger.store().derived_scan(tree, b"") {
-            let (key, _) = item?;
-            overlay.pending.insert((tree as u8, key), None);
-        }
+    let mut overlay = Overlay::detached(ledger);
+    let affected = replay_into(&mut overlay, false, &mut |_| {})?;
+    let mut views = BTreeMap::new();
+    for key in affected {
+        let view = evaluate_listing(&overlay, &key, head)?;
+        views.insert(key, view);
     }
+    Ok(views)
+}
+
+/// Replays the whole log into `overlay`: every derived entry but the current view; returns
+/// every listing that has facts. With `spill`, entries that never change once made are written
+/// to the store as the replay goes (`rebuild`); without, everything stays in memory
+/// (`verify --projections`). One piece of code for both.
+fn replay_into(
+    overlay: &mut Overlay<'_>,
+    spill: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BTreeSet<ListingKey>, ProjectionError> {
+    let ledger = overlay.ledger;
+    let head = ledger.head().sequence;
     let mut affected = BTreeSet::new();
     let mut broad = BTreeSet::new();
-    for sequence in 1..=head {
-        let view = ledger
-            .record(sequence)?
-            .ok_or_else(|| ProjectionError::Damaged(format!("record {sequence} is missing")))?;
+    for view in ledger.records(1, head) {
+        let view = view?;
+        let sequence = view.record.sequence;
+        for (relation, target) in view.event.body().links() {
+            overlay.put(
+                Derived::Links,
+                [target.as_str().as_bytes(), b"\0", &sequence.to_be_bytes()].concat(),
+                relation.into_bytes(),
+            );
+        }
         match view.event.body() {
             EventBody::Correction(correction) => {
                 let target = corrected_target(ledger, correction)?;
                 overlay.add_correction(target, sequence, correction.replacement.is_none());
                 store_facts(
-                    &mut overlay,
+                    overlay,
                     replacement_facts(&view.event, sequence, target),
                     sequence,
                     &mut affected,
@@ -874,18 +943,20 @@ fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, Projecti
                 )?;
             }
             _ => store_facts(
-                &mut overlay,
+                overlay,
                 facts_of(&view.event, sequence),
                 sequence,
                 &mut affected,
                 &mut broad,
             )?,
         }
+        if spill {
+            overlay.spill_if_large()?;
+        }
+        if sequence % 4096 == 0 {
+            progress(sequence);
+        }
     }
-    let mut views = BTreeMap::new();
-    for key in affected {
-        let view = evaluate_listing(&overlay, &key, head)?;
-        views.insert(key, view);
-    }
-    Ok(views)
+    progress(head);
+    Ok(affected)
 }
