@@ -274,6 +274,16 @@ where
             match self.stored.next() {
                 Some(Ok((leaf, nodes))) if leaf == sequence - 1 && nodes == completed.concat() => {}
                 Some(Err(error)) => return Err(VerifyFailure::unreadable(sequence, &error)),
+                None => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::MerkleMismatch,
+                        format!(
+                            "the Merkle tree ends before this record (it holds {} leaves): a ledger written before the tree existed, or a tree cut short; `sanctions-ledger rebuild` recomputes it from the log",
+                            sequence - 1
+                        ),
+                    ));
+                }
                 _ => {
                     self.mismatch = Some(VerifyFailure::new(
                         sequence,
