@@ -650,7 +650,9 @@ fn bundle_failure(error: bundle::BundleError) -> Failure {
     match error {
         bundle::BundleError::Ledger(error) => Failure::ledger(error),
         bundle::BundleError::Io(error) => Failure::usage(error.to_string()),
-        error @ bundle::BundleError::NotFull(_) => Failure::usage(error.to_string()),
+        error @ (bundle::BundleError::NotFull(_) | bundle::BundleError::CannotExport(_)) => {
+            Failure::usage(error.to_string())
+        }
         other => Failure::bundle_rejected(other),
     }
 }

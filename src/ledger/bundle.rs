@@ -55,6 +55,9 @@ pub enum BundleError {
     /// The records are not those the checkpoint signed.
     #[error("{0}")]
     NotProven(String),
+    /// The ledger cannot export what was asked (another log's checkpoint, a range outside it).
+    #[error("{0}")]
+    CannotExport(String),
     /// Only a bundle from record 1 can be restored.
     #[error(
         "the bundle starts at record {0}; only a bundle from record 1 can be restored (export it with --from 1)"
@@ -193,7 +196,7 @@ impl Ledger {
     ) -> Result<u64, BundleError> {
         let signed = &checkpoint.checkpoint;
         if signed.log != self.genesis_hash() {
-            return Err(BundleError::NotProven(format!(
+            return Err(BundleError::CannotExport(format!(
                 "the checkpoint is for the log {}, not this one ({})",
                 signed.log,
                 self.genesis_hash()
@@ -201,13 +204,13 @@ impl Ledger {
         }
         let tree = self.tree_head(signed.size)?;
         if tree.root != signed.root || tree.head != signed.head {
-            return Err(BundleError::NotProven(format!(
+            return Err(BundleError::CannotExport(format!(
                 "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
                 signed.size
             )));
         }
         if first == 0 || first > signed.size {
-            return Err(BundleError::NotProven(format!(
+            return Err(BundleError::CannotExport(format!(
                 "--from {first} is outside the checkpoint's records 1..={}",
                 signed.size
             )));
