@@ -1,7 +1,9 @@
 //! Golden vectors: the record format is a frozen contract.
 //!
 //! `tests/golden/vectors.json` holds fixed events, their canonical event bytes, record bytes and
-//! record hashes, and the genesis. Any change to the encoding, the hash contexts, field order or
+//! record hashes, and the genesis; and, built from those records in a real ledger, the Merkle
+//! roots at every size, an inclusion and a consistency path, a checkpoint signed with a fixed
+//! key, and export bundles. Any change to the encoding, the hash contexts, field order or
 //! bincode's behaviour fails here. Changing the file is a format change: bump the format
 //! version and review it as such. To regenerate after a deliberate change, run with
 //! `SANCTIONS_LEDGER_BLESS_GOLDEN=1` and review the diff.
@@ -11,6 +13,7 @@ mod common;
 use sanctions_ledger::domain::Timestamp;
 use sanctions_ledger::intake::{event_from_json, event_to_json};
 use sanctions_ledger::ledger::chain::{self, Hash};
+use sanctions_ledger::ledger::checkpoint::SignerKey;
 use sanctions_ledger::ledger::record::{self, Genesis, Record};
 use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger};
 use serde_json::{Value, json};
@@ -105,6 +108,81 @@ fn compute() -> Value {
         "encoding": "bincode 2.0.1, serde path, standard() little-endian varint",
         "genesis": genesis_json,
         "records": records,
+        "proofs": compute_proofs(),
+    })
+}
+
+/// The golden signing key: a fixed seed, its id computed here independently of the ledger's
+/// code (SHA-256 of name, newline, 0x01, public key).
+fn golden_key() -> (SignerKey, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let seed = [7u8; 32];
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"golden\n\x01");
+    hasher.update(public.as_bytes());
+    let id = hex(&hasher.finalize()[..4]);
+    let secret = [&[1u8][..], &seed].concat();
+    let text = format!(
+        "PRIVATE+KEY+golden+{id}+{}",
+        base64::engine::general_purpose::STANDARD.encode(secret)
+    );
+    (SignerKey::parse(&text).expect("golden key"), id)
+}
+
+/// The golden records in a real ledger, a checkpoint of them at a fixed time, and its bundle.
+fn compute_proofs() -> Value {
+    use sanctions_ledger::ledger::merkle::{self, Blake3TreeHasher, TreeHasher};
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let mut ledger = Ledger::init(
+        &path,
+        ORIGIN,
+        &FixedClock(Timestamp::from_unix_micros(CREATED_AT_MICROS)),
+    )
+    .unwrap();
+    for (index, value) in events().into_iter().enumerate() {
+        let options = AppendOptions {
+            appended_by: "golden".to_owned(),
+            recorded_at: None,
+        };
+        ledger
+            .append(
+                &[event_from_json(&value).unwrap()],
+                &options,
+                &FixedClock(recorded_at(index)),
+            )
+            .unwrap();
+    }
+    let roots: Vec<String> = (0..=7)
+        .map(|size| hex(&ledger.tree_head(size).unwrap().root))
+        .collect();
+    let hashes =
+        |path: Vec<merkle::Digest>| -> Vec<String> { path.iter().map(|h| hex(h)).collect() };
+    let (signer, key_id) = golden_key();
+    let time = Timestamp::from_unix_micros(CREATED_AT_MICROS + 86_400_000_000);
+    let (_, checkpoint) = ledger.checkpoint(&signer, &FixedClock(time)).unwrap();
+    let mut bundle = Vec::new();
+    ledger
+        .export(&mut bundle, &checkpoint, 1, &mut |_| {})
+        .unwrap();
+    let mut partial = Vec::new();
+    ledger
+        .export(&mut partial, &checkpoint, 5, &mut |_| {})
+        .unwrap();
+    json!({
+        "contexts": {"leaf": merkle::LEAF_CONTEXT, "node": merkle::NODE_CONTEXT,
+                     "empty": merkle::EMPTY_CONTEXT, "bundle": chain::BUNDLE_CONTEXT},
+        "empty_root": hex(&Blake3TreeHasher.empty_root()),
+        "roots_by_size": roots,
+        "inclusion_of_record_3_in_7": hashes(ledger.inclusion_proof(3, 7).unwrap()),
+        "consistency_3_to_7": hashes(ledger.consistency_proof(3, 7).unwrap()),
+        "key": {"seed_byte": 7, "name": "golden", "key_id": key_id, "public": signer.verifier().text()},
+        "checkpoint": checkpoint.text(),
+        "bundle_from_1": {"bytes": bundle.len(), "sha256": hex(&sha2::Sha256::digest(&bundle)), "trailer": hex(&bundle[bundle.len() - 32..])},
+        "bundle_from_5": {"bytes": partial.len(), "hex": hex(&partial)},
     })
 }
 
@@ -127,6 +205,10 @@ fn the_format_matches_the_golden_vectors() {
     assert_eq!(
         actual["genesis"], expected["genesis"],
         "genesis format changed"
+    );
+    assert_eq!(
+        actual["proofs"], expected["proofs"],
+        "the Merkle tree, checkpoint, key or bundle format changed"
     );
     let (actual_records, expected_records) = (
         actual["records"].as_array().unwrap(),
