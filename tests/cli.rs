@@ -354,7 +354,20 @@ fn init_refuses_an_existing_ledger_and_help_explains_exit_codes() {
     assert!(stderr(&again).contains("already exists"));
     let help = run_cli(dir.path(), &["--help"], None);
     assert_eq!(help.status.code(), Some(0));
-    assert!(stdout(&help).contains("Exit codes: 0 success; 1 a negative answer"));
+    let text = stdout(&help)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for code in [
+        "Exit codes: 0 success",
+        "1 a negative answer",
+        "2 an error",
+        "3 UNANCHORED",
+        "4 TRUNCATED",
+        "5 DIVERGED or FORKED",
+    ] {
+        assert!(text.contains(code), "--help explains \"{code}\": {text}");
+    }
     assert_eq!(
         run_cli(dir.path(), &["frobnicate"], None).status.code(),
         Some(2)
