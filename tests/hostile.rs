@@ -106,3 +106,71 @@ fn a_single_json_document_is_bounded_too() {
         "larger than 262144 bytes; split it into JSON Lines"
     );
 }
+
+/// A valid checkpoint, inclusion proof and bundle of a small ledger, and the key that signed
+/// them: material for the mutations below.
+fn signed_material() -> (
+    sanctions_ledger::ledger::checkpoint::VerifierKey,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+) {
+    use sanctions_ledger::ledger::Ledger;
+    use sanctions_ledger::ledger::checkpoint::SignerKey;
+    let ledger = common::ledger_with(9, 9);
+    let signer = SignerKey::generate("hostile").unwrap();
+    let mut opened = Ledger::open(&ledger.path).unwrap();
+    let (_, checkpoint) = opened.checkpoint(&signer, &common::clock(0)).unwrap();
+    let proof = sanctions_ledger::proof::prove_inclusion(&opened, 4, &checkpoint).unwrap();
+    let mut bundle = Vec::new();
+    opened
+        .export(&mut bundle, &checkpoint, 1, &mut |_| {})
+        .unwrap();
+    (
+        signer.verifier(),
+        checkpoint.text().into_bytes(),
+        serde_json::to_vec(&proof).unwrap(),
+        bundle,
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Arbitrary bytes, and valid documents cut, spliced and overwritten at random, get an error
+    /// from the checkpoint, proof and bundle readers: never a panic, never acceptance.
+    #[test]
+    fn the_auditors_readers_refuse_mangled_input_without_panicking(
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+        at in proptest::prelude::any::<proptest::sample::Index>(),
+    ) {
+        use sanctions_ledger::ledger::{bundle, checkpoint::SignedCheckpoint};
+        thread_local! {
+            static MATERIAL: (
+                sanctions_ledger::ledger::checkpoint::VerifierKey, Vec<u8>, Vec<u8>, Vec<u8>,
+            ) = signed_material();
+        }
+        MATERIAL.with(|(key, checkpoint, proof, bundle_bytes)| {
+            for valid in [checkpoint, proof, bundle_bytes] {
+                let mut mangled = valid[..cut.index(valid.len())].to_vec();
+                mangled.extend_from_slice(&noise);
+                if !noise.is_empty() {
+                    let offset = at.index(valid.len());
+                    let mut overwritten = valid.clone();
+                    let end = (offset + noise.len()).min(valid.len());
+                    overwritten[offset..end].copy_from_slice(&noise[..end - offset]);
+                    let changed = overwritten != *valid;
+                    for candidate in [&mangled, &overwritten, &noise] {
+                        let accepted = SignedCheckpoint::open(candidate, key).is_ok()
+                            || sanctions_ledger::proof::verify_document(candidate, key).is_ok()
+                            || bundle::read(candidate.as_slice(), key, &mut |_| Ok(())).is_ok();
+                        if candidate == &overwritten && !changed {
+                            continue;
+                        }
+                        assert!(!accepted, "mangled input was accepted");
+                    }
+                }
+            }
+        });
+    }
+}
