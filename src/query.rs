@@ -432,6 +432,10 @@ impl<'a> Query<'a> {
     ) -> Result<(StateMap, Vec<WarningJson>), ProjectionError> {
         let mut listings = BTreeMap::new();
         let mut warnings = Vec::new();
+        if filter.subject.is_none() {
+            // A question about every subject asks "is it corrected?" of many events.
+            self.reader.preload_corrections()?;
+        }
         for (key, view) in self.views(filter.subject.as_deref())? {
             if filter
                 .authority

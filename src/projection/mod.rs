@@ -243,6 +243,19 @@ impl<'a> Overlay<'a> {
 /// Reads the derived trees as they stand (no pending writes).
 pub(crate) struct Reader<'a> {
     ledger: &'a Ledger,
+    /// Every corrected event, once a question that touches many events asked for it (one scan
+    /// of the correction table instead of one per event).
+    corrected: std::cell::OnceCell<BTreeSet<u64>>,
+}
+
+impl Reader<'_> {
+    /// Loads the set of corrected events, for questions about many listings or subjects.
+    pub(crate) fn preload_corrections(&self) -> Result<(), ProjectionError> {
+        if self.corrected.get().is_none() {
+            let _ = self.corrected.set(Overlay::stored_corrections(self.ledger)?);
+        }
+        Ok(())
+    }
 }
 
 /// Anything that can read derived trees.
@@ -298,6 +311,14 @@ impl Read for Overlay<'_> {
 impl Read for Reader<'_> {
     fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
         Ok(self.ledger.store().derived_get(tree, key)?)
+    }
+    fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
+        match self.corrected.get() {
+            Some(corrected) => Ok(corrected.contains(&target)),
+            None => Ok(!self
+                .scan(Derived::Corrections, &target.to_be_bytes())?
+                .is_empty()),
+        }
     }
     fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
         Ok(self
@@ -699,7 +720,10 @@ pub fn sync(ledger: &Ledger) -> Result<Sync, ProjectionError> {
 
 /// The reader queries use.
 pub(crate) fn reader(ledger: &Ledger) -> Reader<'_> {
-    Reader { ledger }
+    Reader {
+        ledger,
+        corrected: std::cell::OnceCell::new(),
+    }
 }
 
 /// A listing's history as known at `known_at` (the stored current view at the head).
