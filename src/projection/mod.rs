@@ -252,7 +252,9 @@ impl Reader<'_> {
     /// Loads the set of corrected events, for questions about many listings or subjects.
     pub(crate) fn preload_corrections(&self) -> Result<(), ProjectionError> {
         if self.corrected.get().is_none() {
-            let _ = self.corrected.set(Overlay::stored_corrections(self.ledger)?);
+            let _ = self
+                .corrected
+                .set(Overlay::stored_corrections(self.ledger)?);
         }
         Ok(())
     }
