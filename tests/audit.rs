@@ -19,14 +19,7 @@ fn key() -> SignerKey {
 
 /// Appends synthetic events `from..from + count` to the ledger at `path`.
 fn append(path: &Path, from: u64, count: u64) {
-    let mut ledger = Ledger::open(path).expect("open");
-    ledger
-        .append(
-            &synthetic_events(from, count),
-            &options(),
-            &clock(from as i64),
-        )
-        .expect("append");
+    common::append_synthetic(&mut Ledger::open(path).expect("open"), from, count);
 }
 
 /// Signs a checkpoint of the head and writes it to `file`.

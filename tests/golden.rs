@@ -131,31 +131,43 @@ fn golden_key() -> (SignerKey, String) {
     (SignerKey::parse(&text).expect("golden key"), id)
 }
 
+/// A real ledger holding the golden events, appended one by one at their recorded times, and
+/// the head hash after each append.
+fn golden_ledger(path: &std::path::Path) -> (Ledger, Vec<Hash>) {
+    let mut ledger = Ledger::init(
+        path,
+        ORIGIN,
+        &FixedClock(Timestamp::from_unix_micros(CREATED_AT_MICROS)),
+    )
+    .unwrap();
+    let options = AppendOptions {
+        appended_by: "golden".to_owned(),
+        recorded_at: None,
+    };
+    let heads = events()
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            ledger
+                .append(
+                    &[event_from_json(&value).unwrap()],
+                    &options,
+                    &FixedClock(recorded_at(index)),
+                )
+                .unwrap()
+                .head
+                .hash
+        })
+        .collect();
+    (ledger, heads)
+}
+
 /// The golden records in a real ledger, a checkpoint of them at a fixed time, and its bundle.
 fn compute_proofs() -> Value {
     use sanctions_ledger::ledger::merkle::{self, Blake3TreeHasher, TreeHasher};
     use sha2::Digest;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger");
-    let mut ledger = Ledger::init(
-        &path,
-        ORIGIN,
-        &FixedClock(Timestamp::from_unix_micros(CREATED_AT_MICROS)),
-    )
-    .unwrap();
-    for (index, value) in events().into_iter().enumerate() {
-        let options = AppendOptions {
-            appended_by: "golden".to_owned(),
-            recorded_at: None,
-        };
-        ledger
-            .append(
-                &[event_from_json(&value).unwrap()],
-                &options,
-                &FixedClock(recorded_at(index)),
-            )
-            .unwrap();
-    }
+    let (mut ledger, _) = golden_ledger(&dir.path().join("ledger"));
     let roots: Vec<String> = (0..=7)
         .map(|size| hex(&ledger.tree_head(size).unwrap().root))
         .collect();
@@ -253,27 +265,11 @@ fn a_real_ledger_reproduces_the_golden_chain() {
     let expected: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger");
-    let mut ledger = Ledger::init(
-        &path,
-        ORIGIN,
-        &FixedClock(Timestamp::from_unix_micros(CREATED_AT_MICROS)),
-    )
-    .unwrap();
+    let (ledger, heads) = golden_ledger(&path);
     assert_eq!(ledger.genesis_hash().to_hex(), expected["genesis"]["hash"]);
-    for (index, value) in events().into_iter().enumerate() {
-        let options = AppendOptions {
-            appended_by: "golden".to_owned(),
-            recorded_at: None,
-        };
-        let report = ledger
-            .append(
-                &[event_from_json(&value).unwrap()],
-                &options,
-                &FixedClock(recorded_at(index)),
-            )
-            .unwrap();
+    for (index, head) in heads.iter().enumerate() {
         assert_eq!(
-            Some(report.head.hash),
+            Some(*head),
             Hash::from_hex(expected["records"][index]["record_hash"].as_str().unwrap())
         );
     }

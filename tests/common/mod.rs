@@ -103,16 +103,21 @@ pub fn ledger_with(count: u64, batch: u64) -> TempLedger {
     let mut next = 0;
     while next < count {
         let size = batch.min(count - next);
-        ledger
-            .append(
-                &synthetic_events(next, size),
-                &options(),
-                &clock(next as i64),
-            )
-            .expect("append");
+        append_synthetic(&mut ledger, next, size);
         next += size;
     }
     TempLedger { dir, path }
+}
+
+/// Appends synthetic events `from..from + count`, recorded `from` seconds after the test epoch.
+pub fn append_synthetic(ledger: &mut Ledger, from: u64, count: u64) {
+    ledger
+        .append(
+            &synthetic_events(from, count),
+            &options(),
+            &clock(from as i64),
+        )
+        .expect("append");
 }
 
 /// Runs the built binary in `dir`.
