@@ -15,7 +15,7 @@ use crate::domain::Event;
 use crate::ledger::chain::{self, Hash};
 use crate::ledger::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, VerifierKey};
 use crate::ledger::merkle::{self, Blake3TreeHasher};
-use crate::ledger::record::{self, Record};
+use crate::ledger::record::Record;
 use crate::ledger::{Ledger, LedgerError, leaf_hash, verify};
 use crate::limits;
 
@@ -86,7 +86,7 @@ pub enum Proven {
     /// The record is leaf `sequence - 1` of the checkpoint's tree.
     Inclusion {
         /// The checkpoint.
-        checkpoint: Checkpoint,
+        checkpoint: SignedCheckpoint,
         /// The record's sequence.
         sequence: u64,
         /// Its hash.
@@ -99,10 +99,61 @@ pub enum Proven {
     /// The first checkpoint's tree is a prefix of the second's.
     Consistency {
         /// The earlier checkpoint.
-        from: Checkpoint,
+        from: SignedCheckpoint,
         /// The later checkpoint.
-        to: Checkpoint,
+        to: SignedCheckpoint,
     },
+}
+
+/// How two checkpoints relate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// They are of different logs: nothing to compare.
+    DifferentLogs,
+    /// One tree: same size, root and head.
+    Same,
+    /// Same size, different roots or heads: if both are validly signed, the operator signed
+    /// two histories of one length, which is proof of a fork.
+    Forked,
+    /// Different sizes, and a consistency proof shows the smaller tree a prefix of the larger.
+    Consistent,
+    /// Different sizes and no consistency proof given.
+    Undecided,
+}
+
+/// How checkpoints `a` and `b` relate (their signatures are the caller's to check). For
+/// different sizes, `proof` may be a consistency proof document between them, checked with
+/// `key`; a proof that is invalid, or between other checkpoints, is an error.
+pub fn relate(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    proof: Option<&[u8]>,
+    key: &VerifierKey,
+) -> Result<Relation, ProofError> {
+    if a.log != b.log {
+        return Ok(Relation::DifferentLogs);
+    }
+    if a.size == b.size {
+        return Ok(if a.root == b.root && a.head == b.head {
+            Relation::Same
+        } else {
+            Relation::Forked
+        });
+    }
+    let Some(proof) = proof else {
+        return Ok(Relation::Undecided);
+    };
+    let (small, large) = if a.size < b.size { (a, b) } else { (b, a) };
+    match verify_document(proof, key)? {
+        Proven::Consistency { from, to }
+            if &from.checkpoint == small && &to.checkpoint == large =>
+        {
+            Ok(Relation::Consistent)
+        }
+        _ => Err(invalid(
+            "the proof given is not a consistency proof between these two checkpoints",
+        )),
+    }
 }
 
 fn invalid(reason: impl Into<String>) -> ProofError {
@@ -130,33 +181,17 @@ fn parse_path(path: &[String]) -> Result<Vec<[u8; 32]>, ProofError> {
         .collect()
 }
 
+/// Parses a checkpoint held in a proof's field; with a key, checks its signature too.
 fn open_checkpoint(
     text: &str,
-    key: &VerifierKey,
+    key: Option<&VerifierKey>,
     which: &'static str,
-) -> Result<Checkpoint, ProofError> {
-    SignedCheckpoint::open(text.as_bytes(), key)
-        .map(|signed| signed.checkpoint)
-        .map_err(|error| ProofError::Checkpoint { which, error })
-}
-
-/// Checks that `checkpoint` is one this ledger's records give.
-fn check_ledger_gives(ledger: &Ledger, checkpoint: &Checkpoint) -> Result<(), ProofError> {
-    if checkpoint.log != ledger.genesis_hash() {
-        return Err(invalid(format!(
-            "the checkpoint is for the log {}, not this one ({})",
-            checkpoint.log,
-            ledger.genesis_hash()
-        )));
+) -> Result<SignedCheckpoint, ProofError> {
+    match key {
+        Some(key) => SignedCheckpoint::open(text.as_bytes(), key),
+        None => SignedCheckpoint::parse(text.as_bytes()),
     }
-    let tree = ledger.tree_head(checkpoint.size)?;
-    if tree.root != checkpoint.root || tree.head != checkpoint.head {
-        return Err(invalid(format!(
-            "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
-            checkpoint.size
-        )));
-    }
-    Ok(())
+    .map_err(|error| ProofError::Checkpoint { which, error })
 }
 
 /// Makes the inclusion proof of record `sequence` against `checkpoint`, and checks it.
@@ -166,7 +201,7 @@ pub fn prove_inclusion(
     checkpoint: &SignedCheckpoint,
 ) -> Result<InclusionProofJson, ProofError> {
     let signed = &checkpoint.checkpoint;
-    check_ledger_gives(ledger, signed)?;
+    ledger.check_extends(signed)?;
     if sequence == 0 || sequence > signed.size {
         return Err(invalid(format!(
             "record {sequence} is not in the checkpoint's tree of records 1..={}",
@@ -193,8 +228,8 @@ pub fn prove_consistency(
     from: &SignedCheckpoint,
     to: &SignedCheckpoint,
 ) -> Result<ConsistencyProofJson, ProofError> {
-    check_ledger_gives(ledger, &from.checkpoint)?;
-    check_ledger_gives(ledger, &to.checkpoint)?;
+    ledger.check_extends(&from.checkpoint)?;
+    ledger.check_extends(&to.checkpoint)?;
     if from.checkpoint.size > to.checkpoint.size {
         return Err(invalid(format!(
             "--from holds {} records, more than --to's {}: give the earlier checkpoint as --from",
@@ -248,17 +283,8 @@ fn check_inclusion(
     document: &InclusionProofJson,
     key: Option<&VerifierKey>,
 ) -> Result<Proven, ProofError> {
-    let checkpoint = match key {
-        Some(key) => open_checkpoint(&document.checkpoint, key, "/checkpoint")?,
-        None => {
-            SignedCheckpoint::parse(document.checkpoint.as_bytes())
-                .map_err(|error| ProofError::Checkpoint {
-                    which: "/checkpoint",
-                    error,
-                })?
-                .checkpoint
-        }
-    };
+    let signed = open_checkpoint(&document.checkpoint, key, "/checkpoint")?;
+    let checkpoint = &signed.checkpoint;
     let sequence = document.sequence;
     let record_bytes = STANDARD
         .decode(&document.record)
@@ -297,7 +323,7 @@ fn check_inclusion(
     )
     .map_err(|error| invalid(format!("/path: {error}")))?;
     Ok(Proven::Inclusion {
-        checkpoint,
+        checkpoint: signed,
         sequence,
         record_hash,
         record: Box::new(record),
@@ -310,14 +336,9 @@ fn check_consistency(
     document: &ConsistencyProofJson,
     key: Option<&VerifierKey>,
 ) -> Result<Proven, ProofError> {
-    let open = |text: &str, which| match key {
-        Some(key) => open_checkpoint(text, key, which),
-        None => SignedCheckpoint::parse(text.as_bytes())
-            .map(|signed| signed.checkpoint)
-            .map_err(|error| ProofError::Checkpoint { which, error }),
-    };
-    let from = open(&document.from_checkpoint, "/from_checkpoint")?;
-    let to = open(&document.to_checkpoint, "/to_checkpoint")?;
+    let from_signed = open_checkpoint(&document.from_checkpoint, key, "/from_checkpoint")?;
+    let to_signed = open_checkpoint(&document.to_checkpoint, key, "/to_checkpoint")?;
+    let (from, to) = (&from_signed.checkpoint, &to_signed.checkpoint);
     if from.log != to.log {
         return Err(invalid(format!(
             "the checkpoints are of different logs ({} and {})",
@@ -341,23 +362,8 @@ fn check_consistency(
     if from.size == to.size && from.head != to.head {
         return Err(invalid("the checkpoints have one root but different heads"));
     }
-    Ok(Proven::Consistency { from, to })
-}
-
-impl Ledger {
-    /// The stored bytes of record `sequence` (not re-encoded).
-    pub fn record_bytes(&self, sequence: u64) -> Result<Vec<u8>, LedgerError> {
-        let value = self.store().record_value(sequence)?;
-        value
-            .as_deref()
-            .and_then(record::split_value)
-            .map(|stored| stored.record_bytes.to_vec())
-            .ok_or_else(|| {
-                LedgerError::Damaged(verify::VerifyFailure::new(
-                    sequence,
-                    verify::FailureKind::Gap,
-                    format!("record {sequence} is missing or too short"),
-                ))
-            })
-    }
+    Ok(Proven::Consistency {
+        from: from_signed,
+        to: to_signed,
+    })
 }

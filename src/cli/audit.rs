@@ -16,9 +16,9 @@ use crate::intake::shape::{HashHex, Instant};
 use crate::ledger::bundle;
 use crate::ledger::chain::Hash;
 use crate::ledger::checkpoint::{SignedCheckpoint, SignerKey, VerifierKey};
-use crate::ledger::{Ledger, LedgerError, SystemClock};
+use crate::ledger::{Anchoring, Ledger, LedgerError, SystemClock};
 use crate::limits;
-use crate::proof::{self, Proven};
+use crate::proof::{self, Proven, Relation};
 
 /// Exit code: internally consistent, but no checkpoint to anchor it (or two checkpoints
 /// whose relation is not proven).
@@ -340,20 +340,13 @@ pub fn verify_proof(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure
     let proven = proof::verify_document(&bytes, &key).map_err(Failure::proof_rejected)?;
     let result = match proven {
         Proven::Inclusion {
-            checkpoint,
+            checkpoint: signed,
             sequence,
             record_hash,
             event,
             ..
         } => {
-            let detail = format!(
-                "PROVEN: record {sequence} (event \"{}\", hash {record_hash}) is in the tree of {} records whose root {} was signed by {} at {}",
-                event.id(),
-                checkpoint.size,
-                Hash(checkpoint.root),
-                key.text(),
-                checkpoint.time
-            );
+            let checkpoint = &signed.checkpoint;
             ProofCheckResult {
                 ok: true,
                 verdict: "proven",
@@ -361,9 +354,16 @@ pub fn verify_proof(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure
                 sequence: Some(sequence),
                 record_hash: Some(HashHex(record_hash.to_hex())),
                 event_id: Some(event.id().to_string()),
-                checkpoint: checkpoint_from_proof(&bytes, "checkpoint")?,
+                checkpoint: checkpoint_json(&signed, None),
                 from_checkpoint: None,
-                detail,
+                detail: format!(
+                    "PROVEN: record {sequence} (event \"{}\", hash {record_hash}) is in the tree of {} records whose root {} was signed by {} at {}",
+                    event.id(),
+                    checkpoint.size,
+                    Hash(checkpoint.root),
+                    key.text(),
+                    checkpoint.time
+                ),
             }
         }
         Proven::Consistency { from, to } => ProofCheckResult {
@@ -373,29 +373,20 @@ pub fn verify_proof(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure
             sequence: None,
             record_hash: None,
             event_id: None,
-            checkpoint: checkpoint_from_proof(&bytes, "to_checkpoint")?,
-            from_checkpoint: Some(checkpoint_from_proof(&bytes, "from_checkpoint")?),
+            checkpoint: checkpoint_json(&to, None),
+            from_checkpoint: Some(checkpoint_json(&from, None)),
             detail: format!(
                 "PROVEN: the tree of {} records (root {}) is a prefix of the tree of {} records (root {}); both signed by {}",
-                from.size,
-                Hash(from.root),
-                to.size,
-                Hash(to.root),
+                from.checkpoint.size,
+                Hash(from.checkpoint.root),
+                to.checkpoint.size,
+                Hash(to.checkpoint.root),
                 key.text()
             ),
         },
     };
     out.emit(&result, || result.detail.clone());
     Ok(())
-}
-
-/// The checkpoint held in a (checked) proof document's field, for display.
-fn checkpoint_from_proof(bytes: &[u8], field: &str) -> Result<CheckpointJson, Failure> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| Failure::proof_rejected(error.to_string()))?;
-    let text = value[field].as_str().unwrap_or_default();
-    let signed = SignedCheckpoint::parse(text.as_bytes()).map_err(Failure::proof_rejected)?;
-    Ok(checkpoint_json(&signed, None))
 }
 
 /// `verify`, with or without a checkpoint the auditor kept.
@@ -463,72 +454,60 @@ pub fn verify(
             ""
         },
     );
-    let (verdict, code, detail) = match &anchor {
-        None => (
+    let (verdict, code, detail) = match (
+        verified.against(anchor.as_ref().map(|a| &a.checkpoint)),
+        &anchor,
+    ) {
+        (Anchoring::Unanchored, _) | (_, None) => (
             "unanchored",
             EXIT_UNANCHORED,
             format!(
                 "UNANCHORED: internally consistent: {consistent}. Not anchored: nothing shows this is the log that was there before; give --checkpoint FILE (one you kept) to check that"
             ),
         ),
-        Some(signed) => {
-            let checkpoint = &signed.checkpoint;
-            let tree = verified.trees.get(&checkpoint.size);
-            if checkpoint.log != verified.genesis_hash {
-                (
-                    "diverged",
-                    EXIT_DIVERGED,
-                    format!(
-                        "DIVERGED: the checkpoint is of the log with genesis {}; this ledger's genesis is {}: a different (or replaced) log",
-                        checkpoint.log, verified.genesis_hash
-                    ),
-                )
-            } else if checkpoint.size > verified.records {
-                (
-                    "truncated",
-                    EXIT_TRUNCATED,
-                    format!(
-                        "TRUNCATED: the checkpoint ({}) commits to {} records; the ledger holds {}: {} record(s) are gone (cut off or rolled back)",
-                        describe(signed),
-                        checkpoint.size,
-                        verified.records,
-                        checkpoint.size - verified.records
-                    ),
-                )
-            } else if tree
-                .is_some_and(|tree| tree.root == checkpoint.root && tree.head == checkpoint.head)
-            {
-                (
-                    "ok",
-                    0,
-                    format!(
-                        "OK: the ledger extends the checkpoint ({}){}: its first {} records are the ones signed, and {} more follow. {consistent}",
-                        describe(signed),
-                        if key.is_some() {
-                            ", signature checked"
-                        } else {
-                            ", signature not checked (no --key)"
-                        },
-                        checkpoint.size,
-                        verified.records - checkpoint.size
-                    ),
-                )
-            } else {
-                let ours = tree
-                    .map(|tree| Hash(tree.root).to_hex())
-                    .unwrap_or_default();
-                (
-                    "diverged",
-                    EXIT_DIVERGED,
-                    format!(
-                        "DIVERGED: the checkpoint signed root {} for the first {} records; this ledger's first {} records give root {ours}: history was rewritten or forked",
-                        Hash(checkpoint.root),
-                        checkpoint.size,
-                        checkpoint.size
-                    ),
-                )
-            }
-        }
+        (Anchoring::OtherLog, Some(signed)) => (
+            "diverged",
+            EXIT_DIVERGED,
+            format!(
+                "DIVERGED: the checkpoint is of the log with genesis {}; this ledger's genesis is {}: a different (or replaced) log",
+                signed.checkpoint.log, verified.genesis_hash
+            ),
+        ),
+        (Anchoring::Truncated { missing }, Some(signed)) => (
+            "truncated",
+            EXIT_TRUNCATED,
+            format!(
+                "TRUNCATED: the checkpoint ({}) commits to {} records; the ledger holds {}: {missing} record(s) are gone (cut off or rolled back)",
+                describe(signed),
+                signed.checkpoint.size,
+                verified.records,
+            ),
+        ),
+        (Anchoring::Extends { since }, Some(signed)) => (
+            "ok",
+            0,
+            format!(
+                "OK: the ledger extends the checkpoint ({}){}: its first {} records are the ones signed, and {since} more follow. {consistent}",
+                describe(signed),
+                if key.is_some() {
+                    ", signature checked"
+                } else {
+                    ", signature not checked (no --key)"
+                },
+                signed.checkpoint.size,
+            ),
+        ),
+        (Anchoring::Diverged { root }, Some(signed)) => (
+            "diverged",
+            EXIT_DIVERGED,
+            format!(
+                "DIVERGED: the checkpoint signed root {} for the first {} records; this ledger's first {} records give root {}: history was rewritten or forked",
+                Hash(signed.checkpoint.root),
+                signed.checkpoint.size,
+                signed.checkpoint.size,
+                Hash(root)
+            ),
+        ),
     };
     let result = VerifyResult {
         ok: code == 0 || code == EXIT_UNANCHORED,
@@ -563,75 +542,62 @@ pub fn compare(
     let a = load_checkpoint(first, Some(&key))?;
     let b = load_checkpoint(second, Some(&key))?;
     let (x, y) = (&a.checkpoint, &b.checkpoint);
-    if x.log != y.log {
-        return Err(Failure::usage(format!(
-            "the checkpoints are of different logs ({} and {}); nothing to compare",
-            x.log, y.log
-        )));
-    }
-    let (verdict, code, detail) = if x.size == y.size {
-        if x.root == y.root && x.head == y.head {
-            (
-                "same",
-                0,
-                format!(
-                    "SAME: both commit to the same {} records (root {})",
-                    x.size,
-                    Hash(x.root)
-                ),
-            )
-        } else {
-            (
-                "forked",
-                EXIT_DIVERGED,
-                format!(
-                    "FORKED: two checkpoints of the log {}, both validly signed by {}, commit to {} records with different roots:\n  {} made {}: root {}, head {}\n  {} made {}: root {}, head {}\nOne operator signed two different histories of the same length: this is proof that the log was forked",
-                    x.log,
-                    key.text(),
-                    x.size,
-                    first.display(),
-                    x.time,
-                    Hash(x.root),
-                    x.head,
-                    second.display(),
-                    y.time,
-                    Hash(y.root),
-                    y.head
-                ),
-            )
+    let proof_bytes = proof_path
+        .map(|path| read_limited(path, limits::PROOF_BYTES_MAX, "a proof"))
+        .transpose()?;
+    let relation =
+        proof::relate(x, y, proof_bytes.as_deref(), &key).map_err(Failure::proof_rejected)?;
+    let (verdict, code, detail) = match relation {
+        Relation::DifferentLogs => {
+            return Err(Failure::usage(format!(
+                "the checkpoints are of different logs ({} and {}); nothing to compare",
+                x.log, y.log
+            )));
         }
-    } else {
-        match proof_path {
-            None => (
-                "undecided",
-                EXIT_UNANCHORED,
-                format!(
-                    "UNDECIDED: the checkpoints commit to {} and {} records; whether the smaller tree is a prefix of the larger needs a consistency proof: `sanctions-ledger prove consistency --from SMALLER --to LARGER --out P` and then `compare-checkpoints ... --proof P`",
-                    x.size, y.size
-                ),
+        Relation::Same => (
+            "same",
+            0,
+            format!(
+                "SAME: both commit to the same {} records (root {})",
+                x.size,
+                Hash(x.root)
             ),
-            Some(path) => {
-                let bytes = read_limited(path, limits::PROOF_BYTES_MAX, "a proof")?;
-                let proven =
-                    proof::verify_document(&bytes, &key).map_err(Failure::proof_rejected)?;
-                let (small, large) = if x.size < y.size { (x, y) } else { (y, x) };
-                match proven {
-                    Proven::Consistency { from, to } if &from == small && &to == large => (
-                        "consistent",
-                        0,
-                        format!(
-                            "CONSISTENT: the tree of {} records is a prefix of the tree of {} records (consistency proof checked)",
-                            small.size, large.size
-                        ),
-                    ),
-                    _ => {
-                        return Err(Failure::proof_rejected(
-                            "the proof given is not a consistency proof between these two checkpoints",
-                        ));
-                    }
-                }
-            }
-        }
+        ),
+        Relation::Forked => (
+            "forked",
+            EXIT_DIVERGED,
+            format!(
+                "FORKED: two checkpoints of the log {}, both validly signed by {}, commit to {} records with different roots:\n  {} made {}: root {}, head {}\n  {} made {}: root {}, head {}\nOne operator signed two different histories of the same length: this is proof that the log was forked",
+                x.log,
+                key.text(),
+                x.size,
+                first.display(),
+                x.time,
+                Hash(x.root),
+                x.head,
+                second.display(),
+                y.time,
+                Hash(y.root),
+                y.head
+            ),
+        ),
+        Relation::Undecided => (
+            "undecided",
+            EXIT_UNANCHORED,
+            format!(
+                "UNDECIDED: the checkpoints commit to {} and {} records; whether the smaller tree is a prefix of the larger needs a consistency proof: `sanctions-ledger prove consistency --from SMALLER --to LARGER --out P` and then `compare-checkpoints ... --proof P`",
+                x.size, y.size
+            ),
+        ),
+        Relation::Consistent => (
+            "consistent",
+            0,
+            format!(
+                "CONSISTENT: the tree of {} records is a prefix of the tree of {} records (consistency proof checked)",
+                x.size.min(y.size),
+                x.size.max(y.size)
+            ),
+        ),
     };
     let result = CompareResult {
         ok: code != EXIT_DIVERGED,

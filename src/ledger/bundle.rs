@@ -195,20 +195,7 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64, BundleError> {
         let signed = &checkpoint.checkpoint;
-        if signed.log != self.genesis_hash() {
-            return Err(BundleError::CannotExport(format!(
-                "the checkpoint is for the log {}, not this one ({})",
-                signed.log,
-                self.genesis_hash()
-            )));
-        }
-        let tree = self.tree_head(signed.size)?;
-        if tree.root != signed.root || tree.head != signed.head {
-            return Err(BundleError::CannotExport(format!(
-                "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
-                signed.size
-            )));
-        }
+        self.check_extends(signed)?;
         if first == 0 || first > signed.size {
             return Err(BundleError::CannotExport(format!(
                 "--from {first} is outside the checkpoint's records 1..={}",

@@ -192,10 +192,9 @@ pub struct NoteSignature {
 /// A checkpoint as text, parsed but not yet verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedCheckpoint {
-    /// What it commits to.
+    /// What it commits to (its body, the signed bytes, is `checkpoint.body()`: parsing
+    /// accepts only a body that renders back to the same bytes).
     pub checkpoint: Checkpoint,
-    /// The signed bytes.
-    pub body: String,
     /// Its signatures.
     pub signatures: Vec<NoteSignature>,
 }
@@ -295,7 +294,6 @@ impl SignedCheckpoint {
         }
         Ok(SignedCheckpoint {
             checkpoint,
-            body,
             signatures: parsed,
         })
     }
@@ -325,7 +323,7 @@ impl SignedCheckpoint {
             })?;
         let signature = ed25519_dalek::Signature::from_bytes(&signature.signature);
         key.key
-            .verify_strict(self.body.as_bytes(), &signature)
+            .verify_strict(self.checkpoint.body().as_bytes(), &signature)
             .map_err(|_| CheckpointError::BadSignature {
                 name: key.name.clone(),
                 key_id: hex(&key.key_id),
@@ -334,7 +332,7 @@ impl SignedCheckpoint {
 
     /// The text: body, blank line, signature lines.
     pub fn text(&self) -> String {
-        let mut text = format!("{}\n", self.body);
+        let mut text = format!("{}\n", self.checkpoint.body());
         for signature in &self.signatures {
             let mut bytes = signature.key_id.to_vec();
             bytes.extend_from_slice(&signature.signature);
@@ -487,11 +485,9 @@ impl SignerKey {
 
     /// Signs a checkpoint.
     pub fn sign(&self, checkpoint: Checkpoint) -> SignedCheckpoint {
-        let body = checkpoint.body();
-        let signature = self.key.sign(body.as_bytes());
+        let signature = self.key.sign(checkpoint.body().as_bytes());
         SignedCheckpoint {
             checkpoint,
-            body,
             signatures: vec![NoteSignature {
                 name: self.name.clone(),
                 key_id: self.key_id,

@@ -154,6 +154,9 @@ pub enum LedgerError {
         /// The correction it tries to supersede.
         target: String,
     },
+    /// A checkpoint this ledger does not extend (another log, or other records).
+    #[error("{0}")]
+    NotExtending(String),
     /// A tree size or sequence past what the log (or the tree asked about) holds.
     #[error("{size} is past the end: the log (or tree) holds {head} records")]
     BeyondHead {
@@ -233,6 +236,58 @@ pub struct Verified {
     pub trees: BTreeMap<u64, TreeHead>,
     /// How many kept checkpoints were checked against the records.
     pub checkpoints_checked: u64,
+}
+
+/// How a verified ledger stands against a checkpoint an auditor kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchoring {
+    /// No checkpoint was given: the ledger is only shown internally consistent.
+    Unanchored,
+    /// The ledger's first `size` records give the checkpoint's root and head.
+    Extends {
+        /// Records after the checkpoint's.
+        since: u64,
+    },
+    /// The ledger holds fewer records than the checkpoint commits to.
+    Truncated {
+        /// How many are gone.
+        missing: u64,
+    },
+    /// The checkpoint is of another log (another genesis): different, or replaced.
+    OtherLog,
+    /// The ledger's first `size` records give another root or head: rewritten or forked.
+    Diverged {
+        /// The root they give.
+        root: Digest,
+    },
+}
+
+impl Verified {
+    /// How the verified records stand against `checkpoint` (whose size must have been among
+    /// the sizes `verify_at` was asked about).
+    pub fn against(&self, checkpoint: Option<&Checkpoint>) -> Anchoring {
+        let Some(checkpoint) = checkpoint else {
+            return Anchoring::Unanchored;
+        };
+        if checkpoint.log != self.genesis_hash {
+            return Anchoring::OtherLog;
+        }
+        if checkpoint.size > self.records {
+            return Anchoring::Truncated {
+                missing: checkpoint.size - self.records,
+            };
+        }
+        match self.trees.get(&checkpoint.size) {
+            Some(tree) if tree.root == checkpoint.root && tree.head == checkpoint.head => {
+                Anchoring::Extends {
+                    since: self.records - checkpoint.size,
+                }
+            }
+            tree => Anchoring::Diverged {
+                root: tree.map_or([0; 32], |tree| tree.root),
+            },
+        }
+    }
 }
 
 /// The tree of the first `size` records: its hash and the chain head it ends at.
@@ -730,6 +785,26 @@ impl Ledger {
         Ok((number, signed))
     }
 
+    /// Checks that `checkpoint` is of this log and that its first `size` records, by the stored
+    /// tree, give the checkpoint's root and head: that this ledger extends it (so proofs and
+    /// bundles against it can be made).
+    pub fn check_extends(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
+        if checkpoint.log != self.genesis_hash {
+            return Err(LedgerError::NotExtending(format!(
+                "the checkpoint is for the log {}, not this one ({})",
+                checkpoint.log, self.genesis_hash
+            )));
+        }
+        let tree = self.tree_head(checkpoint.size)?;
+        if tree.root != checkpoint.root || tree.head != checkpoint.head {
+            return Err(LedgerError::NotExtending(format!(
+                "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
+                checkpoint.size
+            )));
+        }
+        Ok(())
+    }
+
     /// The tree of the first `size` records, from the stored nodes.
     pub fn tree_head(&self, size: u64) -> Result<TreeHead, LedgerError> {
         self.check_size(size)?;
@@ -737,7 +812,7 @@ impl Ledger {
         let head = if size == 0 {
             self.genesis_hash
         } else {
-            self.stored_hash(size)?
+            self.stored(size)?.1
         };
         Ok(TreeHead { size, root, head })
     }
@@ -752,12 +827,13 @@ impl Ledger {
         Ok(())
     }
 
-    fn stored_hash(&self, sequence: u64) -> Result<Hash, LedgerError> {
+    /// A stored record's bytes (as stored, not re-encoded) and its stored hash, unchecked.
+    fn stored(&self, sequence: u64) -> Result<(Vec<u8>, Hash), LedgerError> {
         let value = self.store.record_value(sequence)?;
         value
             .as_deref()
             .and_then(record::split_value)
-            .map(|stored| stored.stored_hash)
+            .map(|stored| (stored.record_bytes.to_vec(), stored.stored_hash))
             .ok_or_else(|| {
                 LedgerError::Damaged(VerifyFailure::new(
                     sequence,
@@ -765,6 +841,11 @@ impl Ledger {
                     format!("record {sequence} is missing or too short"),
                 ))
             })
+    }
+
+    /// The stored bytes of record `sequence` (not re-encoded), for proofs and bundles.
+    pub fn record_bytes(&self, sequence: u64) -> Result<Vec<u8>, LedgerError> {
+        Ok(self.stored(sequence)?.0)
     }
 
     /// The inclusion proof of record `sequence` in the tree of the first `size` records.

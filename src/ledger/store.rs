@@ -219,6 +219,14 @@ fn chunk_entries(chunk: u64, value: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
     (at == value.len()).then_some(entries)
 }
 
+/// An 8-byte big-endian key of `tree` (a chunk or checkpoint number), or damage naming it.
+fn numbered_key(key: &[u8], tree: &'static str) -> Result<u64, StoreError> {
+    sequence_from_key(key).ok_or(StoreError::DamagedMeta {
+        key: tree,
+        reason: format!("a key of {} bytes, not 8", key.len()),
+    })
+}
+
 fn damaged_chunk(chunk: u64) -> StoreError {
     StoreError::DamagedMeta {
         key: "merkle",
@@ -546,10 +554,7 @@ impl Store {
         match self.merkle.last()? {
             None => Ok(0),
             Some((key, value)) => {
-                let chunk = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
-                    key: "merkle",
-                    reason: format!("a key of {} bytes, not 8", key.len()),
-                })?;
+                let chunk = numbered_key(&key, "merkle")?;
                 let entries = chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))?;
                 Ok(chunk * MERKLE_CHUNK_LEAVES + entries.len() as u64)
             }
@@ -565,10 +570,7 @@ impl Store {
             .range((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes()..)
             .flat_map(|item| {
                 let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
-                    let chunk = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
-                        key: "merkle",
-                        reason: format!("a key of {} bytes, not 8", key.len()),
-                    })?;
+                    let chunk = numbered_key(&key, "merkle")?;
                     chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))
                 });
                 match entries {
@@ -617,10 +619,7 @@ impl Store {
     pub fn checkpoint_count(&self) -> Result<u64, StoreError> {
         match self.checkpoints.last()? {
             None => Ok(0),
-            Some((key, _)) => sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
-                key: "checkpoints",
-                reason: format!("a key of {} bytes, not 8", key.len()),
-            }),
+            Some((key, _)) => numbered_key(&key, "checkpoints"),
         }
     }
 
@@ -628,10 +627,7 @@ impl Store {
     pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
         self.checkpoints.iter().map(|item| {
             let (key, value) = item?;
-            let number = sequence_from_key(&key).ok_or(StoreError::DamagedMeta {
-                key: "checkpoints",
-                reason: format!("a key of {} bytes, not 8", key.len()),
-            })?;
+            let number = numbered_key(&key, "checkpoints")?;
             Ok((number, value.to_vec()))
         })
     }
