@@ -903,69 +903,22 @@ impl Ledger {
         from: u64,
         to: u64,
     ) -> impl Iterator<Item = Result<RecordView, LedgerError>> + '_ {
-        let start = self.walk_start(from.max(1));
-        let (mut previous, mut previous_at, mut expected, failed) = match start {
-            Ok(start) => (
-                start.previous_hash,
-                start.previous_recorded_at,
-                start.sequence,
-                None,
-            ),
-            Err(failure) => (Hash([0; 32]), None, from, Some(failure)),
+        let (start, failed) = match self.walk_start(from) {
+            Ok(start) => (Some(start), None),
+            Err(failure) => (None, Some(Err(LedgerError::Damaged(failure)))),
         };
-        let mut failed = failed;
-        let mut done = false;
-        let mut items = self.store.records_from(from.max(1));
-        std::iter::from_fn(move || {
-            if let Some(failure) = failed.take() {
-                done = true;
-                return Some(Err(LedgerError::Damaged(failure)));
-            }
-            if done || expected > to {
-                return None;
-            }
-            let sequence = expected;
-            let checked = match items.next() {
-                None => Err(VerifyFailure::new(
-                    sequence,
-                    FailureKind::Gap,
-                    format!("sequence {sequence} is missing"),
-                )),
-                Some(Err(error)) => Err(VerifyFailure::unreadable(sequence, &error)),
-                Some(Ok((key, value))) => {
-                    if store::sequence_from_key(&key) != Some(sequence) {
-                        Err(VerifyFailure::new(
-                            sequence,
-                            FailureKind::Gap,
-                            format!("sequence {sequence} is missing"),
-                        ))
-                    } else {
-                        check_value(sequence, &value, previous, previous_at).and_then(
-                            |(hash, record)| {
-                                let event = verify::check_event(sequence, &record)?;
-                                Ok(RecordView {
-                                    hash,
-                                    record,
-                                    event,
-                                })
-                            },
-                        )
-                    }
-                }
-            };
-            match checked {
-                Ok(view) => {
-                    previous = view.hash;
-                    previous_at = Some(view.record.recorded_at);
-                    expected += 1;
-                    Some(Ok(view))
-                }
-                Err(failure) => {
-                    done = true;
-                    Some(Err(LedgerError::Damaged(failure)))
-                }
-            }
-        })
+        let records = start.into_iter().flat_map(move |start| {
+            verify::checked_records(&self.store, start, Some(to)).map(|checked| {
+                checked
+                    .map(|checked| RecordView {
+                        hash: checked.hash,
+                        record: checked.record,
+                        event: checked.event,
+                    })
+                    .map_err(LedgerError::Damaged)
+            })
+        });
+        failed.into_iter().chain(records)
     }
 
     /// Reads one record, checking its stored hash, encoding and link to its predecessor's
@@ -982,14 +935,7 @@ impl Ledger {
             start.previous_recorded_at,
         )
         .map_err(LedgerError::Damaged)?;
-        let event =
-            record::decode_event(&record.event_bytes, record.schema_version).map_err(|error| {
-                LedgerError::Damaged(VerifyFailure::new(
-                    sequence,
-                    FailureKind::Undecodable,
-                    error.to_string(),
-                ))
-            })?;
+        let event = verify::check_event(sequence, &record).map_err(LedgerError::Damaged)?;
         Ok(Some(RecordView {
             hash,
             record,

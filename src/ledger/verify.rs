@@ -252,6 +252,85 @@ fn check_index_entry(store: &Store, event_id: &str, sequence: u64) -> Result<(),
     }
 }
 
+/// One record checked by `checked_records`: its sequence, hash, record and event.
+pub(crate) struct Checked {
+    pub sequence: u64,
+    pub hash: Hash,
+    pub record: Record,
+    pub event: crate::domain::Event,
+}
+
+/// Reads stored records in order from `start` through `to` (or to the end of the records
+/// tree when `to` is `None`) with one sequential scan, checking each one (key, no gap, stored
+/// hash, canonical encoding, link, recorded time, event). Stops after the first failure. The
+/// one reader of the log for `verify`, the tail check, `checkpoint` and replays.
+pub(crate) fn checked_records(
+    store: &Store,
+    start: WalkStart,
+    to: Option<u64>,
+) -> impl Iterator<Item = Result<Checked, VerifyFailure>> + '_ {
+    let mut previous = (start.previous_hash, start.previous_recorded_at);
+    let mut expected = start.sequence;
+    let mut items = store.records_from(start.sequence);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done || to.is_some_and(|to| expected > to) {
+            return None;
+        }
+        let checked = match items.next() {
+            None => match to {
+                // The caller asked for records the store does not have.
+                Some(_) => Err(VerifyFailure::new(
+                    expected,
+                    FailureKind::Gap,
+                    format!("sequence {expected} is missing"),
+                )),
+                None => return None,
+            },
+            Some(item) => check_item(item, expected, previous),
+        };
+        match &checked {
+            Ok(record) => {
+                previous = (record.hash, Some(record.record.recorded_at));
+                expected += 1;
+            }
+            Err(_) => done = true,
+        }
+        Some(checked)
+    })
+}
+
+fn check_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+    item: Result<(K, V), StoreError>,
+    expected: u64,
+    (previous_hash, previous_recorded_at): (Hash, Option<Timestamp>),
+) -> Result<Checked, VerifyFailure> {
+    let (key, value) = item.map_err(|error| VerifyFailure::unreadable(expected, &error))?;
+    let (key, value) = (key.as_ref(), value.as_ref());
+    let sequence = store::sequence_from_key(key).ok_or_else(|| {
+        VerifyFailure::new(
+            expected,
+            FailureKind::Undecodable,
+            format!("a record key of {} bytes, not 8", key.len()),
+        )
+    })?;
+    if sequence != expected {
+        return Err(VerifyFailure::new(
+            expected,
+            FailureKind::Gap,
+            format!("sequence {expected} is missing; the next stored record is {sequence}"),
+        ));
+    }
+    let (hash, record) = check_value(sequence, value, previous_hash, previous_recorded_at)?;
+    let event = check_event(sequence, &record)?;
+    Ok(Checked {
+        sequence,
+        hash,
+        record,
+        event,
+    })
+}
+
 /// Walks stored records from `start` to the end of the records tree, checking each one and
 /// the event-id index entry of its event. `visit` is called with each checked record's
 /// sequence and hash, and may stop the walk with a failure of its own.
@@ -266,25 +345,13 @@ pub(crate) fn walk(
         last_hash: start.previous_hash,
         last_recorded_at: start.previous_recorded_at,
     };
-    for item in store.records_from(start.sequence) {
-        let expected = end.last_sequence + 1;
-        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(expected, &error))?;
-        let sequence = store::sequence_from_key(&key).ok_or_else(|| {
-            VerifyFailure::new(
-                expected,
-                FailureKind::Undecodable,
-                format!("a record key of {} bytes, not 8", key.len()),
-            )
-        })?;
-        if sequence != expected {
-            return Err(VerifyFailure::new(
-                expected,
-                FailureKind::Gap,
-                format!("sequence {expected} is missing; the next stored record is {sequence}"),
-            ));
-        }
-        let (hash, record) = check_value(sequence, &value, end.last_hash, end.last_recorded_at)?;
-        let event = check_event(sequence, &record)?;
+    for checked in checked_records(store, start, None) {
+        let Checked {
+            sequence,
+            hash,
+            record,
+            event,
+        } = checked?;
         match index {
             IndexCheck::Lookup => check_index_entry(store, event.id().as_str(), sequence)?,
             IndexCheck::Digest(digest) => digest.add(event.id().as_str().as_bytes(), sequence),
