@@ -15,7 +15,7 @@ use super::output::{self, Failure, Out};
 use crate::intake::shape::{HashHex, Instant};
 use crate::ledger::bundle;
 use crate::ledger::chain::Hash;
-use crate::ledger::checkpoint::{SignedCheckpoint, SignerKey, VerifierKey};
+use crate::ledger::checkpoint::{NoteSignature, SignedCheckpoint, SignerKey, VerifierKey};
 use crate::ledger::{Anchoring, Ledger, LedgerError, SystemClock};
 use crate::limits;
 use crate::proof::{self, Proven, Relation};
@@ -122,14 +122,7 @@ fn signed_by(signed: &SignedCheckpoint) -> Vec<String> {
     signed
         .signatures
         .iter()
-        .map(|signature| {
-            let id: String = signature
-                .key_id
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("{}+{id}", signature.name)
-        })
+        .map(NoteSignature::signer)
         .collect()
 }
 

@@ -189,6 +189,13 @@ pub struct NoteSignature {
     pub signature: [u8; 64],
 }
 
+impl NoteSignature {
+    /// Who signed: `<key name>+<key id in hex>`, as a public key's text begins.
+    pub fn signer(&self) -> String {
+        format!("{}+{}", self.name, hex(&self.key_id))
+    }
+}
+
 /// A checkpoint as text, parsed but not yet verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedCheckpoint {
@@ -317,7 +324,7 @@ impl SignedCheckpoint {
                 signed_by: self
                     .signatures
                     .iter()
-                    .map(|s| format!("{}+{}", s.name, hex(&s.key_id)))
+                    .map(NoteSignature::signer)
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
