@@ -5,7 +5,8 @@
 //!   batch), against raw inserts of the records and their index entries, and of those plus the
 //!   Merkle tree's entries (the difference, with `merkle_nodes_computed`, is what the tree adds).
 //! - `verify`: a full `Ledger::verify` of a ledger, against raw BLAKE3 over the same record
-//!   bytes held in memory, and against a raw sled scan that hashes each value.
+//!   bytes held in memory, against a raw sled scan that hashes each value, and beside the
+//!   canonical decoding of the same events in memory (the part of verify that is not a scan).
 //!
 //! Run by hand: `cargo bench --bench ledger` (figures go in BENCHMARKS.md). CI only builds it.
 
@@ -13,7 +14,7 @@
 #![allow(missing_docs)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use sanctions_ledger::domain::{Event, Timestamp};
+use sanctions_ledger::domain::{EVENT_SCHEMA_VERSION, Event, Timestamp};
 use sanctions_ledger::intake::event_from_json;
 use sanctions_ledger::ledger::merkle::{Blake3TreeHasher, Frontier};
 use sanctions_ledger::ledger::record::{self, Record};
@@ -257,8 +258,10 @@ fn verify(c: &mut Criterion) {
         .unwrap();
     let copy = db.open_tree("records").unwrap();
     let mut record_bytes = Vec::new();
+    let mut event_bytes = Vec::new();
     for sequence in 1..=VERIFY_RECORDS {
         let view = ledger.record(sequence).unwrap().unwrap();
+        event_bytes.push(view.record.event_bytes.clone());
         let bytes = view.record.to_bytes().unwrap();
         copy.insert(sequence.to_be_bytes(), record::stored_value(&bytes).0)
             .unwrap();
@@ -282,6 +285,15 @@ fn verify(c: &mut Criterion) {
         b.iter(|| {
             for bytes in &record_bytes {
                 black_box(blake3::hash(bytes));
+            }
+        })
+    });
+    // What verify must do beside scanning and hashing: decode every event canonically (decode,
+    // re-encode, compare) and check its rules. In memory, so it adds to the scan above.
+    group.bench_function("decode_events_in_memory", |b| {
+        b.iter(|| {
+            for bytes in &event_bytes {
+                black_box(record::decode_event(bytes, EVENT_SCHEMA_VERSION).unwrap());
             }
         })
     });

@@ -5,7 +5,9 @@
 //! if absent; that takes minutes). Measured in one run: a one-subject `state` query, a full
 //! `state` query (answer built, not printed), `history`, `diff`, opening the ledger (with the
 //! projections check), and, once per size (too slow to repeat at 1M), a full `rebuild` next to a
-//! full `verify` of the same ledger. Figures go in BENCHMARKS.md.
+//! full `verify` of the same ledger; then the floors sled itself sets under those targets (a raw
+//! scan of the listings a full `state` reads; a raw copy of every derived entry). Figures go in
+//! BENCHMARKS.md.
 
 // criterion_group! generates public functions without documentation.
 #![allow(missing_docs)]
@@ -16,9 +18,11 @@ use common::ledgers;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sanctions_ledger::domain::CivilDate;
 use sanctions_ledger::ledger::Ledger;
+use sanctions_ledger::ledger::store::{DERIVED_TREES, Derived};
 use sanctions_ledger::projection;
 use sanctions_ledger::query::{Filter, Query};
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn queries(c: &mut Criterion) {
@@ -90,7 +94,77 @@ fn queries(c: &mut Criterion) {
             rebuild.as_secs_f64(),
             rebuild.as_secs_f64() / verify.as_secs_f64()
         );
+        drop(ledger);
+        floors(c, &label, &path, verify);
     }
+}
+
+/// Baselines in sled itself, on the same ledger, that bound the targets from below: a raw scan
+/// of the tree a full-scope `state` at the head reads (one entry per listing, not decoded), and
+/// a raw copy of every derived entry into a fresh store in the batches `rebuild` uses, without
+/// fsync (what writing the projections costs before any replay or evaluation).
+fn floors(c: &mut Criterion, label: &str, path: &Path, verify: Duration) {
+    let db = sled::Config::new()
+        .path(path)
+        .cache_capacity(sanctions_ledger::limits::STORE_CACHE_BYTES)
+        .mode(sled::Mode::LowSpace)
+        .open()
+        .unwrap();
+    let tree = |derived: Derived| {
+        let (_, name) = DERIVED_TREES[derived as usize];
+        db.open_tree(name).unwrap()
+    };
+    let current = tree(Derived::Current);
+    let mut group = c.benchmark_group(format!("floors_{label}"));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("raw_sled_scan_current", |b| {
+        b.iter(|| {
+            let mut bytes = 0;
+            for item in current.iter() {
+                let (key, value) = item.unwrap();
+                bytes += key.len() + value.len();
+            }
+            black_box(bytes)
+        })
+    });
+    group.finish();
+
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = sled::Config::new()
+        .path(copy_dir.path())
+        .cache_capacity(sanctions_ledger::limits::STORE_CACHE_BYTES)
+        .mode(sled::Mode::LowSpace)
+        .open()
+        .unwrap();
+    let (mut entries, mut bytes) = (0u64, 0u64);
+    let started = Instant::now();
+    for (derived, name) in DERIVED_TREES {
+        let target = copy.open_tree(name).unwrap();
+        let mut batch = sled::Batch::default();
+        let mut pending = 0;
+        for item in tree(derived).iter() {
+            let (key, value) = item.unwrap();
+            entries += 1;
+            bytes += (key.len() + value.len()) as u64;
+            batch.insert(key, value);
+            pending += 1;
+            if pending == sanctions_ledger::limits::DERIVED_BULK_BATCH {
+                target.apply_batch(std::mem::take(&mut batch)).unwrap();
+                pending = 0;
+            }
+        }
+        target.apply_batch(batch).unwrap();
+    }
+    copy.flush().unwrap();
+    let copied = started.elapsed();
+    eprintln!(
+        "{label}: raw copy of {entries} derived entries ({:.0} MB) into a fresh store {:.2} s = {:.2}x verify",
+        bytes as f64 / 1e6,
+        copied.as_secs_f64(),
+        copied.as_secs_f64() / verify.as_secs_f64()
+    );
 }
 
 criterion_group!(benches, queries);

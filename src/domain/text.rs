@@ -54,14 +54,25 @@ fn check_plain(text: &str, chars_max: usize, multiline: bool) -> Result<(), Text
     if text.trim() != text {
         return Err(TextError::Untrimmed);
     }
-    let mut count = 0usize;
-    for character in text.chars() {
-        count += 1;
+    let check = |character: char| {
         let allowed_control = multiline && (character == '\n' || character == '\t');
         if character.is_control() && !allowed_control {
             return Err(TextError::Control(u32::from(character)));
         }
-    }
+        Ok(())
+    };
+    // ASCII (most text) is checked byte by byte, without decoding UTF-8.
+    let count = if text.is_ascii() {
+        text.bytes().map(char::from).try_for_each(check)?;
+        text.len()
+    } else {
+        let mut count = 0usize;
+        for character in text.chars() {
+            count += 1;
+            check(character)?;
+        }
+        count
+    };
     if count > chars_max {
         return Err(TextError::TooLong {
             actual: count,
@@ -71,12 +82,26 @@ fn check_plain(text: &str, chars_max: usize, multiline: bool) -> Result<(), Text
     Ok(())
 }
 
+/// Serializes a checked-text newtype exactly as its `String` would be (the same bytes in every
+/// format), from a borrow: serde's `into = "String"` would clone the text on every encode.
+macro_rules! serialize_as_str {
+    ($name:ident) => {
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $chars_max:expr, $multiline:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        serialize_as_str!($name);
 
         impl $name {
             /// Most characters allowed.
@@ -156,9 +181,11 @@ fn check_identifier(text: &str) -> Result<(), TextError> {
 
 /// A stable identifier: an event id (the idempotency key), a subject id, an authority or a
 /// programme code. ASCII `[A-Za-z0-9][A-Za-z0-9._:/-]*`, at most `ID_BYTES_MAX` bytes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Identifier(String);
+
+serialize_as_str!(Identifier);
 
 impl Identifier {
     /// A checked identifier.
@@ -216,9 +243,11 @@ fn check_url(text: &str) -> Result<(), TextError> {
 }
 
 /// An http(s) URL of a source document. Kept as given (not normalised), bounded.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Url(String);
+
+serialize_as_str!(Url);
 
 impl Url {
     /// A checked URL.

@@ -51,11 +51,38 @@ impl fmt::Debug for Hash {
     }
 }
 
-fn derive(context: &str, bytes: &[u8]) -> Hash {
-    let mut hasher = blake3::Hasher::new_derive_key(context);
-    hasher.update(bytes);
-    Hash(*hasher.finalize().as_bytes())
+/// A BLAKE3 derive-key hasher for one context, set up once: deriving the context key costs a
+/// hash of the context string, which would otherwise be paid again for every record and node.
+pub(crate) struct DeriveKey {
+    context: &'static str,
+    hasher: std::sync::OnceLock<blake3::Hasher>,
 }
+
+impl DeriveKey {
+    /// A hasher for `context`, set up on first use.
+    pub(crate) const fn new(context: &'static str) -> DeriveKey {
+        DeriveKey {
+            context,
+            hasher: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// BLAKE3 derive-key(context) over the concatenation of `parts`.
+    pub(crate) fn hash(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut hasher = self
+            .hasher
+            .get_or_init(|| blake3::Hasher::new_derive_key(self.context))
+            .clone();
+        for part in parts {
+            hasher.update(part);
+        }
+        *hasher.finalize().as_bytes()
+    }
+}
+
+static RECORD_KEY: DeriveKey = DeriveKey::new(RECORD_CONTEXT);
+static EVENT_DIGEST_KEY: DeriveKey = DeriveKey::new(EVENT_DIGEST_CONTEXT);
+static GENESIS_KEY: DeriveKey = DeriveKey::new(GENESIS_CONTEXT);
 
 /// Context for the digest that closes an export bundle. Frozen.
 pub const BUNDLE_CONTEXT: &str = "sanctions-ledger 2026-11-29 bundle v1";
@@ -87,17 +114,17 @@ impl Default for BundleDigest {
 /// The hash of a record: BLAKE3 derive-key(`RECORD_CONTEXT`) over the record's stored bytes,
 /// which hold every field of the record, the previous hash and the event bytes.
 pub fn record_hash(record_bytes: &[u8]) -> Hash {
-    derive(RECORD_CONTEXT, record_bytes)
+    Hash(RECORD_KEY.hash(&[record_bytes]))
 }
 
 /// A digest of event bytes, named as evidence in conflict errors (not part of the chain).
 pub fn event_digest(event_bytes: &[u8]) -> Hash {
-    derive(EVENT_DIGEST_CONTEXT, event_bytes)
+    Hash(EVENT_DIGEST_KEY.hash(&[event_bytes]))
 }
 
 /// The hash of the genesis: BLAKE3 derive-key(`GENESIS_CONTEXT`) over the genesis bytes.
 pub fn genesis_hash(genesis_bytes: &[u8]) -> Hash {
-    derive(GENESIS_CONTEXT, genesis_bytes)
+    Hash(GENESIS_KEY.hash(&[genesis_bytes]))
 }
 
 /// A keyed digest of event-id index entries, summed into a multiset digest: verification

@@ -65,10 +65,21 @@ pub fn encode_with_capacity<T: Serialize>(
     value: &T,
     capacity: usize,
 ) -> Result<Vec<u8>, EncodingError> {
-    let mut out = Vec::with_capacity(capacity);
-    bincode::serde::encode_into_std_write(value, &mut out, config())
+    let mut out = VecWriter(Vec::with_capacity(capacity));
+    bincode::serde::encode_into_writer(value, &mut out, config())
         .map_err(|error| EncodingError::Encode(error.to_string()))?;
-    Ok(out)
+    Ok(out.0)
+}
+
+/// Appends to a `Vec` directly (bincode's `std::io::Write` adapter costs a call through
+/// `io::Write` and an error check per field).
+struct VecWriter(Vec<u8>);
+
+impl bincode::enc::write::Writer for VecWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// Decodes bytes that must be the canonical encoding of one `T`, and at most `bytes_max` long.

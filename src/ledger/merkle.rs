@@ -7,6 +7,7 @@
 //! SHA-256 and the RFC 6962 prefixes passes the published vectors (tests/merkle.rs). Verification
 //! follows RFC 9162, sections 2.1.3.2 and 2.1.4.2.
 
+use super::chain::DeriveKey;
 use std::fmt;
 
 /// A 32-byte tree hash.
@@ -35,22 +36,19 @@ pub struct Blake3TreeHasher;
 
 impl TreeHasher for Blake3TreeHasher {
     fn empty_root(&self) -> Digest {
-        *blake3::Hasher::new_derive_key(EMPTY_CONTEXT)
-            .finalize()
-            .as_bytes()
+        EMPTY_KEY.hash(&[])
     }
     fn hash_leaf(&self, data: &[u8]) -> Digest {
-        let mut hasher = blake3::Hasher::new_derive_key(LEAF_CONTEXT);
-        hasher.update(data);
-        *hasher.finalize().as_bytes()
+        LEAF_KEY.hash(&[data])
     }
     fn hash_children(&self, left: &Digest, right: &Digest) -> Digest {
-        let mut hasher = blake3::Hasher::new_derive_key(NODE_CONTEXT);
-        hasher.update(left);
-        hasher.update(right);
-        *hasher.finalize().as_bytes()
+        NODE_KEY.hash(&[left, right])
     }
 }
+
+static EMPTY_KEY: DeriveKey = DeriveKey::new(EMPTY_CONTEXT);
+static LEAF_KEY: DeriveKey = DeriveKey::new(LEAF_CONTEXT);
+static NODE_KEY: DeriveKey = DeriveKey::new(NODE_CONTEXT);
 
 /// Why a proof was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
