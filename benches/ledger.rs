@@ -13,7 +13,11 @@
 // criterion_group! generates public functions without documentation.
 #![allow(missing_docs)]
 
+#[path = "common/raw.rs"]
+mod raw;
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use raw::raw_store;
 use sanctions_ledger::domain::{EVENT_SCHEMA_VERSION, Event, Timestamp};
 use sanctions_ledger::intake::event_from_json;
 use sanctions_ledger::ledger::merkle::{Blake3TreeHasher, Frontier};
@@ -131,12 +135,7 @@ fn append(c: &mut Criterion) {
     });
 
     let raw_dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new()
-        .path(raw_dir.path())
-        .cache_capacity(sanctions_ledger::limits::STORE_CACHE_BYTES)
-        .mode(sled::Mode::LowSpace)
-        .open()
-        .unwrap();
+    let db = raw_store(raw_dir.path());
     let tree = db.open_tree("records").unwrap();
     let mut raw_next = 0;
     group.bench_function("raw_sled_insert_flush_fsync", |b| {
@@ -252,10 +251,7 @@ fn verify(c: &mut Criterion) {
     }
     let ledger = Ledger::open(&path).unwrap();
     // The same record bytes, read once, for the baselines.
-    let db = sled::Config::new()
-        .path(dir.path().join("raw-copy"))
-        .open()
-        .unwrap();
+    let db = raw_store(&dir.path().join("raw-copy"));
     let copy = db.open_tree("records").unwrap();
     let mut record_bytes = Vec::new();
     let mut event_bytes = Vec::new();

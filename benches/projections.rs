@@ -13,9 +13,12 @@
 #![allow(missing_docs)]
 
 mod common;
+#[path = "common/raw.rs"]
+mod raw;
 
 use common::ledgers;
 use criterion::{Criterion, criterion_group, criterion_main};
+use raw::raw_store;
 use sanctions_ledger::domain::CivilDate;
 use sanctions_ledger::ledger::Ledger;
 use sanctions_ledger::ledger::store::{DERIVED_TREES, Derived};
@@ -104,12 +107,7 @@ fn queries(c: &mut Criterion) {
 /// a raw copy of every derived entry into a fresh store in the batches `rebuild` uses, without
 /// fsync (what writing the projections costs before any replay or evaluation).
 fn floors(c: &mut Criterion, label: &str, path: &Path, verify: Duration) {
-    let db = sled::Config::new()
-        .path(path)
-        .cache_capacity(sanctions_ledger::limits::STORE_CACHE_BYTES)
-        .mode(sled::Mode::LowSpace)
-        .open()
-        .unwrap();
+    let db = raw_store(path);
     let tree = |derived: Derived| {
         let (_, name) = DERIVED_TREES[derived as usize];
         db.open_tree(name).unwrap()
@@ -132,12 +130,7 @@ fn floors(c: &mut Criterion, label: &str, path: &Path, verify: Duration) {
     group.finish();
 
     let copy_dir = tempfile::tempdir().unwrap();
-    let copy = sled::Config::new()
-        .path(copy_dir.path())
-        .cache_capacity(sanctions_ledger::limits::STORE_CACHE_BYTES)
-        .mode(sled::Mode::LowSpace)
-        .open()
-        .unwrap();
+    let copy = raw_store(copy_dir.path());
     let (mut entries, mut bytes) = (0u64, 0u64);
     let started = Instant::now();
     for (derived, name) in DERIVED_TREES {
