@@ -413,16 +413,20 @@ impl<'a> Query<'a> {
         &self,
         subject: Option<&str>,
     ) -> Result<Vec<(ListingKey, ListingView)>, ProjectionError> {
-        if self.known_at >= self.head {
-            return projection::current_views(&self.reader, subject);
-        }
-        projection::listing_keys(&self.reader, subject)?
-            .into_iter()
-            .map(|key| {
-                let view = projection::listing_view(&self.reader, &key, self.known_at, self.head)?;
-                Ok((key, view))
-            })
-            .collect()
+        let mut views = Vec::new();
+        self.each_view(subject, &mut |key, view| {
+            views.push((key, view));
+            Ok(())
+        })?;
+        Ok(views)
+    }
+
+    fn each_view(
+        &self,
+        subject: Option<&str>,
+        visit: &mut dyn FnMut(ListingKey, ListingView) -> Result<(), ProjectionError>,
+    ) -> Result<(), ProjectionError> {
+        projection::each_view(&self.reader, subject, self.known_at, self.head, visit)
     }
 
     fn state_map(
@@ -436,7 +440,7 @@ impl<'a> Query<'a> {
             // A question about every subject asks "is it corrected?" of many events.
             self.reader.preload_corrections()?;
         }
-        for (key, view) in self.views(filter.subject.as_deref())? {
+        self.each_view(filter.subject.as_deref(), &mut |key, view| {
             if filter
                 .authority
                 .as_ref()
@@ -446,12 +450,12 @@ impl<'a> Query<'a> {
                     .as_ref()
                     .is_some_and(|p| *p != key.programme)
             {
-                continue;
+                return Ok(());
             }
             if let Some(kind) = filter.kind {
                 let details = self.subject_details(&key.subject, date)?;
                 if details.as_ref().map(|(k, _)| k.as_str()) != Some(kind.as_str()) {
-                    continue;
+                    return Ok(());
                 }
             }
             for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
@@ -466,7 +470,8 @@ impl<'a> Query<'a> {
                 let listing = self.in_force(&key, interval, date)?;
                 listings.insert(key, (listing, interval.clone()));
             }
-        }
+            Ok(())
+        })?;
         Ok((listings, warnings))
     }
 

@@ -728,22 +728,6 @@ pub(crate) fn reader(ledger: &Ledger) -> Reader<'_> {
     }
 }
 
-/// A listing's history as known at `known_at` (the stored current view at the head).
-pub(crate) fn listing_view(
-    reader: &Reader<'_>,
-    key: &ListingKey,
-    known_at: u64,
-    head: u64,
-) -> Result<ListingView, ProjectionError> {
-    if known_at >= head {
-        return match reader.get(Derived::Current, &key.to_key())? {
-            Some(bytes) => decode(&bytes),
-            None => Ok(ListingView::default()),
-        };
-    }
-    evaluate_listing(reader, key, known_at)
-}
-
 /// Every listing key (optionally of one subject), in key order.
 pub(crate) fn listing_keys(
     reader: &Reader<'_>,
@@ -759,6 +743,39 @@ pub(crate) fn listing_keys(
             ListingKey::from_key(&key).ok_or_else(|| ProjectionError::Damaged("listing key".into()))
         })
         .collect()
+}
+
+/// Calls `visit` with every listing (optionally of one subject), in key order, and its view as
+/// known at `known_at`: the stored current view at the head, else evaluated from the facts. One
+/// listing at a time, so a question about every listing holds one view, not all of them.
+pub(crate) fn each_view(
+    reader: &Reader<'_>,
+    subject: Option<&str>,
+    known_at: u64,
+    head: u64,
+    visit: &mut dyn FnMut(ListingKey, ListingView) -> Result<(), ProjectionError>,
+) -> Result<(), ProjectionError> {
+    let prefix = subject
+        .map(|subject| [subject.as_bytes(), b"\0"].concat())
+        .unwrap_or_default();
+    let at_head = known_at >= head;
+    let tree = if at_head {
+        Derived::Current
+    } else {
+        Derived::Listings
+    };
+    for item in reader.ledger.store().derived_scan(tree, &prefix) {
+        let (key, value) = item?;
+        let listing = ListingKey::from_key(&key)
+            .ok_or_else(|| ProjectionError::Damaged("listing key".into()))?;
+        let view = if at_head {
+            decode(&value)?
+        } else {
+            evaluate_listing(reader, &listing, known_at)?
+        };
+        visit(listing, view)?;
+    }
+    Ok(())
 }
 
 /// Every listing with its current view (known at the head), optionally of one subject.
