@@ -173,6 +173,11 @@ fn checkpoints_are_kept_listed_and_checked_by_verify() {
         .verify(&mut |_| {})
         .unwrap();
     assert_eq!(verified.checkpoints_checked, 3);
+    let ledger = Ledger::open(&scenario.ledger.path).unwrap();
+    let (number, last) = ledger.last_checkpoint().unwrap().unwrap();
+    assert_eq!((number, last.checkpoint.size), (3, 30));
+    assert_eq!(Some((number, last)), ledger.checkpoints().unwrap().pop());
+    drop(ledger);
     // Checkpoints are monotonic in time and each re-read only the records since the last.
     let output = run_cli(
         dir,

@@ -91,9 +91,8 @@ fn checkpoint_or_latest(ledger: &Ledger, path: Option<&Path>) -> Result<SignedCh
     match path {
         Some(path) => load_checkpoint(path, None),
         None => ledger
-            .checkpoints()
+            .last_checkpoint()
             .map_err(Failure::ledger)?
-            .pop()
             .map(|(_, signed)| signed)
             .ok_or_else(|| {
                 Failure::usage(
@@ -219,9 +218,8 @@ pub fn checkpoint(
     let signer = load_signer(key_path)?;
     let mut ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
     let since = ledger
-        .checkpoints()
+        .last_checkpoint()
         .map_err(Failure::ledger)?
-        .last()
         .map_or(0, |(_, signed)| signed.checkpoint.size);
     let (number, signed) = ledger
         .checkpoint(&signer, &SystemClock)

@@ -396,6 +396,18 @@ pub struct Ledger {
     frontier: Option<Frontier>,
 }
 
+/// A checkpoint kept in the store, parsed; a damaged one is damage to the ledger.
+fn kept_checkpoint(number: u64, text: &[u8]) -> Result<(u64, SignedCheckpoint), LedgerError> {
+    let signed = SignedCheckpoint::parse(text).map_err(|error| {
+        LedgerError::Damaged(VerifyFailure::new(
+            0,
+            FailureKind::CheckpointMismatch,
+            format!("kept checkpoint {number} is damaged: {error}"),
+        ))
+    })?;
+    Ok((number, signed))
+}
+
 fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
     let name = Name::new(text).map_err(|error| error.to_string())?;
     if name.as_str() != text {
@@ -681,16 +693,17 @@ impl Ledger {
             .checkpoints()
             .map(|item| {
                 let (number, text) = item?;
-                let signed = SignedCheckpoint::parse(&text).map_err(|error| {
-                    LedgerError::Damaged(VerifyFailure::new(
-                        0,
-                        FailureKind::CheckpointMismatch,
-                        format!("kept checkpoint {number} is damaged: {error}"),
-                    ))
-                })?;
-                Ok((number, signed))
+                kept_checkpoint(number, &text)
             })
             .collect()
+    }
+
+    /// The newest checkpoint the ledger keeps, if any, with its number (one read).
+    pub fn last_checkpoint(&self) -> Result<Option<(u64, SignedCheckpoint)>, LedgerError> {
+        self.store
+            .checkpoint_last()?
+            .map(|(number, text)| kept_checkpoint(number, &text))
+            .transpose()
     }
 
     /// Signs and keeps a checkpoint of the head. First re-reads from the store, and re-hashes,
@@ -710,7 +723,7 @@ impl Ledger {
                 detail,
             ))
         };
-        let previous = self.checkpoints()?.pop();
+        let previous = self.last_checkpoint()?;
         let (frontier, start) = match &previous {
             None => (Frontier::new(), self.walk_start(1)),
             Some((number, signed)) => {

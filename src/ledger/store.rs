@@ -617,9 +617,14 @@ impl Store {
 
     /// How many checkpoints are kept.
     pub fn checkpoint_count(&self) -> Result<u64, StoreError> {
+        Ok(self.checkpoint_last()?.map_or(0, |(number, _)| number))
+    }
+
+    /// The newest kept checkpoint, if any: number and text.
+    pub fn checkpoint_last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         match self.checkpoints.last()? {
-            None => Ok(0),
-            Some((key, _)) => numbered_key(&key, "checkpoints"),
+            None => Ok(None),
+            Some((key, value)) => Ok(Some((numbered_key(&key, "checkpoints")?, value.to_vec()))),
         }
     }
 
