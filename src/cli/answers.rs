@@ -123,6 +123,10 @@ fn json<T: Serialize>(answer: &T) -> String {
 
 /// `state`.
 pub fn state(answer: &StateAnswer, format: Format) -> String {
+    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
+    if let Format::Json = format {
+        return json(answer);
+    }
     let rows: Vec<Vec<String>> = answer.listings.iter().map(listing_fields).collect();
     match format {
         Format::Json => json(answer),
@@ -150,6 +154,10 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
 
 /// `diff`.
 pub fn diff(answer: &DiffAnswer, format: Format) -> String {
+    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
+    if let Format::Json = format {
+        return json(answer);
+    }
     let mut rows = Vec::new();
     for listing in &answer.came_into_force {
         rows.push(
@@ -214,6 +222,10 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
 
 /// `history`.
 pub fn history(answer: &HistoryAnswer, format: Format) -> String {
+    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
+    if let Format::Json = format {
+        return json(answer);
+    }
     let rows: Vec<Vec<String>> = answer
         .timeline
         .iter()
@@ -335,6 +347,10 @@ pub fn links(answer: &LinksAnswer, format: Format) -> String {
 
 /// `subjects`.
 pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
+    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
+    if let Format::Json = format {
+        return json(answer);
+    }
     let rows: Vec<Vec<String>> = answer
         .subjects
         .iter()
