@@ -67,3 +67,6 @@ pub const MERKLE_CATCH_UP_BATCH: usize = 10_000;
 pub const RESTORE_BATCH_RECORDS: usize = 10_000;
 /// Entries per sled batch when `rebuild` writes the derived trees in bulk.
 pub const DERIVED_BULK_BATCH: usize = 50_000;
+/// Most facts `rebuild` holds decoded in memory before it writes the fact lists built so far
+/// to the store and continues from there (bounds its memory on long logs; about 1 KB each).
+pub const REBUILD_FACTS_HELD_MAX: usize = 4_000_000;

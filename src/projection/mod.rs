@@ -88,6 +88,8 @@ struct Overlay<'a> {
     corrected: BTreeSet<u64>,
     /// Reads only the pending writes, never the stored trees (a replay from nothing).
     detached: bool,
+    /// Facts held decoded in `listing_lists` and `subject_lists`.
+    facts_held: usize,
 }
 
 impl<'a> Overlay<'a> {
@@ -134,6 +136,7 @@ impl<'a> Overlay<'a> {
             subject_lists: BTreeMap::new(),
             corrected,
             detached: false,
+            facts_held: 0,
         }
     }
 
@@ -175,6 +178,7 @@ impl<'a> Overlay<'a> {
             self.listing_lists.insert(cache_key.clone(), stored);
         }
         self.listing_lists.entry(cache_key).or_default().push(fact);
+        self.facts_held += 1;
         Ok(())
     }
 
@@ -191,6 +195,7 @@ impl<'a> Overlay<'a> {
             self.subject_lists.insert(key.clone(), stored);
         }
         self.subject_lists.entry(key).or_default().push(fact);
+        self.facts_held += 1;
         Ok(())
     }
 
@@ -227,6 +232,7 @@ impl<'a> Overlay<'a> {
 
     /// Encodes the decoded fact lists into pending writes.
     fn finish(&mut self) -> Result<(), ProjectionError> {
+        self.facts_held = 0;
         for ((tree, key), list) in std::mem::take(&mut self.listing_lists) {
             let bytes = encode(&list)?;
             self.pending.insert((tree, key), Some(bytes));
@@ -663,13 +669,25 @@ pub fn applied(ledger: &Ledger) -> Result<Option<(u64, Hash)>, ProjectionError> 
 /// Rebuilds every projection from the whole log: one sequential read of the records, facts
 /// built in memory, every listing evaluated once, the derived trees written in bulk (entries
 /// that never change once made are written as the replay goes, so memory holds only the fact
-/// lists), and the binding to the head written last (an interrupted rebuild leaves no binding,
-/// so the next open rebuilds again).
+/// lists, and those only up to `limits::REBUILD_FACTS_HELD_MAX` facts), and the binding to the
+/// head written last (an interrupted rebuild leaves no binding, so the next open rebuilds
+/// again).
 pub fn rebuild(ledger: &Ledger, progress: &mut dyn FnMut(u64)) -> Result<Sync, ProjectionError> {
+    rebuild_holding(ledger, crate::limits::REBUILD_FACTS_HELD_MAX, progress)
+}
+
+/// [`rebuild`], holding at most `facts_held_max` facts in memory: past that, the fact lists
+/// built so far are written to the store, and the replay extends them from there (reading
+/// each back when a later event adds to it). The result is the same, byte for byte.
+pub fn rebuild_holding(
+    ledger: &Ledger,
+    facts_held_max: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Sync, ProjectionError> {
     ledger.store().derived_clear()?;
     let head = ledger.head();
     let mut overlay = Overlay::new(ledger, BTreeSet::new());
-    let affected = replay_into(&mut overlay, true, progress)?;
+    let affected = replay_into(&mut overlay, Some(facts_held_max), progress)?;
     for key in affected {
         let view = evaluate_listing(&overlay, &key, head.sequence)?;
         overlay.put(Derived::Current, key.to_key(), encode(&view)?);
@@ -941,7 +959,7 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
 fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, ProjectionError> {
     let head = ledger.head().sequence;
     let mut overlay = Overlay::detached(ledger);
-    let affected = replay_into(&mut overlay, false, &mut |_| {})?;
+    let affected = replay_into(&mut overlay, None, &mut |_| {})?;
     let mut views = BTreeMap::new();
     for key in affected {
         let view = evaluate_listing(&overlay, &key, head)?;
@@ -951,12 +969,13 @@ fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, Projecti
 }
 
 /// Replays the whole log into `overlay`: every derived entry but the current view; returns
-/// every listing that has facts. With `spill`, entries that never change once made are written
-/// to the store as the replay goes (`rebuild`); without, everything stays in memory
-/// (`verify --projections`). One piece of code for both.
+/// every listing that has facts. With `spill` (the most facts to hold), entries that never
+/// change once made are written to the store as the replay goes, and the fact lists whenever
+/// more facts than that are held (`rebuild`); without, everything stays in memory (`verify
+/// --projections`). One piece of code for both.
 fn replay_into(
     overlay: &mut Overlay<'_>,
-    spill: bool,
+    spill: Option<usize>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BTreeSet<ListingKey>, ProjectionError> {
     let ledger = overlay.ledger;
@@ -993,7 +1012,11 @@ fn replay_into(
                 &mut broad,
             )?,
         }
-        if spill {
+        if let Some(facts_held_max) = spill {
+            if overlay.facts_held > facts_held_max {
+                overlay.finish()?;
+                overlay.spill()?;
+            }
             overlay.spill_if_large()?;
         }
         if sequence % 4096 == 0 {
