@@ -123,15 +123,14 @@ fn json<T: Serialize>(answer: &T) -> String {
 
 /// `state`.
 pub fn state(answer: &StateAnswer, format: Format) -> String {
-    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
-    if let Format::Json = format {
-        return json(answer);
-    }
-    let rows: Vec<Vec<String>> = answer.listings.iter().map(listing_fields).collect();
+    // Rows are laid out only for the formats that print them (JSON is the answer itself, and a
+    // full state has hundreds of thousands of listings).
+    let rows = || -> Vec<Vec<String>> { answer.listings.iter().map(listing_fields).collect() };
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => csv(&LISTING_HEADER, &rows),
+        Format::Csv | Format::Dot => csv(&LISTING_HEADER, &rows()),
         Format::Table => {
+            let rows = rows();
             let mut out = format!(
                 "In force on {}, {}: {} listing(s)\n",
                 answer.as_of,
@@ -154,57 +153,57 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
 
 /// `diff`.
 pub fn diff(answer: &DiffAnswer, format: Format) -> String {
-    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
-    if let Format::Json = format {
-        return json(answer);
-    }
-    let mut rows = Vec::new();
-    for listing in &answer.came_into_force {
-        rows.push(
-            [
-                vec!["came into force".to_owned(), String::new()],
-                listing_fields(listing),
-            ]
-            .concat(),
-        );
-    }
-    for left in &answer.left_force {
-        let by = left
-            .by
-            .map(|by| format!("{} by {by}", left.reason))
-            .unwrap_or_else(|| left.reason.clone());
-        rows.push(
-            [
-                vec!["left force".to_owned(), by],
-                listing_fields(&left.listing),
-            ]
-            .concat(),
-        );
-    }
-    for changed in &answer.changed {
-        rows.push(
-            [
-                vec![
-                    "changed".to_owned(),
-                    format!(
-                        "was {} until {}",
-                        changed.before.measures.join(" "),
-                        changed.before.until.clone().unwrap_or_else(|| "-".into())
-                    ),
-                ],
-                listing_fields(&changed.after),
-            ]
-            .concat(),
-        );
-    }
+    let rows = || {
+        let mut rows = Vec::new();
+        for listing in &answer.came_into_force {
+            rows.push(
+                [
+                    vec!["came into force".to_owned(), String::new()],
+                    listing_fields(listing),
+                ]
+                .concat(),
+            );
+        }
+        for left in &answer.left_force {
+            let by = left
+                .by
+                .map(|by| format!("{} by {by}", left.reason))
+                .unwrap_or_else(|| left.reason.clone());
+            rows.push(
+                [
+                    vec!["left force".to_owned(), by],
+                    listing_fields(&left.listing),
+                ]
+                .concat(),
+            );
+        }
+        for changed in &answer.changed {
+            rows.push(
+                [
+                    vec![
+                        "changed".to_owned(),
+                        format!(
+                            "was {} until {}",
+                            changed.before.measures.join(" "),
+                            changed.before.until.clone().unwrap_or_else(|| "-".into())
+                        ),
+                    ],
+                    listing_fields(&changed.after),
+                ]
+                .concat(),
+            );
+        }
+        rows
+    };
     let header: Vec<&str> = ["change", "detail"]
         .into_iter()
         .chain(LISTING_HEADER)
         .collect();
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => csv(&header, &rows),
+        Format::Csv | Format::Dot => csv(&header, &rows()),
         Format::Table => {
+            let rows = rows();
             let mut out = format!(
                 "From {} to {}, {}: {} change(s)\n",
                 answer.from,
@@ -222,28 +221,27 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
 
 /// `history`.
 pub fn history(answer: &HistoryAnswer, format: Format) -> String {
-    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
-    if let Format::Json = format {
-        return json(answer);
-    }
-    let rows: Vec<Vec<String>> = answer
-        .timeline
-        .iter()
-        .map(|entry| {
-            vec![
-                entry.effective_on.clone(),
-                entry.sequence.map(|s| s.to_string()).unwrap_or_default(),
-                entry.kind.clone(),
-                entry.summary.clone(),
-                entry.status.clone(),
-            ]
-        })
-        .collect();
+    let rows = || -> Vec<Vec<String>> {
+        answer
+            .timeline
+            .iter()
+            .map(|entry| {
+                vec![
+                    entry.effective_on.clone(),
+                    entry.sequence.map(|s| s.to_string()).unwrap_or_default(),
+                    entry.kind.clone(),
+                    entry.summary.clone(),
+                    entry.status.clone(),
+                ]
+            })
+            .collect()
+    };
     let header = ["effective_on", "record", "kind", "summary", "status"];
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => csv(&header, &rows),
+        Format::Csv | Format::Dot => csv(&header, &rows()),
         Format::Table => {
+            let rows = rows();
             let mut out = format!(
                 "{} ({}), {}\n",
                 answer.subject,
@@ -347,33 +345,34 @@ pub fn links(answer: &LinksAnswer, format: Format) -> String {
 
 /// `subjects`.
 pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
-    // JSON is the answer itself: no rows to lay out (a full state has hundreds of thousands).
-    if let Format::Json = format {
-        return json(answer);
-    }
-    let rows: Vec<Vec<String>> = answer
-        .subjects
-        .iter()
-        .map(|s| {
-            vec![
-                s.subject.clone(),
-                s.kind.clone(),
-                s.names.join(" / "),
-                s.listings.to_string(),
-            ]
-        })
-        .collect();
+    let rows = || -> Vec<Vec<String>> {
+        answer
+            .subjects
+            .iter()
+            .map(|s| {
+                vec![
+                    s.subject.clone(),
+                    s.kind.clone(),
+                    s.names.join(" / "),
+                    s.listings.to_string(),
+                ]
+            })
+            .collect()
+    };
     let header = ["subject", "kind", "names", "listings"];
     match format {
         Format::Json => json(answer),
-        Format::Csv | Format::Dot => csv(&header, &rows),
-        Format::Table => format!(
-            "{} subject(s) match \"{}\"\n{}",
-            rows.len(),
-            answer.query,
-            table(&header, &rows)
-        )
-        .trim_end()
-        .to_owned(),
+        Format::Csv | Format::Dot => csv(&header, &rows()),
+        Format::Table => {
+            let rows = rows();
+            format!(
+                "{} subject(s) match \"{}\"\n{}",
+                rows.len(),
+                answer.query,
+                table(&header, &rows)
+            )
+            .trim_end()
+            .to_owned()
+        }
     }
 }

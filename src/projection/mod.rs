@@ -746,14 +746,20 @@ pub(crate) fn reader(ledger: &Ledger) -> Reader<'_> {
     }
 }
 
+/// The key prefix of every listing (none), or of one subject's listings: listing keys start
+/// with the subject id and 0x00.
+fn listings_prefix(subject: Option<&str>) -> Vec<u8> {
+    subject
+        .map(|subject| [subject.as_bytes(), b"\0"].concat())
+        .unwrap_or_default()
+}
+
 /// Every listing key (optionally of one subject), in key order.
 pub(crate) fn listing_keys(
     reader: &Reader<'_>,
     subject: Option<&str>,
 ) -> Result<Vec<ListingKey>, ProjectionError> {
-    let prefix = subject
-        .map(|subject| [subject.as_bytes(), b"\0"].concat())
-        .unwrap_or_default();
+    let prefix = listings_prefix(subject);
     reader
         .scan(Derived::Listings, &prefix)?
         .into_iter()
@@ -773,9 +779,7 @@ pub(crate) fn each_view(
     head: u64,
     visit: &mut dyn FnMut(ListingKey, ListingView) -> Result<(), ProjectionError>,
 ) -> Result<(), ProjectionError> {
-    let prefix = subject
-        .map(|subject| [subject.as_bytes(), b"\0"].concat())
-        .unwrap_or_default();
+    let prefix = listings_prefix(subject);
     let at_head = known_at >= head;
     let tree = if at_head {
         Derived::Current
@@ -794,27 +798,6 @@ pub(crate) fn each_view(
         visit(listing, view)?;
     }
     Ok(())
-}
-
-/// Every listing with its current view (known at the head), optionally of one subject.
-pub(crate) fn current_views(
-    reader: &Reader<'_>,
-    subject: Option<&str>,
-) -> Result<Vec<(ListingKey, ListingView)>, ProjectionError> {
-    let prefix = subject
-        .map(|subject| [subject.as_bytes(), b"\0"].concat())
-        .unwrap_or_default();
-    reader
-        .scan(Derived::Current, &prefix)?
-        .into_iter()
-        .map(|(key, value)| {
-            Ok((
-                ListingKey::from_key(&key)
-                    .ok_or_else(|| ProjectionError::Damaged("listing key".into()))?,
-                decode(&value)?,
-            ))
-        })
-        .collect()
 }
 
 /// A subject's details as of `date`, as known at `known_at`: the latest details effective on or
@@ -926,10 +909,14 @@ pub struct Mismatch {
 /// Compares the stored current views with a fresh evaluation of every listing from a replay
 /// of the whole log (the log is re-read; stored facts are not trusted).
 pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
-    let stored = current_views(&reader(ledger), None)?;
+    let head = ledger.head().sequence;
+    let mut stored_map = BTreeMap::new();
+    each_view(&reader(ledger), None, head, head, &mut |key, view| {
+        stored_map.insert(key, view);
+        Ok(())
+    })?;
     let fresh = replay(ledger)?;
     let mut mismatches = Vec::new();
-    let stored_map: BTreeMap<ListingKey, ListingView> = stored.into_iter().collect();
     for (key, view) in &fresh {
         match stored_map.get(key) {
             None => mismatches.push(Mismatch {
