@@ -70,3 +70,22 @@ pub const DERIVED_BULK_BATCH: usize = 50_000;
 /// Most facts `rebuild` holds decoded in memory before it writes the fact lists built so far
 /// to the store and continues from there (bounds its memory on long logs; about 1 KB each).
 pub const REBUILD_FACTS_HELD_MAX: usize = 4_000_000;
+/// Largest segment file of the log, in bytes: a record that would take a segment past it
+/// starts the next segment.
+pub const SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// Bytes read at a time when the log is read in order (verification, catch-up, replays).
+pub const LOG_READ_BLOCK_BYTES: usize = 1024 * 1024;
+/// Frames checked per batch by the parallel reader of the log (bounds its memory).
+pub const VERIFY_BATCH_FRAMES: usize = 4096;
+/// Most threads the parallel reader of the log uses.
+pub const VERIFY_THREADS_MAX: usize = 16;
+/// Fewest frames worth giving a thread of its own.
+pub const VERIFY_FRAMES_PER_THREAD_MIN: usize = 64;
+/// Records caught up from the log per write to the derived store.
+pub const DERIVED_CATCH_UP_RECORDS: usize = 10_000;
+/// Most acknowledged records whose derived data (index, places, Merkle nodes) is held in memory
+/// before it is written to the derived store.
+pub const DERIVED_PENDING_RECORDS_MAX: usize = 100_000;
+/// Largest value written to one derived entry, in bytes; larger values (a long listing
+/// history's evaluated view) are split across entries.
+pub const DERIVED_VALUE_BYTES_MAX: usize = 16 * 1024;

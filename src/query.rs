@@ -347,7 +347,7 @@ impl<'a> Query<'a> {
         };
         Ok(Query {
             ledger,
-            reader: projection::reader(ledger),
+            reader: projection::reader(ledger)?,
             known_at: sequence,
             head,
             time: known_at,
@@ -680,20 +680,20 @@ impl<'a> Query<'a> {
             };
             for (relation, target) in event.body().links() {
                 edges.insert((event.id().to_string(), target.to_string(), relation));
-                if let Some(target_sequence) = self.ledger.sequence_of(target.as_str())? {
-                    if seen.insert(target_sequence) {
-                        if seen.len() > limits::LINKS_TRAVERSAL_MAX {
-                            truncated = true;
-                            break;
-                        }
-                        if let Some((target_event, _)) = self.describe(target_sequence)? {
-                            answers.insert(
-                                target_sequence,
-                                self.linked(target_sequence, &target_event)?,
-                            );
-                        }
-                        queue.push_back(target_sequence);
+                if let Some(target_sequence) = self.ledger.sequence_of(target.as_str())?
+                    && seen.insert(target_sequence)
+                {
+                    if seen.len() > limits::LINKS_TRAVERSAL_MAX {
+                        truncated = true;
+                        break;
                     }
+                    if let Some((target_event, _)) = self.describe(target_sequence)? {
+                        answers.insert(
+                            target_sequence,
+                            self.linked(target_sequence, &target_event)?,
+                        );
+                    }
+                    queue.push_back(target_sequence);
                 }
             }
         }

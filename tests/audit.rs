@@ -94,37 +94,8 @@ fn entry_offset(leaf: u64) -> usize {
 /// their index entries and Merkle leaves go, the head moves back, and the checkpoints the
 /// operator kept are thrown away (as someone hiding a truncation would).
 fn truncate(path: &Path, keep: u64) {
-    let ledger = Ledger::open(path).unwrap();
-    let head = ledger.head().sequence;
-    let kept_head = ledger.record(keep).unwrap().unwrap().hash;
-    let ids: Vec<String> = (keep + 1..=head)
-        .map(|s| ledger.record(s).unwrap().unwrap().event.id().to_string())
-        .collect();
-    drop(ledger);
-    with_db(path, |db| {
-        let records = db.open_tree("records").unwrap();
-        let merkle = db.open_tree("merkle").unwrap();
-        for sequence in keep + 1..=head {
-            records.remove(sequence.to_be_bytes()).unwrap();
-        }
-        // The tree's entries for the kept leaves stay (all in chunk 0 here).
-        assert!(head < 64);
-        let chunk = merkle.get(0u64.to_be_bytes()).unwrap().unwrap();
-        merkle
-            .insert(0u64.to_be_bytes(), &chunk[..entry_offset(keep)])
-            .unwrap();
-        let index = db.open_tree("event_ids").unwrap();
-        for id in &ids {
-            index.remove(id.as_bytes()).unwrap();
-        }
-        let mut head_value = keep.to_be_bytes().to_vec();
-        head_value.extend_from_slice(&kept_head.0);
-        db.open_tree("meta")
-            .unwrap()
-            .insert("head", head_value)
-            .unwrap();
-        db.open_tree("checkpoints").unwrap().clear().unwrap();
-    });
+    common::log_files::rewrite(path, true, |frames| frames.truncate(keep as usize));
+    common::log_files::drop_checkpoints(path);
 }
 
 #[test]
@@ -260,13 +231,8 @@ fn a_truncation_that_keeps_the_operators_checkpoints_is_damage() {
     truncate(&scenario.ledger.path, 25);
     // Put one kept checkpoint back: the log no longer reaches it.
     let text = std::fs::read_to_string(scenario.ledger.dir.path().join("cp30")).unwrap();
-    with_db(&scenario.ledger.path, |db| {
-        db.open_tree("checkpoints")
-            .unwrap()
-            .insert(1u64.to_be_bytes(), text.as_bytes())
-            .unwrap();
-    });
-    let failure = Ledger::open_unchecked(&scenario.ledger.path)
+    common::log_files::add_checkpoint(&scenario.ledger.path, text.as_bytes());
+    let failure = Ledger::open_read(&scenario.ledger.path)
         .unwrap()
         .verify(&mut |_| {})
         .unwrap_err();
@@ -667,10 +633,10 @@ fn a_damaged_merkle_node_is_found_and_rebuilt_from_the_log() {
         value[entry_offset(11) + 40] ^= 1;
         merkle.insert(0u64.to_be_bytes(), value).unwrap();
     });
-    let failure = Ledger::open_unchecked(&ledger.path)
-        .unwrap()
-        .verify(&mut |_| {})
-        .unwrap_err();
+    let mut opened = Ledger::open_read(&ledger.path).unwrap();
+    opened.attach_derived().unwrap();
+    let failure = opened.verify(&mut |_| {}).unwrap_err();
+    drop(opened);
     assert_eq!(
         (failure.kind, failure.sequence),
         (FailureKind::MerkleMismatch, 12)

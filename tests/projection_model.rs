@@ -255,17 +255,18 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
                 }
                 result = period.clone();
             }
-            if let Some((since, until, measures)) = result {
-                if since <= as_of && until.is_none_or(|u| as_of <= u) {
-                    answers.insert(Answer {
-                        authority: authority.into(),
-                        programme: programme.into(),
-                        subject: subject.into(),
-                        since: since.to_string(),
-                        until: until.map(|u| u.to_string()),
-                        measures,
-                    });
-                }
+            if let Some((since, until, measures)) = result
+                && since <= as_of
+                && until.is_none_or(|u| as_of <= u)
+            {
+                answers.insert(Answer {
+                    authority: authority.into(),
+                    programme: programme.into(),
+                    subject: subject.into(),
+                    since: since.to_string(),
+                    until: until.map(|u| u.to_string()),
+                    measures,
+                });
             }
         }
     }

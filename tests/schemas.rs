@@ -313,20 +313,20 @@ fn every_json_output_of_the_cli_validates() {
         "output/restore.schema.json",
     );
     // A failed verification, with its evidence.
-    let db = sled::open(dir.path().join("ledger")).unwrap();
-    db.open_tree("records")
-        .unwrap()
-        .remove(3u64.to_be_bytes())
-        .unwrap();
-    db.flush().unwrap();
-    drop(db);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    common::log_files::rewrite(&dir.path().join("ledger"), true, |frames| {
+        frames.remove(2);
+    });
     let failed = check(&["--json", "verify"], None, "output/error.schema.json");
     assert_eq!(
         (
             failed["exit_code"].as_u64(),
-            failed["error"]["verify"]["kind"].as_str()
+            failed["error"]["verify"]["kind"].as_str(),
+            failed["error"]["verify"]["file"].as_str()
         ),
-        (Some(1), Some("gap"))
+        (
+            Some(1),
+            Some("misplaced"),
+            Some("log/00000000000000000001.seg")
+        )
     );
 }

@@ -1,55 +1,28 @@
-//! Tamper tests: someone with write access edits a real on-disk ledger with sled, following
-//! the documented layout; `verify` must name the kind of damage and the right sequence, the
-//! CLI must exit 1, and opening for writing must refuse a damaged tail.
+//! Tamper tests: someone with write access edits a real ledger's files, following the documented
+//! layout (segment files of frames, the durable head marker, the derived store); `verify` must
+//! name the kind of damage, the right sequence and where it is (file and byte), the CLI must exit
+//! 1, and opening for writing must refuse a damaged tail.
 
 mod common;
 
+use common::log_files::{self, Frame, changed};
 use common::{ledger_with, run_cli, stdout};
-use sanctions_ledger::ledger::record::{self, Record};
+use sanctions_ledger::ledger::record::Record;
 use sanctions_ledger::ledger::{FailureKind, Ledger, LedgerError};
 use std::path::Path;
 
 const RECORDS: u64 = 20;
 
-fn with_tree(path: &Path, tree: &str, edit: impl FnOnce(&sled::Tree)) {
-    common::with_db(path, |db| edit(&db.open_tree(tree).expect("tree")));
-}
-
-fn key(sequence: u64) -> [u8; 8] {
-    sequence.to_be_bytes()
-}
-
-fn value(tree: &sled::Tree, sequence: u64) -> Vec<u8> {
-    tree.get(key(sequence))
-        .expect("get")
-        .expect("present")
-        .to_vec()
-}
-
-/// Decodes a stored record, lets `change` edit it, and stores it back; with `rehash` the
-/// stored hash is recomputed (a careful attacker), else the old one is kept.
-fn rewrite_record(
-    tree: &sled::Tree,
-    sequence: u64,
-    rehash: bool,
-    change: impl FnOnce(&mut Record),
-) {
-    let stored = value(tree, sequence);
-    let split = record::split_value(&stored).expect("split");
-    let mut record = Record::from_bytes(split.record_bytes).expect("decode");
-    change(&mut record);
-    let bytes = record.to_bytes().expect("encode");
-    let new_value = if rehash {
-        record::stored_value(&bytes).0
-    } else {
-        [bytes.as_slice(), &split.stored_hash.0].concat()
-    };
-    tree.insert(key(sequence), new_value).expect("insert");
-}
-
 fn verify_failure(path: &Path) -> (FailureKind, u64, String) {
-    let ledger = Ledger::open_unchecked(path).expect("open for audit");
-    let failure = ledger.verify(&mut |_| {}).expect_err("verify must fail");
+    let opened = Ledger::open_read(path).and_then(|mut ledger| {
+        ledger.attach_derived()?;
+        Ok(ledger)
+    });
+    let failure = match opened {
+        Ok(ledger) => ledger.verify(&mut |_| {}).expect_err("verify must fail"),
+        Err(LedgerError::Damaged(failure)) => failure,
+        Err(other) => panic!("expected damage, got {other}"),
+    };
     (failure.kind, failure.sequence, failure.to_string())
 }
 
@@ -58,7 +31,7 @@ fn assert_detected(edit: impl FnOnce(&Path), kind: FailureKind, sequence: u64) {
     edit(&ledger.path);
     let (found_kind, found_sequence, text) = verify_failure(&ledger.path);
     assert_eq!((found_kind, found_sequence), (kind, sequence), "{text}");
-    // The CLI says the same, exits 1, and names kind and sequence in its JSON.
+    // The CLI says the same, exits 1, and names kind, sequence and file in its JSON.
     let output = run_cli(
         ledger.dir.path(),
         &["--ledger", "ledger", "--json", "verify"],
@@ -70,6 +43,16 @@ fn assert_detected(edit: impl FnOnce(&Path), kind: FailureKind, sequence: u64) {
     assert_eq!(report["error"]["verify"]["sequence"], sequence);
 }
 
+/// Edits the frames of the log; the marker is then made to name the last frame, as an
+/// attacker who follows the layout would.
+fn edit_frames(edit: impl FnOnce(&mut Vec<Frame>)) -> impl FnOnce(&Path) {
+    move |path| log_files::rewrite(path, true, edit)
+}
+
+fn at(sequence: u64) -> usize {
+    sequence as usize - 1
+}
+
 #[test]
 fn an_untouched_ledger_verifies() {
     let ledger = ledger_with(RECORDS, 7);
@@ -78,6 +61,7 @@ fn an_untouched_ledger_verifies() {
         .verify(&mut |_| {})
         .unwrap();
     assert_eq!(verified.records, RECORDS);
+    assert!(verified.derived_checked);
     let output = run_cli(ledger.dir.path(), &["--ledger", "ledger", "verify"], None);
     assert_eq!(output.status.code(), Some(3));
     assert!(stdout(&output).starts_with(&format!(
@@ -87,55 +71,50 @@ fn an_untouched_ledger_verifies() {
 }
 
 #[test]
-fn one_flipped_byte_in_a_record_is_a_hash_mismatch() {
-    assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                let mut bytes = value(tree, 7);
-                let middle = bytes.len() / 2;
-                bytes[middle] ^= 0x01;
-                tree.insert(key(7), bytes).unwrap();
-            })
-        },
-        FailureKind::HashMismatch,
-        7,
+fn one_flipped_byte_in_a_record_is_a_hash_mismatch_located_in_its_file() {
+    let ledger = ledger_with(RECORDS, 7);
+    let (_, offset) = log_files::frames_with_offsets(&ledger.path)[at(7)].clone();
+    log_files::rewrite(&ledger.path, false, |frames| {
+        let middle = frames[at(7)].record.len() / 2;
+        frames[at(7)].record[middle] ^= 0x01;
+    });
+    let output = run_cli(
+        ledger.dir.path(),
+        &["--ledger", "ledger", "--json", "verify"],
+        None,
     );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let failure = &report["error"]["verify"];
+    assert_eq!(failure["kind"], "hash_mismatch");
+    assert_eq!(failure["sequence"], 7);
+    assert_eq!(failure["file"], "log/00000000000000000001.seg");
+    assert_eq!(failure["offset"], offset);
 }
 
 #[test]
 fn one_flipped_byte_in_a_stored_hash_is_a_hash_mismatch() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                let mut bytes = value(tree, 7);
-                let last = bytes.len() - 1;
-                bytes[last] ^= 0x80;
-                tree.insert(key(7), bytes).unwrap();
-            })
-        },
+        edit_frames(|frames| frames[at(7)].hash[31] ^= 0x80),
         FailureKind::HashMismatch,
         7,
     );
 }
 
 #[test]
-fn a_deleted_record_is_a_gap() {
+fn a_deleted_record_is_found_where_it_was() {
     assert_detected(
-        |path| with_tree(path, "records", |tree| drop(tree.remove(key(7)).unwrap())),
-        FailureKind::Gap,
+        edit_frames(|frames| drop(frames.remove(at(7)))),
+        FailureKind::Misplaced,
         7,
     );
 }
 
 #[test]
-fn a_deleted_last_record_disagrees_with_the_head() {
+fn a_last_record_cut_from_the_file_is_found_by_the_durable_head() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                drop(tree.remove(key(RECORDS)).unwrap())
-            })
-        },
-        FailureKind::HeadMismatch,
+        |path| log_files::rewrite(path, false, |frames| drop(frames.pop())),
+        FailureKind::Gap,
         RECORDS,
     );
 }
@@ -143,13 +122,7 @@ fn a_deleted_last_record_disagrees_with_the_head() {
 #[test]
 fn two_swapped_records_are_misplaced() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                let (five, nine) = (value(tree, 5), value(tree, 9));
-                tree.insert(key(5), nine).unwrap();
-                tree.insert(key(9), five).unwrap();
-            })
-        },
+        edit_frames(|frames| frames.swap(at(5), at(9))),
         FailureKind::Misplaced,
         5,
     );
@@ -158,11 +131,9 @@ fn two_swapped_records_are_misplaced() {
 #[test]
 fn a_changed_previous_hash_is_a_hash_mismatch() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                rewrite_record(tree, 7, false, |record| record.previous_hash[0] ^= 1)
-            })
-        },
+        edit_frames(|frames| {
+            frames[at(7)] = changed(&frames[at(7)], false, |record| record.previous_hash[0] ^= 1)
+        }),
         FailureKind::HashMismatch,
         7,
     );
@@ -171,11 +142,9 @@ fn a_changed_previous_hash_is_a_hash_mismatch() {
 #[test]
 fn a_changed_previous_hash_with_a_recomputed_hash_is_a_broken_link() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                rewrite_record(tree, 7, true, |record| record.previous_hash[0] ^= 1)
-            })
-        },
+        edit_frames(|frames| {
+            frames[at(7)] = changed(&frames[at(7)], true, |record| record.previous_hash[0] ^= 1)
+        }),
         FailureKind::BrokenLink,
         7,
     );
@@ -184,13 +153,11 @@ fn a_changed_previous_hash_with_a_recomputed_hash_is_a_broken_link() {
 #[test]
 fn a_rewritten_record_with_a_recomputed_hash_breaks_the_next_link() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                rewrite_record(tree, 7, true, |record| {
-                    record.appended_by = "mallory".into()
-                })
+        edit_frames(|frames| {
+            frames[at(7)] = changed(&frames[at(7)], true, |record| {
+                record.appended_by = "mallory".into()
             })
-        },
+        }),
         FailureKind::BrokenLink,
         8,
     );
@@ -199,22 +166,19 @@ fn a_rewritten_record_with_a_recomputed_hash_breaks_the_next_link() {
 #[test]
 fn a_non_canonical_encoding_with_a_recomputed_hash_is_undecodable() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                let stored = value(tree, 7);
-                let split = record::split_value(&stored).unwrap();
-                // Byte 0 is the format version, byte 1 the sequence (7) as a one-byte varint.
-                assert_eq!(&split.record_bytes[..2], &[1, 7]);
-                // 0xfb announces a two-byte integer: 7 in three bytes decodes, but is not minimal.
-                let forged = [&[1u8, 0xfb, 7, 0][..], &split.record_bytes[2..]].concat();
-                assert_eq!(
-                    Record::from_bytes(&forged).unwrap_err().to_string(),
-                    "not the canonical encoding of the value it decodes to"
-                );
-                tree.insert(key(7), record::stored_value(&forged).0)
-                    .unwrap();
-            })
-        },
+        edit_frames(|frames| {
+            let bytes = frames[at(7)].record.clone();
+            // Byte 0 is the format version, byte 1 the sequence (7) as a one-byte varint.
+            assert_eq!(&bytes[..2], &[1, 7]);
+            // 0xfb announces a two-byte integer: 7 in three bytes decodes, but is not minimal.
+            let forged = [&[1u8, 0xfb, 7, 0][..], &bytes[2..]].concat();
+            assert_eq!(
+                Record::from_bytes(&forged).unwrap_err().to_string(),
+                "not the canonical encoding of the value it decodes to"
+            );
+            frames[at(7)].hash = sanctions_ledger::ledger::chain::record_hash(&forged).0;
+            frames[at(7)].record = forged;
+        }),
         FailureKind::Undecodable,
         7,
     );
@@ -223,15 +187,30 @@ fn a_non_canonical_encoding_with_a_recomputed_hash_is_undecodable() {
 #[test]
 fn a_recorded_time_moved_back_is_caught() {
     assert_detected(
-        |path| {
-            with_tree(path, "records", |tree| {
-                rewrite_record(tree, 7, true, |record| {
-                    record.recorded_at = sanctions_ledger::domain::Timestamp::from_unix_micros(0)
-                })
+        edit_frames(|frames| {
+            frames[at(7)] = changed(&frames[at(7)], true, |record| {
+                record.recorded_at = sanctions_ledger::domain::Timestamp::from_unix_micros(0)
             })
-        },
+        }),
         FailureKind::TimeWentBack,
         7,
+    );
+}
+
+#[test]
+fn a_frame_length_that_runs_past_the_segment_is_a_damaged_frame() {
+    assert_detected(
+        |path| {
+            let (_, offset) = log_files::frames_with_offsets(path)[at(12)].clone();
+            let file = log_files::segment_path(path, 1);
+            let mut bytes = std::fs::read(&file).unwrap();
+            bytes[offset as usize] = 0x00;
+            bytes[offset as usize + 1] = 0x00;
+            bytes[offset as usize + 2] = 0xff;
+            std::fs::write(&file, bytes).unwrap();
+        },
+        FailureKind::FrameDamaged,
+        12,
     );
 }
 
@@ -239,8 +218,13 @@ fn a_recorded_time_moved_back_is_caught() {
 fn a_removed_index_entry_is_an_index_mismatch() {
     assert_detected(
         |path| {
-            with_tree(path, "event_ids", |tree| {
-                drop(tree.remove("event-6").unwrap())
+            common::with_db(path, |db| {
+                drop(
+                    db.open_tree("event_ids")
+                        .unwrap()
+                        .remove("event-6")
+                        .unwrap(),
+                )
             })
         },
         FailureKind::IndexMismatch,
@@ -252,8 +236,13 @@ fn a_removed_index_entry_is_an_index_mismatch() {
 fn an_extra_index_entry_is_an_index_mismatch() {
     assert_detected(
         |path| {
-            with_tree(path, "event_ids", |tree| {
-                drop(tree.insert("forged", &key(3)).unwrap())
+            common::with_db(path, |db| {
+                drop(
+                    db.open_tree("event_ids")
+                        .unwrap()
+                        .insert("forged", &3u64.to_be_bytes())
+                        .unwrap(),
+                )
             })
         },
         FailureKind::IndexMismatch,
@@ -265,11 +254,9 @@ fn an_extra_index_entry_is_an_index_mismatch() {
 fn a_moved_head_is_a_head_mismatch() {
     assert_detected(
         |path| {
-            with_tree(path, "meta", |tree| {
-                let mut head = tree.get("head").unwrap().unwrap().to_vec();
-                head[39] ^= 1;
-                tree.insert("head", head).unwrap();
-            })
+            let mut marker = log_files::marker(path);
+            marker.hash.0[31] ^= 1;
+            log_files::write_marker(path, marker);
         },
         FailureKind::HeadMismatch,
         RECORDS,
@@ -279,10 +266,8 @@ fn a_moved_head_is_a_head_mismatch() {
 #[test]
 fn opening_for_writing_refuses_a_damaged_tail() {
     let ledger = ledger_with(RECORDS, 7);
-    with_tree(&ledger.path, "records", |tree| {
-        let mut bytes = value(tree, RECORDS - 1);
-        bytes[10] ^= 0x01;
-        tree.insert(key(RECORDS - 1), bytes).unwrap();
+    log_files::rewrite(&ledger.path, false, |frames| {
+        frames[at(RECORDS - 1)].record[10] ^= 0x01
     });
     match Ledger::open(&ledger.path) {
         Err(LedgerError::Damaged(failure)) => {
@@ -297,6 +282,7 @@ fn opening_for_writing_refuses_a_damaged_tail() {
         ),
     }
     // The CLI refuses to append (exit 2) and appends nothing.
+    let before = std::fs::read(log_files::segment_path(&ledger.path, 1)).unwrap();
     let input = common::json_lines(&common::synthetic_events(RECORDS, 1));
     let output = run_cli(
         ledger.dir.path(),
@@ -309,18 +295,24 @@ fn opening_for_writing_refuses_a_damaged_tail() {
         "{}",
         common::stderr(&output)
     );
+    assert_eq!(
+        std::fs::read(log_files::segment_path(&ledger.path, 1)).unwrap(),
+        before
+    );
 }
 
 #[test]
-fn unreadable_store_files_fail_verification_without_a_panic() {
+fn both_head_marker_slots_damaged_is_reported_not_guessed() {
     let ledger = ledger_with(5, 5);
-    let db_file = ledger.path.join("db");
-    let length = std::fs::metadata(&db_file).unwrap().len() as usize;
-    std::fs::write(&db_file, vec![0xA5; length]).unwrap();
+    let head = log_files::log_dir(&ledger.path).join("head");
+    std::fs::write(&head, vec![0xA5; 8192]).unwrap();
     let output = run_cli(ledger.dir.path(), &["--ledger", "ledger", "verify"], None);
     let text = common::stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("neither slot of the durable head marker"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! 0 ok / proven / same / consistent, 1 damage or a rejected proof or bundle, 2 an error,
 //! 3 unanchored or undecided, 4 truncated, 5 diverged or forked.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -28,18 +27,23 @@ pub const EXIT_TRUNCATED: u8 = 4;
 /// Exit code: the ledger contradicts the checkpoint, or two checkpoints prove a fork.
 pub const EXIT_DIVERGED: u8 = 5;
 
-fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, Failure> {
+/// Reads at most `max` bytes of a file: bounded by what is read, not by what `stat` says
+/// (`/dev/zero`, a pipe or a growing file report no useful size).
+pub(super) fn read_limited(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
     let label = path.display();
-    let metadata = std::fs::metadata(path)
+    let file = std::fs::File::open(path)
         .map_err(|error| Failure::usage(format!("{label}: cannot read {what}: {error}")))?;
-    if metadata.len() > max as u64 {
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| Failure::usage(format!("{label}: cannot read {what}: {error}")))?;
+    if bytes.len() > max {
         return Err(Failure::usage(format!(
-            "{label}: {} bytes; {what} is at most {max} bytes",
-            metadata.len()
+            "{label}: more than {max} bytes; {what} is at most {max} bytes"
         )));
     }
-    std::fs::read(path)
-        .map_err(|error| Failure::usage(format!("{label}: cannot read {what}: {error}")))
+    Ok(bytes)
 }
 
 /// A public key from a file holding it, or from the key's text itself.
@@ -247,7 +251,7 @@ pub fn checkpoint(
 
 /// `checkpoints`.
 pub fn checkpoints(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
     let kept = ledger.checkpoints().map_err(Failure::ledger)?;
     let result = CheckpointsResult {
         ok: true,
@@ -384,7 +388,7 @@ pub fn verify_proof(out: &mut Out, file: &Path, key: &str) -> Result<(), Failure
 pub fn verify(
     out: &mut Out,
     ledger_path: &Path,
-    projections: bool,
+    log_only: bool,
     checkpoint_path: Option<&Path>,
     key: Option<&str>,
 ) -> Result<(), Failure> {
@@ -392,34 +396,57 @@ pub fn verify(
     let anchor = checkpoint_path
         .map(|path| load_checkpoint(path, key.as_ref()))
         .transpose()?;
-    let ledger = match Ledger::open_unchecked(ledger_path) {
+    let mut ledger = match Ledger::open_read(ledger_path) {
         Ok(ledger) => ledger,
-        // A folder that is not a ledger at all is a usage error; one whose files sled cannot
-        // open, or whose metadata is damaged, is a failed verification.
-        Err(LedgerError::Store(error @ crate::ledger::store::StoreError::NotALedger { .. })) => {
-            return Err(Failure::ledger(LedgerError::Store(error)));
-        }
-        Err(error) => {
-            return Err(Failure::verify(crate::ledger::VerifyFailure::unopenable(
-                error.to_string(),
-            )));
+        // Damage found on opening is a failed verification; anything else (no ledger, a file
+        // that cannot be read, a full disk) is an error.
+        Err(LedgerError::Damaged(failure)) => return Err(Failure::verify(failure)),
+        Err(error) => return Err(Failure::ledger(error)),
+    };
+    // The derived store is caught up with the log (that is not damage) before it is checked;
+    // one that cannot be opened or read is damage of the derived store, reported after the log.
+    let derived_failure = if log_only {
+        None
+    } else {
+        match ledger
+            .attach_derived()
+            .and_then(|()| ledger.flush_derived())
+        {
+            Ok(()) => None,
+            Err(LedgerError::Damaged(failure)) => return Err(Failure::verify(failure)),
+            Err(error @ LedgerError::Store(crate::ledger::store::StoreError::Locked { .. })) => {
+                return Err(Failure::ledger(error));
+            }
+            Err(error) => Some(error),
         }
     };
-    let sizes: BTreeSet<u64> = anchor.iter().map(|a| a.checkpoint.size).collect();
+    let options = crate::ledger::VerifyOptions {
+        log_only: log_only || derived_failure.is_some(),
+        sizes: anchor.iter().map(|a| a.checkpoint.size).collect(),
+    };
     let total = ledger.head().sequence;
     let progress = output::progress_bar(
         total,
         !out.is_json() && std::io::stderr().is_terminal(),
         "verifying",
     );
-    let result = ledger.verify_at(&sizes, &mut |sequence| {
+    let result = ledger.verify_with(&options, &mut |sequence| {
         if sequence % 4096 == 0 {
             progress.set_position(sequence);
         }
     });
     progress.finish_and_clear();
     let verified = result.map_err(Failure::verify)?;
+    if let Some(error) = derived_failure {
+        return Err(Failure::verify(crate::ledger::VerifyFailure::new(
+            0,
+            crate::ledger::FailureKind::Unreadable,
+            format!("the log verified, but {error}"),
+        )));
+    }
+    let projections = !log_only;
     if projections {
+        crate::projection::catch_up(&ledger).map_err(Failure::projection)?;
         let mismatches = crate::projection::verify(&ledger).map_err(Failure::projection)?;
         if let Some(first) = mismatches.first() {
             return Err(Failure::projections_differ(
@@ -428,6 +455,34 @@ pub fn verify(
                 &first.detail,
             ));
         }
+    }
+    let recovery = ledger.recovery();
+    let mut notes = Vec::new();
+    if let Some(reason) = &recovery.derived_rebuilt {
+        notes.push(format!(
+            "the derived store was rebuilt from the log before it was checked ({reason})"
+        ));
+    } else if recovery.derived_caught_up > 0 {
+        notes.push(format!(
+            "the derived store was caught up with {} record(s) from the log before it was checked",
+            recovery.derived_caught_up
+        ));
+    }
+    let tail: Vec<super::json::TailJson> = recovery
+        .tail
+        .iter()
+        .map(|piece| super::json::TailJson {
+            file: format!("log/{}", piece.file),
+            offset: piece.offset,
+            bytes: piece.bytes,
+            kept_as: piece.kept_as.as_ref().map(|kept| format!("log/{kept}")),
+        })
+        .collect();
+    for piece in &tail {
+        notes.push(format!(
+            "{} bytes after the durable head in {} from byte {} were never acknowledged (a torn write); they are cut, and kept aside, when the ledger next opens for writing",
+            piece.bytes, piece.file, piece.offset
+        ));
     }
     let consistent = format!(
         "{} records from genesis {}, head {}, tree root {}{}{}",
@@ -440,9 +495,9 @@ pub fn verify(
             n => format!("; the {n} checkpoint(s) it issued match its records"),
         },
         if projections {
-            "; projections match a fresh replay"
+            "; the derived index, places, Merkle nodes and projections match the log"
         } else {
-            ""
+            "; only the log was checked (--log-only), not the derived data answers come from"
         },
     );
     let (verdict, code, detail) = match (
@@ -511,12 +566,22 @@ pub fn verify(
         origin: verified.origin.clone(),
         tree_root: HashHex(Hash(verified.tree_root).to_hex()),
         checkpoints_checked: verified.checkpoints_checked,
+        log_only,
+        derived_checked: verified.derived_checked,
         projections_checked: projections,
+        unacknowledged_tail: tail,
+        notes: notes.clone(),
         checkpoint: anchor.as_ref().map(|signed| checkpoint_json(signed, None)),
         signature_checked: key.is_some() && anchor.is_some(),
         detail,
     };
-    out.emit(&result, || result.detail.clone());
+    out.emit(&result, || {
+        let mut text = result.detail.clone();
+        for note in &notes {
+            text.push_str(&format!("\nnote: {note}"));
+        }
+        text
+    });
     out.set_exit_code(code);
     Ok(())
 }

@@ -54,6 +54,12 @@ pub struct AppendResult {
     pub appended: u64,
     /// Events already recorded with identical content.
     pub already_recorded: u64,
+    /// Whether the derived data (index, places, Merkle nodes, projections) was brought up to date
+    /// after the log acknowledged the append. False is not a failed append: the events are
+    /// recorded; the derived data is caught up from the log later.
+    pub derived_up_to_date: bool,
+    /// Why the derived data could not be brought up to date, if it could not.
+    pub derived_error: Option<String>,
     /// The head after the append.
     pub head: HeadRef,
     /// One entry per event, in input order.
@@ -160,14 +166,38 @@ pub struct VerifyResult {
     pub tree_root: HashHex,
     /// Checkpoints the ledger keeps that were checked against the records (all of them).
     pub checkpoints_checked: u64,
-    /// Whether the stored projections were also compared with a fresh replay (and matched).
+    /// Whether only the log was checked (`--log-only`): the derived trees answers come from
+    /// (index, places, Merkle nodes, projections) were not.
+    pub log_only: bool,
+    /// Whether the log-derived trees (event-id index, record places, Merkle nodes) were checked
+    /// against the records (and matched).
+    pub derived_checked: bool,
+    /// Whether the stored projections were also compared with a replay of the log (and matched).
     pub projections_checked: bool,
+    /// Bytes found after the durable head (never acknowledged; cut when the ledger next opens for
+    /// writing): file, offset and length of each piece.
+    pub unacknowledged_tail: Vec<TailJson>,
+    /// What catching the derived store up found (e.g. it was rebuilt from the log, and why).
+    pub notes: Vec<String>,
     /// The checkpoint given with --checkpoint.
     pub checkpoint: Option<CheckpointJson>,
     /// Whether its signature was checked (a key was given).
     pub signature_checked: bool,
     /// The verdict in words, with the evidence.
     pub detail: String,
+}
+
+/// Bytes after the durable head of the log.
+#[derive(Serialize, JsonSchema)]
+pub struct TailJson {
+    /// The file, relative to the ledger folder.
+    pub file: String,
+    /// The first byte after what is acknowledged.
+    pub offset: u64,
+    /// How many bytes.
+    pub bytes: u64,
+    /// Where they were kept when cut, relative to the ledger folder (null: not cut).
+    pub kept_as: Option<String>,
 }
 
 /// A signed checkpoint.
@@ -350,6 +380,8 @@ pub struct RebuildResult {
     pub ok: bool,
     /// Records replayed.
     pub records: u64,
+    /// Where a derived store that could not be opened was moved (never deleted), if one was.
+    pub moved_aside: Option<String>,
 }
 
 /// One problem with an input.
@@ -372,10 +404,14 @@ pub struct VerifyFailureJson {
     #[schemars(extend("const" = "failed"))]
     pub verdict: &'static str,
     /// The kind of damage.
-    #[schemars(extend("enum" = ["hash_mismatch", "broken_link", "gap", "misplaced", "undecodable", "time_went_back", "head_mismatch", "index_mismatch", "merkle_mismatch", "checkpoint_mismatch", "unreadable"]))]
+    #[schemars(extend("enum" = ["hash_mismatch", "broken_link", "gap", "misplaced", "undecodable", "time_went_back", "head_mismatch", "index_mismatch", "merkle_mismatch", "checkpoint_mismatch", "unreadable", "frame_damaged", "segment_damaged", "projection_mismatch"]))]
     pub kind: &'static str,
     /// The sequence of the first bad record (0 for the genesis or metadata).
     pub sequence: u64,
+    /// The file holding the damage, relative to the ledger folder (when it is located in one).
+    pub file: Option<String>,
+    /// The byte offset of the damage in that file.
+    pub offset: Option<u64>,
     /// The hash the ledger stores or expects, where one applies.
     pub stored_hash: Option<HashHex>,
     /// The hash recomputed from stored bytes, where one applies.

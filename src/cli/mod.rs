@@ -174,8 +174,12 @@ enum Command {
     /// internally consistent, no checkpoint given), TRUNCATED (4), DIVERGED (5); damage exits 1,
     /// naming the first damage found.
     Verify {
-        /// Also compare the stored projections with a fresh replay of the log.
+        /// Check only the log (its records, links, framing, head and kept checkpoints), not the
+        /// derived data answers come from; the verdict says so.
         #[arg(long)]
+        log_only: bool,
+        /// Accepted for compatibility: the projections are always checked unless --log-only.
+        #[arg(long, hide = true)]
         projections: bool,
         /// A checkpoint kept from earlier: the ledger must extend it.
         #[arg(long, value_name = "FILE")]
@@ -373,13 +377,14 @@ pub fn run() -> ExitCode {
         Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
         Command::Head => head(&mut out, &cli.ledger),
         Command::Verify {
-            projections,
+            log_only,
+            projections: _,
             checkpoint,
             key,
         } => audit::verify(
             &mut out,
             &cli.ledger,
-            *projections,
+            *log_only,
             checkpoint.as_deref(),
             key.as_deref(),
         ),
@@ -588,9 +593,17 @@ fn append(
     let report = ledger
         .append(&batch.events, &options, &SystemClock)
         .map_err(|error| Failure::append(error, &label, &batch.lines))?;
-    // The append is durable; the projections are derived and caught up now (or on next open).
-    crate::projection::sync(&ledger).map_err(Failure::projection)?;
-    out.appended(&report);
+    // The append is acknowledged (durable in the log): what follows only brings derived data up
+    // to date, and a failure there never reports the append as failed.
+    let derived = ledger
+        .flush_derived()
+        .map_err(|error| error.to_string())
+        .and_then(|()| {
+            crate::projection::sync(&ledger)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        });
+    out.appended(&report, derived.err().as_deref());
     Ok(())
 }
 
@@ -602,8 +615,10 @@ fn validate(
 ) -> Result<(), Failure> {
     let (batch, label) = read_input(file, format)?;
     // References may name recorded events: look them up when there is a ledger to look in.
-    let ledger = if ledger_path.join("conf").exists() {
-        Some(Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?)
+    let ledger = if ledger_path.join("log").exists() {
+        let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
+        ledger.attach_derived().map_err(Failure::ledger)?;
+        Some(ledger)
     } else {
         None
     };
@@ -630,23 +645,27 @@ fn validate(
 }
 
 fn log(out: &mut Out, ledger_path: &Path, from: u64, limit: u64) -> Result<(), Failure> {
-    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
+    // The derived store says where records are; without it (damaged), segments are read.
+    let _ = ledger.attach_derived();
     let last = ledger.head().sequence;
-    let mut views = Vec::new();
-    let mut sequence = from.max(1);
-    while sequence <= last && (views.len() as u64) < limit {
-        match ledger.record(sequence).map_err(Failure::ledger)? {
-            Some(view) => views.push(view),
-            None => break,
-        }
-        sequence += 1;
-    }
+    let from = from.max(1);
+    let to = from.saturating_add(limit.saturating_sub(1)).min(last);
+    let views = if limit == 0 {
+        Vec::new()
+    } else {
+        ledger
+            .records(from, to)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::ledger)?
+    };
     out.log(&views, last);
     Ok(())
 }
 
 fn show(out: &mut Out, ledger_path: &Path, sequence: u64) -> Result<(), Failure> {
-    let ledger = Ledger::open_unchecked(ledger_path).map_err(Failure::ledger)?;
+    let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
+    let _ = ledger.attach_derived();
     let view = ledger
         .record(sequence)
         .map_err(Failure::ledger)?
@@ -661,7 +680,8 @@ fn show(out: &mut Out, ledger_path: &Path, sequence: u64) -> Result<(), Failure>
 }
 
 fn head(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let ledger = open(ledger_path)?;
+    // The head is the log's durable head marker: nothing derived is opened.
+    let ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
     out.head(&ledger);
     Ok(())
 }
@@ -761,19 +781,20 @@ fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Fai
 }
 
 fn rebuild(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let mut ledger = open(ledger_path)?;
-    ledger.rebuild_tree().map_err(Failure::ledger)?;
+    let (mut ledger, moved_aside) =
+        Ledger::open_for_rebuild(ledger_path).map_err(Failure::ledger)?;
     let total = ledger.head().sequence;
     let progress = output::progress_bar(
         total,
         !out.is_json() && std::io::stderr().is_terminal(),
         "rebuilding",
     );
+    ledger.rebuild_log_derived().map_err(Failure::ledger)?;
     let result =
         crate::projection::rebuild(&ledger, &mut |sequence| progress.set_position(sequence));
     progress.finish_and_clear();
     result.map_err(Failure::projection)?;
-    out.rebuilt(total);
+    out.rebuilt(total, moved_aside.as_deref());
     Ok(())
 }
 
@@ -785,7 +806,7 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
         InputFormat::JsonLines,
     )
     .map_err(Failure::input)?;
-    let mut ledger = if ledger_path.join("conf").exists() {
+    let mut ledger = if ledger_path.join("log").exists() {
         open(ledger_path)?
     } else {
         Ledger::init(

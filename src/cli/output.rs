@@ -36,10 +36,10 @@ fn write_line(out: &mut dyn std::io::Write, text: &str) {
         .write_all(text.as_bytes())
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());
-    if let Err(error) = written {
-        if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(error) = written
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 
@@ -84,14 +84,19 @@ impl Failure {
 
     /// An error from the ledger.
     pub fn ledger(error: LedgerError) -> Failure {
+        use crate::ledger::log::LogError;
+        use crate::ledger::store::StoreError;
         let kind = match &error {
-            LedgerError::Store(crate::ledger::store::StoreError::NotALedger { .. }) => {
-                "not_a_ledger"
+            LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::AlreadyExists { .. } => "already_exists",
+            LedgerError::OldLayout { .. } => "old_layout",
+            LedgerError::Log(LogError::Locked) | LedgerError::Store(StoreError::Locked { .. }) => {
+                "in_use"
             }
-            LedgerError::Store(crate::ledger::store::StoreError::AlreadyExists { .. }) => {
-                "already_exists"
-            }
-            LedgerError::Store(_) => "store",
+            LedgerError::Log(error) if error.is_storage_full() => "storage_full",
+            LedgerError::Log(LogError::Incomplete) => "incomplete",
+            LedgerError::Log(_) => "log_io",
+            LedgerError::Store(_) => "derived_store",
             LedgerError::Damaged(_) => "damaged",
             LedgerError::Conflict { .. } => "conflict",
             LedgerError::UnknownReference { .. } => "unknown_reference",
@@ -241,6 +246,8 @@ fn verify_failure_json(failure: &VerifyFailure) -> VerifyFailureJson {
         sequence: failure.sequence,
         stored_hash: failure.stored_hash.map(hex),
         actual_hash: failure.actual_hash.map(hex),
+        file: failure.location.as_ref().map(|l| l.file.clone()),
+        offset: failure.location.as_ref().map(|l| l.offset),
         detail: failure.detail.clone(),
     }
 }
@@ -403,13 +410,15 @@ impl Out {
     }
 
     /// After an acknowledged append.
-    pub fn appended(&self, report: &AppendReport) {
+    pub fn appended(&self, report: &AppendReport, derived_error: Option<&str>) {
         let appended = report.outcomes.iter().filter(|o| o.appended).count() as u64;
         let already = report.outcomes.len() as u64 - appended;
         let result = AppendResult {
             ok: true,
             appended,
             already_recorded: already,
+            derived_up_to_date: derived_error.is_none(),
+            derived_error: derived_error.map(str::to_owned),
             head: HeadRef {
                 sequence: report.head.sequence,
                 hash: hex(report.head.hash),
@@ -425,10 +434,16 @@ impl Out {
                 .collect(),
         };
         self.emit(&result, || {
-            format!(
+            let mut text = format!(
                 "appended {appended} event(s) durably ({already} already recorded, unchanged)\nhead {} {}",
                 report.head.sequence, report.head.hash
-            )
+            );
+            if let Some(error) = derived_error {
+                text.push_str(&format!(
+                    "\nwarning: the events are recorded (sequences above), but the derived data answers come from could not be brought up to date: {error}. It is caught up from the log at the next open, or run `sanctions-ledger rebuild`"
+                ));
+            }
+            text
         });
     }
 
@@ -534,10 +549,23 @@ impl Out {
     }
 
     /// After `rebuild`.
-    pub fn rebuilt(&self, records: u64) {
-        let result = super::json::RebuildResult { ok: true, records };
+    pub fn rebuilt(&self, records: u64, moved_aside: Option<&Path>) {
+        let result = super::json::RebuildResult {
+            ok: true,
+            records,
+            moved_aside: moved_aside.map(|path| path.display().to_string()),
+        };
         self.emit(&result, || {
-            format!("rebuilt the projections and the Merkle tree from {records} records")
+            let mut text = format!(
+                "rebuilt the derived store (event-id index, record places, Merkle tree, projections) from the {records} records of the log"
+            );
+            if let Some(path) = moved_aside {
+                text.push_str(&format!(
+                    "; the damaged store was moved aside to {} (never deleted)",
+                    path.display()
+                ));
+            }
+            text
         });
     }
 

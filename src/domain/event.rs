@@ -558,13 +558,13 @@ impl Checker<'_> {
         until: Option<CivilDate>,
         effective_on: CivilDate,
     ) {
-        if let Some(until) = until {
-            if until < effective_on {
-                self.fail(
+        if let Some(until) = until
+            && until < effective_on
+        {
+            self.fail(
                     pointer,
                     format!("end date {until} is before the effective date {effective_on}; it must be on or after it"),
                 );
-            }
         }
     }
 

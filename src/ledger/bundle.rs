@@ -21,7 +21,7 @@ use std::io::{Read, Write};
 use super::chain::{self, BundleDigest, Hash};
 use super::checkpoint::{SignedCheckpoint, VerifierKey};
 use super::merkle::{self, Blake3TreeHasher, Frontier};
-use super::record::{self, Genesis, Record};
+use super::record::{Genesis, Record};
 use super::verify::{self, VerifyFailure};
 use super::{Ledger, LedgerError, leaf_hash};
 use crate::domain::{Event, Timestamp};
@@ -208,11 +208,11 @@ impl Ledger {
         };
         out.put(MAGIC)?;
         out.put(&VERSION.to_be_bytes())?;
-        out.put_block(&self.store().genesis_bytes().map_err(LedgerError::from)?)?;
+        out.put_block(self.genesis_bytes())?;
         out.put_block(checkpoint.text().as_bytes())?;
         out.put(&first.to_be_bytes())?;
         out.put(&(signed.size - first + 1).to_be_bytes())?;
-        let prefix = Frontier::load(first - 1, self.store()).map_err(LedgerError::from)?;
+        let prefix = self.frontier_at(first - 1)?;
         out.put(&(prefix.nodes().len() as u32).to_be_bytes())?;
         for node in prefix.nodes() {
             out.put(node)?;
@@ -226,23 +226,13 @@ impl Ledger {
         for node in &link {
             out.put(node)?;
         }
-        for item in self.store().records_from(first) {
-            let (key, value) = item.map_err(LedgerError::from)?;
-            let Some(sequence) = super::store::sequence_from_key(&key) else {
-                break;
-            };
-            if sequence > signed.size {
-                break;
-            }
-            let stored = record::split_value(&value).ok_or_else(|| {
-                BundleError::Record(VerifyFailure::new(
-                    sequence,
-                    verify::FailureKind::Undecodable,
-                    "stored value shorter than a hash",
-                ))
+        for checked in self.checked_range(first, signed.size) {
+            let checked = checked.map_err(|error| match error {
+                LedgerError::Damaged(failure) => BundleError::Record(failure),
+                other => BundleError::Ledger(other),
             })?;
-            out.put_block(stored.record_bytes)?;
-            progress(sequence);
+            out.put_block(&checked.bytes)?;
+            progress(checked.sequence);
         }
         let trailer = out.digest.finish();
         out.inner.write_all(&trailer.0)?;
@@ -420,17 +410,20 @@ pub fn restore(
     if summary.first != 1 {
         return Err(BundleError::NotFull(summary.first));
     }
-    let store = super::store::Store::create(folder, &summary.genesis_bytes, summary.genesis_hash.0)
-        .map_err(LedgerError::from)?;
-    let written = write_records(&store, bundle, key, progress).and_then(|()| {
-        store
-            .checkpoint_add(summary.checkpoint.text().as_bytes())
-            .map_err(LedgerError::from)?;
+    let restored = Ledger::init_with_genesis(
+        folder,
+        &summary.genesis_bytes,
+        super::LedgerOptions::default(),
+    )
+    .map_err(BundleError::from)
+    .and_then(|mut ledger| {
+        write_records(&mut ledger, bundle, key, progress)?;
+        ledger.keep_checkpoint(summary.checkpoint.text().as_bytes())?;
+        ledger.flush_derived()?;
         Ok(())
-    });
-    drop(store);
-    let opened = written.and_then(|()| Ok(Ledger::open(folder)?));
-    match opened {
+    })
+    .and_then(|()| Ok(Ledger::open(folder)?));
+    match restored {
         Ok(ledger) => Ok((ledger, summary)),
         Err(error) => {
             let _ = std::fs::remove_dir_all(folder);
@@ -440,62 +433,35 @@ pub fn restore(
 }
 
 fn write_records(
-    store: &super::store::Store,
+    ledger: &mut Ledger,
     bundle: &std::path::Path,
     key: &VerifierKey,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), BundleError> {
-    struct Pending {
-        sequence: u64,
-        value: Vec<u8>,
-        event_id: String,
-        nodes: Vec<u8>,
-    }
-    let mut frontier = Frontier::new();
-    let mut batch: Vec<Pending> = Vec::new();
-    let mut head = 0u64;
-    let mut flush = |batch: &mut Vec<Pending>, head: &mut u64| -> Result<(), BundleError> {
-        let Some(last) = batch.last() else {
+    let mut batch: Vec<(String, Vec<u8>, Hash)> = Vec::new();
+    let mut last_time = None;
+    let mut flush = |ledger: &mut Ledger,
+                     batch: &mut Vec<(String, Vec<u8>, Hash)>,
+                     last_time: Option<crate::domain::Timestamp>|
+     -> Result<(), BundleError> {
+        let Some(time) = last_time else {
             return Ok(());
         };
-        let new_head = super::store::StoredHead {
-            sequence: last.sequence,
-            hash: record::split_value(&last.value)
-                .map(|stored| stored.stored_hash.0)
-                .unwrap_or_default(),
-        };
-        let records: Vec<super::store::NewRecord<'_>> = batch
-            .iter()
-            .map(|pending| super::store::NewRecord {
-                sequence: pending.sequence,
-                value: &pending.value,
-                event_id: &pending.event_id,
-                merkle_nodes: &pending.nodes,
-            })
-            .collect();
-        store
-            .append(&records, *head, new_head)
-            .map_err(LedgerError::from)?;
-        *head = new_head.sequence;
-        progress(*head);
-        batch.clear();
+        let head = ledger.write_records(std::mem::take(batch), time)?;
+        progress(head.sequence);
         Ok(())
     };
     read(std::fs::File::open(bundle)?, key, &mut |checked| {
-        let mut value = checked.bytes.to_vec();
-        value.extend_from_slice(&checked.hash.0);
-        batch.push(Pending {
-            sequence: checked.sequence,
-            value,
-            event_id: checked.event.id().as_str().to_owned(),
-            nodes: frontier
-                .push(&Blake3TreeHasher, leaf_hash(&checked.hash))
-                .concat(),
-        });
+        batch.push((
+            checked.event.id().as_str().to_owned(),
+            checked.bytes.to_vec(),
+            checked.hash,
+        ));
+        last_time = Some(checked.record.recorded_at);
         if batch.len() == limits::RESTORE_BATCH_RECORDS {
-            flush(&mut batch, &mut head)?;
+            flush(ledger, &mut batch, last_time)?;
         }
         Ok(())
     })?;
-    flush(&mut batch, &mut head)
+    flush(ledger, &mut batch, last_time)
 }

@@ -12,6 +12,10 @@ pub const RECORD_CONTEXT: &str = "sanctions-ledger 2026-11-28 record v1";
 pub const EVENT_DIGEST_CONTEXT: &str = "sanctions-ledger 2026-11-28 event digest v1";
 /// Context for the genesis hash. Frozen.
 pub const GENESIS_CONTEXT: &str = "sanctions-ledger 2026-11-28 genesis v1";
+/// Context for the checksum of a durable head marker slot (`log/head`). Frozen.
+pub const HEAD_MARKER_CONTEXT: &str = "sanctions-ledger 2026-12-01 head marker v1";
+/// Context for the checksum of a kept checkpoint's frame (`log/checkpoints`). Frozen.
+pub const CHECKPOINT_FRAME_CONTEXT: &str = "sanctions-ledger 2026-12-01 checkpoint frame v1";
 
 /// A 32-byte BLAKE3 output.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -168,8 +172,22 @@ impl IndexDigest {
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
         hasher.update(event_id);
         hasher.update(&sequence.to_be_bytes());
-        let digest = hasher.finalize();
-        for (lane, chunk) in self.lanes.iter_mut().zip(digest.as_bytes().chunks_exact(8)) {
+        self.add_digest(hasher.finalize().as_bytes());
+    }
+
+    /// Adds one entry made of parts (each length-prefixed, so the split is unambiguous): a
+    /// derived tree's number, key and value.
+    pub fn add_parts(&mut self, parts: &[&[u8]]) {
+        let mut hasher = blake3::Hasher::new_keyed(&self.key);
+        for part in parts {
+            hasher.update(&(part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        self.add_digest(hasher.finalize().as_bytes());
+    }
+
+    fn add_digest(&mut self, digest: &[u8; 32]) {
+        for (lane, chunk) in self.lanes.iter_mut().zip(digest.chunks_exact(8)) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             *lane = lane.wrapping_add(u64::from_le_bytes(word));

@@ -137,7 +137,7 @@ pub fn range_hash<N: Nodes>(
     if len == 0 {
         return Ok(hasher.empty_root());
     }
-    if len.is_power_of_two() && start % len == 0 {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
         let level = len.trailing_zeros();
         return nodes.node(level, start >> level);
     }

@@ -1,32 +1,40 @@
-//! The ledger: an append-only, hash-chained log of sanctions events on disk.
+//! The ledger: an append-only, hash-chained log of sanctions events, and what is derived from it.
 //!
-//! Owns appending (idempotent, atomic, durable), reading records back (verified on read), the
-//! head, and verification. Builds on the domain (events), the encoding (canonical bytes), the
-//! chain (hashes) and the store (sled). Recorded time comes from an injected [`Clock`].
-//! Must not: parse outside input (intake does), or present anything (cli does).
+//! `Ledger` is the thin place that orders the two rooms: the log (`log/`: segment files, the
+//! truth; an append is acknowledged once its frames and the durable head marker are fsynced)
+//! and the derived store (`store.rs`: sled, the event-id index, record places, Merkle nodes and
+//! the projections; rebuildable, caught up from the log). Appending is in `append.rs`, the
+//! auditor's operations (verify, checkpoints, proofs) in `audit.rs`, the checks of a record and
+//! the checked reader of the log in `verify.rs`. Recorded time comes from an injected
+//! [`Clock`]. Must not: parse outside input (intake does), or present anything (cli does).
 
+mod append;
+mod audit;
 pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
 pub mod encoding;
+pub mod log;
 pub mod merkle;
 pub mod record;
 pub mod store;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
-use crate::domain::{Event, Identifier, Name, Timestamp};
+use crate::domain::{Event, Name, Timestamp};
 use crate::limits;
+pub use audit::VerifyOptions;
 use chain::Hash;
-use checkpoint::{Checkpoint, SignedCheckpoint, SignerKey};
+use checkpoint::Checkpoint;
 use encoding::EncodingError;
-use merkle::{Blake3TreeHasher, Digest, Frontier, TreeHasher};
+use log::{FileStorage, Log, LogError, LogOptions, Place, TailPiece};
+use merkle::{Blake3TreeHasher, Digest, Frontier, Nodes, TreeHasher};
 use record::{Genesis, Record};
-use store::{NewRecord, Store, StoreError, StoredHead};
-pub use verify::{FailureKind, VerifyFailure};
-use verify::{IndexCheck, WalkStart, check_head, check_index, check_value, walk};
+use store::{Binding, LogDerived, Opened, Store, StoreError};
+pub use verify::{FailureKind, Location, VerifyFailure};
+use verify::{Previous, checked_record, checked_records, verify_threads};
 
 /// Where recorded time comes from. Injected so tests control it.
 pub trait Clock {
@@ -58,9 +66,35 @@ impl Clock for FixedClock {
 /// Why the ledger refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// The store failed.
+    /// The derived store failed (the log is not affected).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The log's files failed.
+    #[error(transparent)]
+    Log(LogError),
+    /// The folder holds a ledger of the earlier layout (records inside sled).
+    #[error(
+        "{path}: this ledger folder has the store v1 layout (the records inside sled), which this build does not read: export it with the build that wrote it (`sanctions-ledger export --to FILE`) and `restore` the bundle with this one"
+    )]
+    OldLayout {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// The folder does not hold a ledger.
+    #[error("{path}: no ledger here (run `sanctions-ledger init {path}` to create one)")]
+    NotALedger {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// `init` on a folder that already holds files.
+    #[error("{path}: already exists and is not empty; choose a new folder")]
+    AlreadyExists {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A write was asked of a ledger opened for reading, or without its derived store.
+    #[error("the ledger was opened for reading only ({0})")]
+    ReadOnly(&'static str),
     /// The ledger is damaged; it is refused for writing. `verify` says more.
     #[error(
         "the ledger is damaged ({0}); nothing was appended. Run `sanctions-ledger verify` for a report"
@@ -167,13 +201,13 @@ pub enum LedgerError {
     },
     /// An explicit recorded time earlier than the head's.
     #[error(
-        "recorded time {offered} µs is earlier than the head's {head} µs; recorded times never go back"
+        "recorded time {offered} is earlier than the head's {head}; recorded times never go back (give --recorded-at {head} or later)"
     )]
     RecordedTimeWentBack {
         /// The head's recorded time.
-        head: i64,
+        head: Timestamp,
         /// The time offered.
-        offered: i64,
+        offered: Timestamp,
     },
 }
 
@@ -236,6 +270,8 @@ pub struct Verified {
     pub trees: BTreeMap<u64, TreeHead>,
     /// How many kept checkpoints were checked against the records.
     pub checkpoints_checked: u64,
+    /// Whether the log-derived trees (event-id index, places, Merkle nodes) were checked too.
+    pub derived_checked: bool,
 }
 
 /// How a verified ledger stands against a checkpoint an auditor kept.
@@ -306,108 +342,6 @@ pub fn leaf_hash(record_hash: &Hash) -> Digest {
     Blake3TreeHasher.hash_leaf(&record_hash.0)
 }
 
-/// Checks, record by record, that the stored Merkle nodes are the ones the records' hashes
-/// give, and notes the tree at the sizes asked for. One piece of code for `verify` (the whole
-/// log) and `checkpoint` (the records since the last checkpoint).
-struct TreeCheck<'a, I> {
-    frontier: Frontier,
-    stored: I,
-    sizes: &'a BTreeSet<u64>,
-    trees: BTreeMap<u64, TreeHead>,
-    mismatch: Option<VerifyFailure>,
-}
-
-impl<I> TreeCheck<'_, I>
-where
-    I: Iterator<Item = Result<(u64, Vec<u8>), StoreError>>,
-{
-    /// Checks one record's nodes. A mismatch is kept, not returned: damage to the log itself,
-    /// found further on, is reported first, and the tree is checked only after the log.
-    fn visit(&mut self, sequence: u64, hash: Hash) -> Result<(), VerifyFailure> {
-        let completed = self.frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
-        if self.mismatch.is_none() {
-            match self.stored.next() {
-                Some(Ok((leaf, nodes))) if leaf == sequence - 1 && nodes == completed.concat() => {}
-                Some(Err(error)) => return Err(VerifyFailure::unreadable(sequence, &error)),
-                None => {
-                    self.mismatch = Some(VerifyFailure::new(
-                        sequence,
-                        FailureKind::MerkleMismatch,
-                        format!(
-                            "the Merkle tree ends before this record (it holds {} leaves): a ledger written before the tree existed, or a tree cut short; `sanctions-ledger rebuild` recomputes it from the log",
-                            sequence - 1
-                        ),
-                    ));
-                }
-                _ => {
-                    self.mismatch = Some(VerifyFailure::new(
-                        sequence,
-                        FailureKind::MerkleMismatch,
-                        "the Merkle tree's stored nodes for this record are missing or are not the hashes the records give (run `sanctions-ledger rebuild` once the log itself verifies)",
-                    ));
-                }
-            }
-        }
-        if self.sizes.contains(&sequence) {
-            self.trees.insert(
-                sequence,
-                TreeHead {
-                    size: sequence,
-                    root: self.frontier.root(&Blake3TreeHasher),
-                    head: hash,
-                },
-            );
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), VerifyFailure> {
-        if let Some(mismatch) = self.mismatch.take() {
-            return Err(mismatch);
-        }
-        match self.stored.next() {
-            None => Ok(()),
-            Some(_) => Err(VerifyFailure::new(
-                self.frontier.size() + 1,
-                FailureKind::MerkleMismatch,
-                "the Merkle tree holds more leaves than the log has records",
-            )),
-        }
-    }
-}
-
-/// Options of one append.
-#[derive(Clone, Debug)]
-pub struct AppendOptions {
-    /// Who appends (stored in every record).
-    pub appended_by: String,
-    /// An explicit recorded time (replaying an archive); else the clock's, never before the head's.
-    pub recorded_at: Option<Timestamp>,
-}
-
-/// An open ledger folder.
-pub struct Ledger {
-    store: Store,
-    genesis: Genesis,
-    genesis_hash: Hash,
-    head: Head,
-    /// The Merkle tree's right edge at the head; loaded by `open` (and `init`), not by
-    /// `open_unchecked`, which must not write.
-    frontier: Option<Frontier>,
-}
-
-/// A checkpoint kept in the store, parsed; a damaged one is damage to the ledger.
-fn kept_checkpoint(number: u64, text: &[u8]) -> Result<(u64, SignedCheckpoint), LedgerError> {
-    let signed = SignedCheckpoint::parse(text).map_err(|error| {
-        LedgerError::Damaged(VerifyFailure::new(
-            0,
-            FailureKind::CheckpointMismatch,
-            format!("kept checkpoint {number} is damaged: {error}"),
-        ))
-    })?;
-    Ok((number, signed))
-}
-
 fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
     let name = Name::new(text).map_err(|error| error.to_string())?;
     if name.as_str() != text {
@@ -420,6 +354,133 @@ fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Options of one append.
+#[derive(Clone, Debug)]
+pub struct AppendOptions {
+    /// Who appends (stored in every record).
+    pub appended_by: String,
+    /// An explicit recorded time (replaying an archive); else the clock's, never before the head's.
+    pub recorded_at: Option<Timestamp>,
+}
+
+/// The log folder inside a ledger folder.
+const LOG_DIR: &str = "log";
+/// The derived store's folder inside a ledger folder.
+const DERIVED_DIR: &str = "derived";
+
+impl From<LogError> for LedgerError {
+    fn from(error: LogError) -> LedgerError {
+        match error {
+            LogError::Damaged(failure) => LedgerError::Damaged(failure),
+            other => LedgerError::Log(other),
+        }
+    }
+}
+
+/// Options of a ledger (tests ask for small segments).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LedgerOptions {
+    /// The log's options.
+    pub log: LogOptions,
+}
+
+/// What opening a ledger found and did: a torn tail cut, a derived store emptied or rebuilt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes after the durable head (never acknowledged): cut and kept aside when the ledger
+    /// opened for writing, only found when it opened for reading.
+    pub tail: Vec<TailPiece>,
+    /// Why the log-derived trees were emptied and rebuilt from the log, if they were.
+    pub derived_rebuilt: Option<String>,
+    /// Records the derived store was caught up with from the log.
+    pub derived_caught_up: u64,
+}
+
+/// The log-derived data of records appended since the derived store's binding, kept in
+/// memory until written (an append is acknowledged by the log alone, not by sled).
+#[derive(Default)]
+struct Pending {
+    added: LogDerived,
+    ids: HashMap<String, u64>,
+    last: Option<(u64, Hash)>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.added.offsets.len()
+    }
+}
+
+/// The Merkle tree's nodes: those of pending records from memory, the rest from the store.
+struct DerivedNodes<'a> {
+    store: &'a Store,
+    pending: &'a Pending,
+}
+
+impl Nodes for DerivedNodes<'_> {
+    type Error = StoreError;
+    fn node(&self, level: u32, index: u64) -> Result<[u8; 32], StoreError> {
+        let leaf = merkle::completing_leaf(level, index);
+        let first = self.pending.added.first;
+        if self.pending.len() > 0 && leaf + 1 >= first {
+            let nodes = self
+                .pending
+                .added
+                .nodes
+                .get((leaf + 1 - first) as usize)
+                .ok_or(StoreError::MissingNode { level, index })?;
+            let at = level as usize * 32;
+            return nodes
+                .get(at..at + 32)
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or(StoreError::MissingNode { level, index });
+        }
+        self.store.node(level, index)
+    }
+}
+
+/// An open ledger folder.
+pub struct Ledger {
+    path: PathBuf,
+    log: Log,
+    genesis: Genesis,
+    head: Head,
+    /// The derived store, once attached (`open` attaches it; `open_read` does not).
+    store: Option<Store>,
+    pending: Pending,
+    /// The Merkle tree's right edge at the head (known once the derived store is attached).
+    frontier: Option<Frontier>,
+    recovery: Recovery,
+}
+
+fn check_new_folder(path: &Path) -> Result<(), LedgerError> {
+    if path.exists() {
+        let mut entries = std::fs::read_dir(path).map_err(|source| {
+            LedgerError::Store(StoreError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        })?;
+        if entries.next().is_some() {
+            return Err(LedgerError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn sync_folder(path: &Path) -> Result<(), LedgerError> {
+    std::fs::File::open(path)
+        .and_then(|folder| folder.sync_all())
+        .map_err(|source| {
+            LedgerError::Store(StoreError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        })
 }
 
 impl Ledger {
@@ -437,460 +498,377 @@ impl Ledger {
             .map_err(|error| LedgerError::InvalidOrigin {
                 reason: error.to_string(),
             })?;
-        let genesis_hash = chain::genesis_hash(&genesis_bytes);
-        let store = Store::create(path, &genesis_bytes, genesis_hash.0)?;
-        Ok(Ledger {
-            store,
+        Ledger::init_with_genesis(path, &genesis_bytes, LedgerOptions::default())
+    }
+
+    /// Creates a ledger with given genesis bytes (a restore keeps the original's identity).
+    pub fn init_with_genesis(
+        path: &Path,
+        genesis_bytes: &[u8],
+        options: LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
+        let genesis =
+            Genesis::from_bytes(genesis_bytes).map_err(|error| LedgerError::InvalidOrigin {
+                reason: error.to_string(),
+            })?;
+        check_new_folder(path)?;
+        let log_path = path.join(LOG_DIR);
+        let storage = FileStorage::writer(&log_path, true)
+            .map_err(|source| LogError::Io {
+                file: ".".into(),
+                action: "creating the log folder",
+                source,
+            })?
+            .ok_or(LogError::Locked)?;
+        sync_folder(path)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_folder(parent)?;
+        }
+        let log = Log::create(Box::new(storage), genesis_bytes, options.log)?;
+        let genesis_hash = log.genesis_hash();
+        let mut ledger = Ledger {
+            path: path.to_owned(),
+            log,
             genesis,
-            genesis_hash,
             head: Head {
                 sequence: 0,
                 hash: genesis_hash,
                 recorded_at: None,
             },
-            frontier: Some(Frontier::new()),
-        })
-    }
-
-    /// Opens a ledger for writing: checks that its last records and its head agree, and
-    /// refuses a damaged one.
-    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
-        let mut ledger = Ledger::open_unchecked(path)?;
-        ledger.head = ledger.check_tail().map_err(LedgerError::Damaged)?;
-        ledger.load_tree()?;
+            store: None,
+            pending: Pending::default(),
+            frontier: None,
+            recovery: Recovery::default(),
+        };
+        ledger.attach_derived()?;
         Ok(ledger)
     }
 
-    /// Loads the Merkle tree's right edge at the head, first catching the stored tree up with
-    /// the log if it is behind (a ledger written before the tree existed, or after `rebuild`
-    /// cleared it). A tree ahead of the log is damage.
-    fn load_tree(&mut self) -> Result<(), LedgerError> {
-        let head = self.head.sequence;
-        let leaves = self.store.merkle_leaves()?;
-        let damaged = |detail: String| {
-            LedgerError::Damaged(VerifyFailure::new(
-                leaves.min(head) + 1,
-                FailureKind::MerkleMismatch,
-                detail,
-            ))
-        };
-        if leaves > head {
-            return Err(damaged(format!(
-                "the Merkle tree holds {leaves} leaves but the log {head} records"
-            )));
-        }
-        let mut frontier = Frontier::load(leaves, &self.store)
-            .map_err(|error| damaged(format!("loading the tree's right edge: {error}")))?;
-        let mut pending: Vec<(u64, Vec<u8>)> = Vec::new();
-        for item in self.store.records_from(leaves + 1) {
-            let (key, value) = item?;
-            let Some(sequence) = store::sequence_from_key(&key).filter(|s| *s <= head) else {
-                break;
-            };
-            let stored = record::split_value(&value)
-                .filter(|stored| chain::record_hash(stored.record_bytes) == stored.stored_hash)
-                .ok_or_else(|| {
-                    LedgerError::Damaged(VerifyFailure::new(
-                        sequence,
-                        FailureKind::HashMismatch,
-                        "the record bytes do not hash to the stored hash",
-                    ))
-                })?;
-            let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&stored.stored_hash));
-            pending.push((sequence - 1, nodes.concat()));
-            if pending.len() == limits::MERKLE_CATCH_UP_BATCH {
-                self.store.merkle_extend(&pending)?;
-                pending.clear();
-            }
-        }
-        if !pending.is_empty() {
-            self.store.merkle_extend(&pending)?;
-        }
-        if frontier.size() != head {
-            return Err(damaged(format!(
-                "the tree reached {} leaves; the log has {head} records",
-                frontier.size()
-            )));
-        }
-        self.frontier = Some(frontier);
-        Ok(())
+    /// Opens a ledger for writing: the log (a torn tail after the durable head is cut and kept
+    /// aside), then the derived store, caught up with the log.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(path, LedgerOptions::default())
     }
 
-    /// Clears the stored Merkle tree and recomputes it from the log.
-    pub fn rebuild_tree(&mut self) -> Result<(), LedgerError> {
-        self.store.merkle_clear()?;
-        self.frontier = None;
-        self.load_tree()
+    /// [`Ledger::open`] with options.
+    pub fn open_with(path: &Path, options: LedgerOptions) -> Result<Ledger, LedgerError> {
+        let mut ledger = Ledger::open_log(path, true, options)?;
+        ledger.attach_derived()?;
+        ledger.check_tail()?;
+        Ok(ledger)
     }
 
-    /// Opens a ledger without checking its tail: for verification and reading a damaged one.
-    pub fn open_unchecked(path: &Path) -> Result<Ledger, LedgerError> {
-        let store = Store::open(path)?;
-        let genesis_bytes = store.genesis_bytes()?;
-        let genesis = Genesis::from_bytes(&genesis_bytes).map_err(|error| {
-            LedgerError::Store(StoreError::DamagedMeta {
-                key: "genesis",
-                reason: error.to_string(),
-            })
-        })?;
-        let genesis_hash = chain::genesis_hash(&genesis_bytes);
-        let stored = store.head()?;
-        let head = Head {
-            sequence: stored.sequence,
-            hash: Hash(stored.hash),
-            recorded_at: None,
-        };
-        Ok(Ledger {
-            store,
-            genesis,
-            genesis_hash,
-            head,
-            frontier: None,
-        })
-    }
-
-    fn walk_start(&self, sequence: u64) -> Result<WalkStart, VerifyFailure> {
-        if sequence <= 1 {
-            return Ok(WalkStart {
-                sequence: 1,
-                previous_hash: self.genesis_hash,
-                previous_recorded_at: None,
-            });
-        }
-        let before = sequence - 1;
-        let value = self
-            .store
-            .record_value(before)
-            .map_err(|error| VerifyFailure::unreadable(before, &error))?
-            .ok_or_else(|| {
-                VerifyFailure::new(
-                    before,
-                    FailureKind::Gap,
-                    format!("sequence {before} is missing"),
-                )
-            })?;
-        let stored = record::split_value(&value).ok_or_else(|| {
-            VerifyFailure::new(
-                before,
-                FailureKind::Undecodable,
-                "stored value shorter than a hash",
-            )
-        })?;
-        let previous = Record::from_bytes(stored.record_bytes).map_err(|error| {
-            VerifyFailure::new(before, FailureKind::Undecodable, format!("record: {error}"))
-        })?;
-        Ok(WalkStart {
-            sequence,
-            previous_hash: stored.stored_hash,
-            previous_recorded_at: Some(previous.recorded_at),
-        })
-    }
-
-    /// Re-checks the last `TAIL_CHECK_RECORDS` records, their links and the head.
-    fn check_tail(&self) -> Result<Head, VerifyFailure> {
-        let stored = self
-            .store
-            .head()
-            .map_err(|error| VerifyFailure::unreadable(0, &error))?;
-        let from = stored
+    /// Re-reads and checks the last `TAIL_CHECK_RECORDS` records (hash, encoding, links), so
+    /// that a writer never appends after damage at the end of the log. (Records read by a
+    /// catch-up were checked as they were read; `verify` checks them all.)
+    fn check_tail(&self) -> Result<(), LedgerError> {
+        let from = self
+            .head
             .sequence
             .saturating_sub(limits::TAIL_CHECK_RECORDS - 1)
             .max(1);
-        let end = walk(
-            &self.store,
-            self.walk_start(from)?,
-            &mut IndexCheck::Lookup,
-            &mut |_, _| Ok(()),
-        )?;
-        check_head(&self.store, &end)?;
-        Ok(Head {
-            sequence: end.last_sequence,
-            hash: end.last_hash,
-            recorded_at: end.last_recorded_at,
+        for checked in self.checked_range(from, self.head.sequence) {
+            checked?;
+        }
+        Ok(())
+    }
+
+    /// Opens a ledger's log for reading only: nothing in the folder is written (a torn tail
+    /// is only reported), and the derived store is not opened (see
+    /// [`Ledger::attach_derived`]). For verification and for reading a damaged ledger.
+    pub fn open_read(path: &Path) -> Result<Ledger, LedgerError> {
+        Ledger::open_log(path, false, LedgerOptions::default())
+    }
+
+    fn open_log(
+        path: &Path,
+        writable: bool,
+        options: LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
+        let log_path = path.join(LOG_DIR);
+        if !log_path.is_dir() {
+            if path.join("conf").is_file() && path.join("db").is_file() {
+                return Err(LedgerError::OldLayout {
+                    path: path.to_owned(),
+                });
+            }
+            return Err(LedgerError::NotALedger {
+                path: path.to_owned(),
+            });
+        }
+        let storage = if writable {
+            FileStorage::writer(&log_path, false)
+                .map_err(|source| LogError::Io {
+                    file: "lock".into(),
+                    action: "taking the writer's lock",
+                    source,
+                })?
+                .ok_or(LogError::Locked)?
+        } else {
+            FileStorage::reader(&log_path)
+        };
+        let log = match Log::open(Box::new(storage), writable, options.log) {
+            Err(LogError::NotALedger) => {
+                return Err(LedgerError::NotALedger {
+                    path: path.to_owned(),
+                });
+            }
+            other => other?,
+        };
+        let genesis = Genesis::from_bytes(log.genesis_bytes()).map_err(|error| {
+            LedgerError::Damaged(
+                VerifyFailure::new(0, FailureKind::Undecodable, format!("genesis: {error}"))
+                    .at("log/genesis", 12),
+            )
+        })?;
+        let marker = log.marker();
+        let recorded_at = if marker.sequence == 0 {
+            None
+        } else {
+            let place = Place {
+                segment: marker.segment,
+                offset: marker.frame_offset,
+            };
+            let frame = log
+                .read_frame(marker.sequence, place)
+                .map_err(LedgerError::Damaged)?;
+            let record = Record::from_bytes(&frame.record_bytes).map_err(|error| {
+                LedgerError::Damaged(VerifyFailure::new(
+                    marker.sequence,
+                    FailureKind::Undecodable,
+                    format!("record: {error}"),
+                ))
+            })?;
+            Some(record.recorded_at)
+        };
+        let recovery = Recovery {
+            tail: log.tail().to_vec(),
+            ..Recovery::default()
+        };
+        Ok(Ledger {
+            path: path.to_owned(),
+            head: Head {
+                sequence: marker.sequence,
+                hash: marker.hash,
+                recorded_at,
+            },
+            log,
+            genesis,
+            store: None,
+            pending: Pending::default(),
+            frontier: None,
+            recovery,
         })
     }
 
-    /// Verifies the whole log from the genesis, streaming; `progress` gets each sequence.
-    pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verified, VerifyFailure> {
-        self.verify_at(&BTreeSet::new(), progress)
+    /// Opens the derived store (creating it if missing) and catches it up with the log: its
+    /// log-derived trees are checked to be bound to a record the log holds with that hash
+    /// (else emptied), then extended with the records after their binding. A store that sled
+    /// will not open is an error that says how to rebuild it; nothing is lost (the log is the
+    /// truth).
+    pub fn attach_derived(&mut self) -> Result<(), LedgerError> {
+        if self.store.is_some() {
+            return Ok(());
+        }
+        let (store, opened) = Store::open(&self.path.join(DERIVED_DIR))?;
+        if let Opened::Emptied { reason } = opened
+            && self.head.sequence > 0
+        {
+            self.recovery.derived_rebuilt = Some(reason);
+        }
+        let from = match self.valid_binding(&store)? {
+            Some(binding) => binding,
+            None => {
+                if self.recovery.derived_rebuilt.is_none() {
+                    self.recovery.derived_rebuilt =
+                        Some("the derived store's binding names no record of this log".to_owned());
+                }
+                store.clear_log_derived()?;
+                (0, self.genesis_hash())
+            }
+        };
+        let frontier = Frontier::load(from.0, &store)?;
+        self.store = Some(store);
+        self.frontier = Some(frontier);
+        self.pending = Pending {
+            added: LogDerived {
+                first: from.0 + 1,
+                ..LogDerived::default()
+            },
+            ..Pending::default()
+        };
+        self.catch_up(from)?;
+        Ok(())
     }
 
-    /// [`Ledger::verify`], also noting the tree at each of `sizes` (those the log reaches) and
-    /// checking every kept checkpoint against the records.
-    pub fn verify_at(
-        &self,
-        sizes: &BTreeSet<u64>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<Verified, VerifyFailure> {
-        let kept = self.checkpoints().map_err(|error| match error {
-            LedgerError::Damaged(failure) => failure,
-            other => VerifyFailure::new(0, FailureKind::CheckpointMismatch, other.to_string()),
-        })?;
-        let mut all_sizes = sizes.clone();
-        all_sizes.extend(kept.iter().map(|(_, signed)| signed.checkpoint.size));
-        let start = self.walk_start(1)?;
-        let mut index = IndexCheck::Digest(chain::IndexDigest::new_random());
-        let mut tree = TreeCheck {
-            frontier: Frontier::new(),
-            stored: self.store.merkle_from(0),
-            sizes: &all_sizes,
-            trees: BTreeMap::new(),
-            mismatch: None,
+    /// The derived store's binding, if it names a record this log holds with that hash and the
+    /// stored tree has exactly that many leaves.
+    fn valid_binding(&self, store: &Store) -> Result<Option<(u64, Hash)>, LedgerError> {
+        let Some(binding) = store.log_binding()? else {
+            return Ok((store.merkle_leaves()? == 0).then_some((0, self.genesis_hash())));
         };
-        if all_sizes.contains(&0) {
-            tree.trees.insert(
-                0,
-                TreeHead {
-                    size: 0,
-                    root: Blake3TreeHasher.empty_root(),
-                    head: self.genesis_hash,
-                },
+        if binding.sequence > self.head.sequence || store.merkle_leaves()? != binding.sequence {
+            return Ok(None);
+        }
+        if binding.sequence == 0 {
+            return Ok(
+                (Hash(binding.hash) == self.genesis_hash()).then_some((0, Hash(binding.hash)))
             );
         }
-        let end = walk(&self.store, start, &mut index, &mut |sequence, hash| {
-            tree.visit(sequence, hash)?;
-            progress(sequence);
-            Ok(())
-        })?;
-        check_head(&self.store, &end)?;
-        if let IndexCheck::Digest(seen) = &index {
-            check_index(&self.store, start, end.last_sequence, seen)?;
-        }
-        tree.finish()?;
-        for (number, signed) in &kept {
-            let checkpoint = &signed.checkpoint;
-            let agrees = checkpoint.log == self.genesis_hash
-                && tree.trees.get(&checkpoint.size).is_some_and(|head| {
-                    head.root == checkpoint.root && head.head == checkpoint.head
-                });
-            if !agrees {
-                return Err(VerifyFailure::new(
-                    checkpoint.size.min(end.last_sequence + 1),
-                    FailureKind::CheckpointMismatch,
-                    format!(
-                        "kept checkpoint {number} (size {}, root {}) is not a tree of this log's records",
-                        checkpoint.size,
-                        Hash(checkpoint.root)
-                    ),
-                ));
+        let Some(offset) = store.place_of(binding.sequence)? else {
+            return Ok(None);
+        };
+        let Some(segment) = self.log.segment_of(binding.sequence) else {
+            return Ok(None);
+        };
+        let frame = self
+            .log
+            .read_frame(binding.sequence, Place { segment, offset });
+        Ok(match frame {
+            Ok(frame) if frame.stored_hash.0 == binding.hash => {
+                Some((binding.sequence, Hash(binding.hash)))
             }
-        }
-        Ok(Verified {
-            records: end.last_sequence,
-            head_hash: end.last_hash,
-            genesis_hash: self.genesis_hash,
-            origin: self.genesis.origin.clone(),
-            tree_root: tree.frontier.root(&Blake3TreeHasher),
-            trees: tree.trees,
-            checkpoints_checked: kept.len() as u64,
+            _ => None,
         })
     }
 
-    /// Every checkpoint the ledger has issued, oldest first, parsed (signatures not checked:
-    /// the ledger does not hold the public key an auditor trusts).
-    pub fn checkpoints(&self) -> Result<Vec<(u64, SignedCheckpoint)>, LedgerError> {
-        self.store
-            .checkpoints()
-            .map(|item| {
-                let (number, text) = item?;
-                kept_checkpoint(number, &text)
-            })
-            .collect()
-    }
-
-    /// The newest checkpoint the ledger keeps, if any, with its number (one read).
-    pub fn last_checkpoint(&self) -> Result<Option<(u64, SignedCheckpoint)>, LedgerError> {
-        self.store
-            .checkpoint_last()?
-            .map(|(number, text)| kept_checkpoint(number, &text))
-            .transpose()
-    }
-
-    /// Signs and keeps a checkpoint of the head. First re-reads from the store, and re-hashes,
-    /// every record since the last checkpoint (all of them for the first), checking their chain
-    /// and the stored Merkle nodes; and checks that the stored tree still gives the last
-    /// checkpoint's root. So the root signed is the one the committed records give, never a
-    /// hash that was only in memory.
-    pub fn checkpoint(
-        &mut self,
-        signer: &SignerKey,
-        clock: &dyn Clock,
-    ) -> Result<(u64, SignedCheckpoint), LedgerError> {
-        let damaged = |sequence: u64, detail: String| {
-            LedgerError::Damaged(VerifyFailure::new(
-                sequence,
-                FailureKind::CheckpointMismatch,
-                detail,
-            ))
-        };
-        let previous = self.last_checkpoint()?;
-        let (frontier, start) = match &previous {
-            None => (Frontier::new(), self.walk_start(1)),
-            Some((number, signed)) => {
-                let last = &signed.checkpoint;
-                if last.log != self.genesis_hash || last.size > self.head.sequence {
-                    return Err(damaged(
-                        self.head.sequence + 1,
-                        format!(
-                            "kept checkpoint {number} (size {}) does not fit this log of {} records",
-                            last.size, self.head.sequence
-                        ),
-                    ));
-                }
-                let frontier = Frontier::load(last.size, &self.store)?;
-                if frontier.root(&Blake3TreeHasher) != last.root {
-                    return Err(damaged(
-                        last.size,
-                        format!(
-                            "the stored Merkle tree no longer gives the root kept checkpoint {number} signed"
-                        ),
-                    ));
-                }
-                let start = self.walk_start(last.size + 1);
-                if let Ok(start) = &start {
-                    if start.previous_hash != last.head {
-                        return Err(damaged(
-                            last.size,
-                            format!(
-                                "record {} is not the head kept checkpoint {number} signed",
-                                last.size
-                            ),
-                        ));
-                    }
-                }
-                (frontier, start)
+    /// Reads the records after `from` (a sequence and its hash) from the log and adds what
+    /// they derive to the pending data, writing it to the store in bounded batches.
+    fn catch_up(&mut self, from: (u64, Hash)) -> Result<(), LedgerError> {
+        let mut next = self.start_after(from.0)?;
+        while self.pending.last.map_or(from.0, |(sequence, _)| sequence) < self.head.sequence {
+            let batch: Vec<verify::Checked> = checked_records(
+                &self.log,
+                next.0,
+                next.1,
+                Some(self.head.sequence),
+                verify_threads(),
+            )
+            .take(limits::DERIVED_CATCH_UP_RECORDS)
+            .collect::<Result<_, _>>()
+            .map_err(LedgerError::Damaged)?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            next = (
+                Some((
+                    last.sequence + 1,
+                    Place {
+                        segment: last.place.segment,
+                        offset: last.place.offset + last.frame_len,
+                    },
+                )),
+                Previous {
+                    hash: last.hash,
+                    recorded_at: Some(last.record.recorded_at),
+                },
+            );
+            self.recovery.derived_caught_up += batch.len() as u64;
+            for checked in batch {
+                self.push_pending(
+                    checked.event.id().as_str().to_owned(),
+                    checked.sequence,
+                    checked.place,
+                    checked.hash,
+                );
             }
-        };
-        let start = start.map_err(LedgerError::Damaged)?;
-        let no_sizes = BTreeSet::new();
-        let mut tree = TreeCheck {
-            stored: self.store.merkle_from(frontier.size()),
-            frontier,
-            sizes: &no_sizes,
-            trees: BTreeMap::new(),
-            mismatch: None,
-        };
-        let end = walk(
-            &self.store,
-            start,
-            &mut IndexCheck::Lookup,
-            &mut |sequence, hash| tree.visit(sequence, hash),
-        )
-        .map_err(LedgerError::Damaged)?;
-        check_head(&self.store, &end).map_err(LedgerError::Damaged)?;
-        tree.finish().map_err(LedgerError::Damaged)?;
-        let time = Timestamp::from_unix_micros(
-            clock.now().unix_micros().max(
-                previous
-                    .as_ref()
-                    .map_or(i64::MIN, |(_, p)| p.checkpoint.time.unix_micros()),
-            ),
-        );
-        let signed = signer.sign(Checkpoint {
-            log: self.genesis_hash,
-            size: end.last_sequence,
-            root: tree.frontier.root(&Blake3TreeHasher),
-            head: end.last_hash,
-            time,
-            name: self.genesis.origin.clone(),
-        });
-        let number = self.store.checkpoint_add(signed.text().as_bytes())?;
-        Ok((number, signed))
-    }
-
-    /// Checks that `checkpoint` is of this log and that its first `size` records, by the stored
-    /// tree, give the checkpoint's root and head: that this ledger extends it (so proofs and
-    /// bundles against it can be made).
-    pub fn check_extends(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
-        if checkpoint.log != self.genesis_hash {
-            return Err(LedgerError::NotExtending(format!(
-                "the checkpoint is for the log {}, not this one ({})",
-                checkpoint.log, self.genesis_hash
-            )));
-        }
-        let tree = self.tree_head(checkpoint.size)?;
-        if tree.root != checkpoint.root || tree.head != checkpoint.head {
-            return Err(LedgerError::NotExtending(format!(
-                "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
-                checkpoint.size
-            )));
+            self.flush_derived()?;
         }
         Ok(())
     }
 
-    /// The tree of the first `size` records, from the stored nodes.
-    pub fn tree_head(&self, size: u64) -> Result<TreeHead, LedgerError> {
-        self.check_size(size)?;
-        let root = merkle::range_hash(&Blake3TreeHasher, &self.store, 0, size)?;
-        let head = if size == 0 {
-            self.genesis_hash
-        } else {
-            self.stored(size)?.1
-        };
-        Ok(TreeHead { size, root, head })
+    /// Where reading starts for the record after `sequence`, and what precedes it.
+    fn start_after(&self, sequence: u64) -> Result<(Option<(u64, Place)>, Previous), LedgerError> {
+        if sequence == 0 {
+            return Ok((
+                None,
+                Previous {
+                    hash: self.genesis_hash(),
+                    recorded_at: None,
+                },
+            ));
+        }
+        let place = self.place_of(sequence)?;
+        let frame = self
+            .log
+            .read_frame(sequence, place)
+            .map_err(LedgerError::Damaged)?;
+        let record = verify::check_record(sequence, &frame.record_bytes, None, None)
+            .map_err(LedgerError::Damaged)?;
+        Ok((
+            Some((
+                sequence + 1,
+                Place {
+                    segment: place.segment,
+                    offset: place.offset + frame.frame_len(),
+                },
+            )),
+            Previous {
+                hash: frame.stored_hash,
+                recorded_at: Some(record.recorded_at),
+            },
+        ))
     }
 
-    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
-        if size > self.head.sequence {
-            return Err(LedgerError::BeyondHead {
-                size,
-                head: self.head.sequence,
-            });
-        }
+    /// Adds one acknowledged record to the pending log-derived data: its id, place and the
+    /// Merkle nodes its leaf completes.
+    fn push_pending(&mut self, event_id: String, sequence: u64, place: Place, hash: Hash) {
+        let frontier = self.frontier.get_or_insert_with(Frontier::new);
+        let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat();
+        self.pending.ids.insert(event_id.clone(), sequence);
+        self.pending.added.ids.push((event_id, sequence));
+        self.pending.added.offsets.push(place.offset);
+        self.pending.added.nodes.push(nodes);
+        self.pending.last = Some((sequence, hash));
+    }
+
+    /// Writes the pending log-derived data to the derived store, with its binding, in one
+    /// transaction. Answers and proofs do not need this (they read pending data too); it bounds
+    /// memory and spares the next open a catch-up.
+    pub fn flush_derived(&mut self) -> Result<(), LedgerError> {
+        let (Some(store), Some((sequence, hash))) = (&self.store, self.pending.last) else {
+            return Ok(());
+        };
+        store.apply_log_derived(
+            &self.pending.added,
+            Binding {
+                sequence,
+                hash: hash.0,
+            },
+        )?;
+        self.pending = Pending {
+            added: LogDerived {
+                first: sequence + 1,
+                ..LogDerived::default()
+            },
+            ..Pending::default()
+        };
         Ok(())
     }
 
-    /// A stored record's bytes (as stored, not re-encoded) and its stored hash, unchecked.
-    fn stored(&self, sequence: u64) -> Result<(Vec<u8>, Hash), LedgerError> {
-        let value = self.store.record_value(sequence)?;
-        value
-            .as_deref()
-            .and_then(record::split_value)
-            .map(|stored| (stored.record_bytes.to_vec(), stored.stored_hash))
-            .ok_or_else(|| {
-                LedgerError::Damaged(VerifyFailure::new(
-                    sequence,
-                    FailureKind::Gap,
-                    format!("record {sequence} is missing or too short"),
-                ))
-            })
+    /// The derived store, if attached.
+    pub(crate) fn store(&self) -> Result<&Store, LedgerError> {
+        self.store
+            .as_ref()
+            .ok_or(LedgerError::ReadOnly("the derived store is not attached"))
     }
 
-    /// The stored bytes of record `sequence` (not re-encoded), for proofs and bundles.
-    pub fn record_bytes(&self, sequence: u64) -> Result<Vec<u8>, LedgerError> {
-        Ok(self.stored(sequence)?.0)
+    /// The Merkle tree's nodes (pending ones included).
+    fn nodes(&self) -> Result<DerivedNodes<'_>, LedgerError> {
+        Ok(DerivedNodes {
+            store: self.store()?,
+            pending: &self.pending,
+        })
     }
 
-    /// The inclusion proof of record `sequence` in the tree of the first `size` records.
-    pub fn inclusion_proof(&self, sequence: u64, size: u64) -> Result<Vec<Digest>, LedgerError> {
-        self.check_size(size)?;
-        if sequence == 0 || sequence > size {
-            return Err(LedgerError::BeyondHead {
-                size: sequence,
-                head: size,
-            });
-        }
-        Ok(merkle::inclusion_path(
-            &Blake3TreeHasher,
-            &self.store,
-            sequence - 1,
-            size,
-        )?)
+    /// What opening found and did.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
-    /// The consistency proof from the tree of the first `size1` records to that of `size2`.
-    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Digest>, LedgerError> {
-        self.check_size(size2)?;
-        Ok(merkle::consistency_path(
-            &Blake3TreeHasher,
-            &self.store,
-            size1,
-            size2,
-        )?)
-    }
-
-    pub(crate) fn store(&self) -> &Store {
-        &self.store
+    /// The ledger folder.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The head.
@@ -903,263 +881,218 @@ impl Ledger {
         &self.genesis
     }
 
-    /// The genesis hash (the previous hash of record 1).
-    pub fn genesis_hash(&self) -> Hash {
-        self.genesis_hash
+    /// The genesis's stored bytes.
+    pub fn genesis_bytes(&self) -> &[u8] {
+        self.log.genesis_bytes()
     }
 
-    /// Reads records `from..=to` in order with one sequential scan, each checked as `record`
+    /// The genesis hash (the previous hash of record 1).
+    pub fn genesis_hash(&self) -> Hash {
+        self.log.genesis_hash()
+    }
+
+    /// The log's segments (first sequences) and the durable head marker: for reports.
+    pub fn log_files(&self) -> (&[u64], log::format::HeadMarker) {
+        (self.log.segments(), self.log.marker())
+    }
+
+    /// Where record `sequence`'s frame is: from the pending data, the derived store, or (with
+    /// neither) by reading its segment from the start.
+    fn place_of(&self, sequence: u64) -> Result<Place, LedgerError> {
+        let segment = self
+            .log
+            .segment_of(sequence)
+            .ok_or(LedgerError::BeyondHead {
+                size: sequence,
+                head: self.head.sequence,
+            })?;
+        let first = self.pending.added.first;
+        if self.pending.len() > 0
+            && sequence >= first
+            && let Some(offset) = self.pending.added.offsets.get((sequence - first) as usize)
+        {
+            return Ok(Place {
+                segment,
+                offset: *offset,
+            });
+        }
+        if let Some(store) = &self.store
+            && let Some(offset) = store.place_of(sequence)?
+        {
+            return Ok(Place { segment, offset });
+        }
+        let start = Place {
+            segment,
+            offset: log::format::SEGMENT_HEADER_BYTES,
+        };
+        for frame in self.log.frames(Some((segment, start))) {
+            let frame = frame.map_err(LedgerError::Damaged)?;
+            if frame.sequence == sequence {
+                return Ok(frame.place);
+            }
+        }
+        Err(LedgerError::BeyondHead {
+            size: sequence,
+            head: self.head.sequence,
+        })
+    }
+
+    /// The stored hash and recorded time of record `sequence` (the genesis for 0), unchecked:
+    /// what a read of the next record is linked against.
+    fn previous_of(&self, sequence: u64) -> Result<Previous, LedgerError> {
+        if sequence == 0 {
+            return Ok(Previous {
+                hash: self.genesis_hash(),
+                recorded_at: None,
+            });
+        }
+        let place = self.place_of(sequence)?;
+        let frame = self
+            .log
+            .read_frame(sequence, place)
+            .map_err(LedgerError::Damaged)?;
+        Ok(Previous {
+            hash: frame.stored_hash,
+            recorded_at: None,
+        })
+    }
+
+    /// The stored bytes of record `sequence` (not re-encoded), for proofs and bundles.
+    pub fn record_bytes(&self, sequence: u64) -> Result<Vec<u8>, LedgerError> {
+        let place = self.place_of(sequence)?;
+        Ok(self
+            .log
+            .read_frame(sequence, place)
+            .map_err(LedgerError::Damaged)?
+            .record_bytes)
+    }
+
+    /// Reads records `from..=to` in order with sequential reads, each checked as `record`
     /// checks one (stored hash, canonical encoding, link to the one before, recorded time).
-    /// For replaying the log: one read per record instead of two.
     pub fn records(
         &self,
         from: u64,
         to: u64,
     ) -> impl Iterator<Item = Result<RecordView, LedgerError>> + '_ {
-        let (start, failed) = match self.walk_start(from) {
-            Ok(start) => (Some(start), None),
-            Err(failure) => (None, Some(Err(LedgerError::Damaged(failure)))),
-        };
-        let records = start.into_iter().flat_map(move |start| {
-            verify::checked_records(&self.store, start, Some(to)).map(|checked| {
-                checked
-                    .map(|checked| RecordView {
-                        hash: checked.hash,
-                        record: checked.record,
-                        event: checked.event,
-                    })
-                    .map_err(LedgerError::Damaged)
+        self.checked_range(from, to).map(|checked| {
+            checked.map(|checked| RecordView {
+                hash: checked.hash,
+                record: checked.record,
+                event: checked.event,
             })
-        });
-        failed.into_iter().chain(records)
+        })
+    }
+
+    /// [`Ledger::records`], with each record's stored bytes and place.
+    pub(crate) fn checked_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<verify::Checked, LedgerError>> + '_ {
+        let from = from.max(1);
+        let start = if from > to || from > self.head.sequence {
+            Ok(None)
+        } else {
+            self.previous_of(from - 1).and_then(|previous| {
+                let place = if from == 1 {
+                    None
+                } else {
+                    Some((from, self.place_of(from)?))
+                };
+                Ok(Some((place, previous)))
+            })
+        };
+        let (records, failed) = match start {
+            Ok(Some((place, previous))) => (
+                Some(checked_records(
+                    &self.log,
+                    place,
+                    previous,
+                    Some(to),
+                    verify_threads(),
+                )),
+                None,
+            ),
+            Ok(None) => (None, None),
+            Err(error) => (None, Some(Err(error))),
+        };
+        failed.into_iter().chain(
+            records
+                .into_iter()
+                .flatten()
+                .map(|checked| checked.map_err(LedgerError::Damaged)),
+        )
     }
 
     /// Reads one record, checking its stored hash, encoding and link to its predecessor's
     /// stored hash. `Ok(None)` if there is no such record.
     pub fn record(&self, sequence: u64) -> Result<Option<RecordView>, LedgerError> {
-        let Some(value) = self.store.record_value(sequence)? else {
+        if sequence == 0 || sequence > self.head.sequence {
             return Ok(None);
-        };
-        let start = self.walk_start(sequence).map_err(LedgerError::Damaged)?;
-        let (hash, record) = check_value(
-            sequence,
-            &value,
-            start.previous_hash,
-            start.previous_recorded_at,
-        )
-        .map_err(LedgerError::Damaged)?;
-        let event = verify::check_event(sequence, &record).map_err(LedgerError::Damaged)?;
+        }
+        let previous = self.previous_of(sequence - 1)?;
+        let place = self.place_of(sequence)?;
+        let checked = checked_record(&self.log, sequence, place, Some(previous))
+            .map_err(LedgerError::Damaged)?;
         Ok(Some(RecordView {
-            hash,
-            record,
-            event,
+            hash: checked.hash,
+            record: checked.record,
+            event: checked.event,
         }))
     }
 
-    /// The sequence an event id is recorded at, if any.
+    /// The sequence an event id is recorded at, if any (needs the derived store).
     pub fn sequence_of(&self, event_id: &str) -> Result<Option<u64>, LedgerError> {
-        let Some(value) = self.store.sequence_of(event_id)? else {
-            return Ok(None);
+        if let Some(sequence) = self.pending.ids.get(event_id) {
+            return Ok(Some(*sequence));
+        }
+        Ok(self.store()?.sequence_of(event_id)?)
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        // Best effort: what is not written here is caught up from the log at the next open.
+        if self.flush_derived().is_ok()
+            && let Some(store) = &self.store
+        {
+            let _ = store.flush();
+        }
+    }
+}
+
+impl Ledger {
+    /// Opens a ledger to rebuild its derived store: the log for writing; the derived store as it
+    /// is, or, if sled will not open it (or panics reading it), after moving it aside (never
+    /// deleting it) and starting a new one. Returns where a damaged store was moved.
+    pub fn open_for_rebuild(path: &Path) -> Result<(Ledger, Option<PathBuf>), LedgerError> {
+        let mut ledger = Ledger::open_log(path, true, LedgerOptions::default())?;
+        let derived = path.join(DERIVED_DIR);
+        let (store, moved) = match Store::open(&derived) {
+            Ok((store, _)) => (store, None),
+            Err(StoreError::Locked { path }) => return Err(StoreError::Locked { path }.into()),
+            Err(_) => {
+                let moved = Store::move_aside(&derived)?;
+                (Store::open(&derived)?.0, Some(moved))
+            }
         };
-        store::sequence_from_key(&value).map(Some).ok_or_else(|| {
-            LedgerError::Damaged(VerifyFailure::new(
-                0,
-                FailureKind::IndexMismatch,
-                format!("index entry of \"{event_id}\" is damaged"),
-            ))
-        })
+        ledger.store = Some(store);
+        ledger.frontier = Some(Frontier::new());
+        Ok((ledger, moved))
     }
 
-    /// Appends a batch: all events or none, durable before this returns. Events already
-    /// recorded with identical content are not appended again (their sequence is reported).
-    pub fn append(
-        &mut self,
-        events: &[Event],
-        options: &AppendOptions,
-        clock: &dyn Clock,
-    ) -> Result<AppendReport, LedgerError> {
-        if events.is_empty() {
-            return Err(LedgerError::EmptyBatch);
-        }
-        if events.len() > limits::BATCH_EVENTS_MAX {
-            return Err(LedgerError::BatchTooLarge {
-                count: events.len(),
-                max: limits::BATCH_EVENTS_MAX,
-            });
-        }
-        check_short_name(&options.appended_by, limits::OPERATOR_BYTES_MAX)
-            .map_err(|reason| LedgerError::InvalidOperator { reason })?;
-        let head_time = self
-            .head
-            .recorded_at
-            .map(Timestamp::unix_micros)
-            .unwrap_or(i64::MIN);
-        let recorded_at = match options.recorded_at {
-            Some(offered) if offered.unix_micros() < head_time => {
-                return Err(LedgerError::RecordedTimeWentBack {
-                    head: head_time,
-                    offered: offered.unix_micros(),
-                });
-            }
-            Some(offered) => offered,
-            // A clock behind the head (skew, a replay before) is held at the head's time.
-            None => Timestamp::from_unix_micros(clock.now().unix_micros().max(head_time)),
+    /// Empties the log-derived trees (event-id index, places, Merkle nodes) and rebuilds them
+    /// from the log.
+    pub fn rebuild_log_derived(&mut self) -> Result<(), LedgerError> {
+        self.store()?.clear_log_derived()?;
+        self.pending = Pending {
+            added: LogDerived {
+                first: 1,
+                ..LogDerived::default()
+            },
+            ..Pending::default()
         };
-
-        let unresolved = crate::domain::unresolved_references(events, &mut |reference| {
-            self.sequence_of(reference.as_str())
-                .map(|sequence| sequence.is_some())
-        })?;
-        if let Some(first) = unresolved.into_iter().next() {
-            return Err(LedgerError::UnknownReference {
-                index: first.index,
-                event_id: events[first.index].id().to_string(),
-                pointer: first.pointer,
-                reference: first.reference.to_string(),
-            });
-        }
-        // A correction may retract a correction, never supersede it: what would a replacement
-        // of a correction mean? Refused, naming the event.
-        for (index, event) in events.iter().enumerate() {
-            if let crate::domain::EventBody::Correction(correction) = event.body() {
-                if correction.replacement.is_none() {
-                    continue;
-                }
-                let in_batch = events[..index]
-                    .iter()
-                    .find(|earlier| earlier.id() == &correction.corrects);
-                let target_is_correction = match in_batch {
-                    Some(earlier) => {
-                        matches!(earlier.body(), crate::domain::EventBody::Correction(_))
-                    }
-                    None => match self.sequence_of(correction.corrects.as_str())? {
-                        Some(sequence) => self.record(sequence)?.is_some_and(|view| {
-                            matches!(view.event.body(), crate::domain::EventBody::Correction(_))
-                        }),
-                        None => false,
-                    },
-                };
-                if target_is_correction {
-                    return Err(LedgerError::SupersededCorrection {
-                        index,
-                        event_id: event.id().to_string(),
-                        target: correction.corrects.to_string(),
-                    });
-                }
-            }
-        }
-        let mut batch_ids: BTreeMap<&Identifier, usize> = BTreeMap::new();
-        let mut outcomes = Vec::with_capacity(events.len());
-        let mut fresh: Vec<(usize, Vec<u8>)> = Vec::new();
-        for (index, event) in events.iter().enumerate() {
-            let event_id = event.id();
-            if let Some(&first_index) = batch_ids.get(event_id) {
-                return Err(LedgerError::DuplicateInBatch {
-                    event_id: event_id.to_string(),
-                    first_index,
-                    index,
-                });
-            }
-            let event_bytes =
-                record::encode_event(event).map_err(|source| LedgerError::Encoding {
-                    index,
-                    event_id: event_id.to_string(),
-                    source,
-                })?;
-            if let Some(sequence) = self.sequence_of(event_id.as_str())? {
-                let stored = self.record(sequence)?.ok_or_else(|| {
-                    LedgerError::Damaged(VerifyFailure::new(
-                        sequence,
-                        FailureKind::IndexMismatch,
-                        format!("\"{event_id}\" is indexed at a missing record"),
-                    ))
-                })?;
-                if stored.record.event_bytes != event_bytes {
-                    return Err(LedgerError::Conflict {
-                        index,
-                        event_id: event_id.to_string(),
-                        sequence,
-                        stored_digest: chain::event_digest(&stored.record.event_bytes),
-                        offered_digest: chain::event_digest(&event_bytes),
-                    });
-                }
-                outcomes.push(AppendOutcome {
-                    event_id: event_id.to_string(),
-                    sequence,
-                    appended: false,
-                });
-            } else {
-                outcomes.push(AppendOutcome {
-                    event_id: event_id.to_string(),
-                    sequence: 0,
-                    appended: true,
-                });
-                fresh.push((index, event_bytes));
-            }
-            batch_ids.insert(event_id, index);
-        }
-        if fresh.is_empty() {
-            return Ok(AppendReport {
-                outcomes,
-                head: self.head,
-            });
-        }
-
-        if self.frontier.is_none() {
-            self.load_tree()?;
-        }
-        let mut frontier = self.frontier.clone().unwrap_or_default();
-        let mut values = Vec::with_capacity(fresh.len());
-        let mut previous_hash = self.head.hash;
-        let mut sequence = self.head.sequence;
-        for (index, event_bytes) in fresh {
-            sequence += 1;
-            let record = Record {
-                format_version: record::RECORD_FORMAT_VERSION,
-                sequence,
-                recorded_at,
-                appended_by: options.appended_by.clone(),
-                previous_hash: previous_hash.0,
-                schema_version: crate::domain::EVENT_SCHEMA_VERSION,
-                event_bytes,
-            };
-            let (value, hash) =
-                record
-                    .to_stored_value()
-                    .map_err(|source| LedgerError::Encoding {
-                        index,
-                        event_id: events[index].id().to_string(),
-                        source,
-                    })?;
-            outcomes[index].sequence = sequence;
-            let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat();
-            values.push((sequence, value, index, nodes));
-            previous_hash = hash;
-        }
-        let new_records: Vec<NewRecord<'_>> = values
-            .iter()
-            .map(|(sequence, value, index, nodes)| NewRecord {
-                sequence: *sequence,
-                value,
-                event_id: events[*index].id().as_str(),
-                merkle_nodes: nodes,
-            })
-            .collect();
-        let new_head = StoredHead {
-            sequence,
-            hash: previous_hash.0,
-        };
-        self.store
-            .append(&new_records, self.head.sequence, new_head)?;
-        self.head = Head {
-            sequence,
-            hash: previous_hash,
-            recorded_at: Some(recorded_at),
-        };
-        self.frontier = Some(frontier);
-        Ok(AppendReport {
-            outcomes,
-            head: self.head,
-        })
+        self.frontier = Some(Frontier::new());
+        self.catch_up((0, self.genesis_hash()))
     }
 }

@@ -1,14 +1,18 @@
-//! Verification: walk stored records, re-hash their bytes, check links, order and encoding.
+//! Verification of records: the checks of one record, and the one checked reader of the log.
 //!
-//! Owns the one chain walker used by both `verify` (the whole log, from the genesis) and the
-//! tail check made when a ledger opens for writing (the last records). Streams the log in
-//! bounded memory. Hashes stored bytes; never re-encodes decoded values to hash them (it does
-//! re-encode to check that stored bytes are canonical).
+//! Owns what makes a record good (stored hash, canonical record and event, sequence, link to
+//! the record before, recorded time) and `checked_records`, the reader that `verify`,
+//! `checkpoint`, catch-up and replays all use: frames are hashed and decoded on every core,
+//! then linked in order. Streams in bounded memory (a batch of frames at a time). Hashes stored
+//! bytes; never re-encodes decoded values to hash them (it does re-encode to check that stored
+//! bytes are canonical).
 
-use super::chain::{self, Hash, IndexDigest};
+use super::chain::{self, Hash};
+use super::log::{Log, Place, RawFrame};
 use super::record::{self, Record};
-use super::store::{self, Store, StoreError};
+use super::store::StoreError;
 use crate::domain::Timestamp;
+use crate::limits;
 use std::fmt;
 
 /// What kind of damage verification found.
@@ -36,6 +40,12 @@ pub enum FailureKind {
     CheckpointMismatch,
     /// The store could not be read.
     Unreadable,
+    /// A frame's length prefix is impossible, or the frame runs past its segment's end.
+    FrameDamaged,
+    /// A segment file's header is wrong, or a segment is where none can be.
+    SegmentDamaged,
+    /// The stored projections (what answers come from) differ from a replay of the log.
+    ProjectionMismatch,
 }
 
 impl FailureKind {
@@ -53,6 +63,9 @@ impl FailureKind {
             FailureKind::MerkleMismatch => "merkle_mismatch",
             FailureKind::CheckpointMismatch => "checkpoint_mismatch",
             FailureKind::Unreadable => "unreadable",
+            FailureKind::FrameDamaged => "frame_damaged",
+            FailureKind::SegmentDamaged => "segment_damaged",
+            FailureKind::ProjectionMismatch => "projection_mismatch",
         }
     }
 }
@@ -70,6 +83,17 @@ pub struct VerifyFailure {
     pub actual_hash: Option<Hash>,
     /// Evidence in words.
     pub detail: String,
+    /// Where, in the ledger folder: a file (relative to the ledger folder) and a byte offset.
+    pub location: Option<Box<Location>>,
+}
+
+/// A place in the ledger folder's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file, relative to the ledger folder (e.g. `log/00000000000000000001.seg`).
+    pub file: String,
+    /// The byte offset in it.
+    pub offset: u64,
 }
 
 impl fmt::Display for VerifyFailure {
@@ -84,6 +108,9 @@ impl fmt::Display for VerifyFailure {
         if let (Some(stored), Some(actual)) = (self.stored_hash, self.actual_hash) {
             write!(f, " (stored {stored}, actual {actual})")?;
         }
+        if let Some(location) = &self.location {
+            write!(f, " [{} at byte {}]", location.file, location.offset)?;
+        }
         Ok(())
     }
 }
@@ -97,7 +124,17 @@ impl VerifyFailure {
             stored_hash: None,
             actual_hash: None,
             detail: detail.into(),
+            location: None,
         }
+    }
+
+    /// The same failure, located at `offset` of `file` (relative to the ledger folder).
+    pub fn at(mut self, file: impl Into<String>, offset: u64) -> VerifyFailure {
+        self.location = Some(Box::new(Location {
+            file: file.into(),
+            offset,
+        }));
+        self
     }
 
     pub(crate) fn with_hashes(mut self, stored: Hash, actual: Hash) -> VerifyFailure {
@@ -110,58 +147,6 @@ impl VerifyFailure {
     pub fn unopenable(reason: String) -> VerifyFailure {
         VerifyFailure::new(0, FailureKind::Unreadable, reason)
     }
-
-    pub(crate) fn unreadable(sequence: u64, error: &StoreError) -> VerifyFailure {
-        VerifyFailure::new(sequence, FailureKind::Unreadable, error.to_string())
-    }
-}
-
-/// Where a walk starts: the sequence it expects first and what precedes it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct WalkStart {
-    pub sequence: u64,
-    pub previous_hash: Hash,
-    pub previous_recorded_at: Option<Timestamp>,
-}
-
-/// Where a walk ended: the last record it checked (or its start, if it saw none).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct WalkEnd {
-    pub last_sequence: u64,
-    pub last_hash: Hash,
-    pub last_recorded_at: Option<Timestamp>,
-}
-
-/// Checks one stored record against what precedes it; returns its hash and decoded record.
-pub(crate) fn check_value(
-    sequence: u64,
-    value: &[u8],
-    previous_hash: Hash,
-    previous_recorded_at: Option<Timestamp>,
-) -> Result<(Hash, Record), VerifyFailure> {
-    let stored = record::split_value(value).ok_or_else(|| {
-        VerifyFailure::new(
-            sequence,
-            FailureKind::Undecodable,
-            format!("stored value is {} bytes, shorter than a hash", value.len()),
-        )
-    })?;
-    let actual_hash = chain::record_hash(stored.record_bytes);
-    if actual_hash != stored.stored_hash {
-        return Err(VerifyFailure::new(
-            sequence,
-            FailureKind::HashMismatch,
-            "the record bytes do not hash to the stored hash",
-        )
-        .with_hashes(stored.stored_hash, actual_hash));
-    }
-    let record = check_record(
-        sequence,
-        stored.record_bytes,
-        Some(previous_hash),
-        previous_recorded_at,
-    )?;
-    Ok((actual_hash, record))
 }
 
 /// Decodes one record's bytes canonically and checks its sequence, its link to the hash before
@@ -197,18 +182,18 @@ pub(crate) fn check_record(
         )
         .with_hashes(record.previous(), previous_hash));
     }
-    if let Some(previous) = previous_recorded_at {
-        if record.recorded_at < previous {
-            return Err(VerifyFailure::new(
-                sequence,
-                FailureKind::TimeWentBack,
-                format!(
-                    "recorded at {} µs, before the previous record's {} µs",
-                    record.recorded_at.unix_micros(),
-                    previous.unix_micros()
-                ),
-            ));
-        }
+    if let Some(previous) = previous_recorded_at
+        && record.recorded_at < previous
+    {
+        return Err(VerifyFailure::new(
+            sequence,
+            FailureKind::TimeWentBack,
+            format!(
+                "recorded at {} µs, before the previous record's {} µs",
+                record.recorded_at.unix_micros(),
+                previous.unix_micros()
+            ),
+        ));
     }
     Ok(record)
 }
@@ -227,215 +212,240 @@ pub(crate) fn check_event(
     })
 }
 
-/// How a walk checks the event-id index.
-pub(crate) enum IndexCheck {
-    /// One point lookup per record: exact, names the record; for short walks and to locate
-    /// damage.
-    Lookup,
-    /// Add each record's (id, sequence) to a keyed multiset digest, compared afterwards with
-    /// the same digest over a sequential scan of the index (`check_index`).
-    Digest(IndexDigest),
-}
-
-fn check_index_entry(store: &Store, event_id: &str, sequence: u64) -> Result<(), VerifyFailure> {
-    let indexed = store
-        .sequence_of(event_id)
-        .map_err(|error| VerifyFailure::unreadable(sequence, &error))?;
-    if indexed.as_deref() == Some(&sequence.to_be_bytes()[..]) {
-        Ok(())
-    } else {
-        Err(VerifyFailure::new(
-            sequence,
-            FailureKind::IndexMismatch,
-            format!("the event-id index does not map \"{event_id}\" to sequence {sequence}"),
-        ))
-    }
-}
-
-/// One record checked by `checked_records`: its sequence, hash, record and event.
+/// One record checked by [`checked_records`]: where it is, its hash, record and event.
 pub(crate) struct Checked {
     pub sequence: u64,
+    /// The record's stored bytes.
+    pub bytes: Vec<u8>,
+    pub place: Place,
+    pub frame_len: u64,
     pub hash: Hash,
     pub record: Record,
     pub event: crate::domain::Event,
 }
 
-/// Reads stored records in order from `start` through `to` (or to the end of the records
-/// tree when `to` is `None`) with one sequential scan, checking each one (key, no gap, stored
-/// hash, canonical encoding, link, recorded time, event). Stops after the first failure. The
-/// one reader of the log for `verify`, the tail check, `checkpoint` and replays.
-pub(crate) fn checked_records(
-    store: &Store,
-    start: WalkStart,
-    to: Option<u64>,
-) -> impl Iterator<Item = Result<Checked, VerifyFailure>> + '_ {
-    let mut previous = (start.previous_hash, start.previous_recorded_at);
-    let mut expected = start.sequence;
-    let mut items = store.records_from(start.sequence);
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done || to.is_some_and(|to| expected > to) {
-            return None;
-        }
-        let checked = match items.next() {
-            None => match to {
-                // The caller asked for records the store does not have.
-                Some(_) => Err(VerifyFailure::new(
-                    expected,
-                    FailureKind::Gap,
-                    format!("sequence {expected} is missing"),
-                )),
-                None => return None,
-            },
-            Some(item) => check_item(item, expected, previous),
-        };
-        match &checked {
-            Ok(record) => {
-                previous = (record.hash, Some(record.record.recorded_at));
-                expected += 1;
-            }
-            Err(_) => done = true,
-        }
-        Some(checked)
-    })
+/// What precedes the first record a reader checks: its hash and recorded time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Previous {
+    pub hash: Hash,
+    pub recorded_at: Option<Timestamp>,
 }
 
-fn check_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
-    item: Result<(K, V), StoreError>,
-    expected: u64,
-    (previous_hash, previous_recorded_at): (Hash, Option<Timestamp>),
-) -> Result<Checked, VerifyFailure> {
-    let (key, value) = item.map_err(|error| VerifyFailure::unreadable(expected, &error))?;
-    let (key, value) = (key.as_ref(), value.as_ref());
-    let sequence = store::sequence_from_key(key).ok_or_else(|| {
-        VerifyFailure::new(
-            expected,
-            FailureKind::Undecodable,
-            format!("a record key of {} bytes, not 8", key.len()),
+/// Checks one frame on its own (any thread): stored hash, canonical record of the right
+/// sequence, canonical valid event. Failures are located at the frame.
+fn check_frame(frame: RawFrame) -> Result<Checked, VerifyFailure> {
+    let locate = |failure: VerifyFailure| {
+        failure.at(
+            format!(
+                "log/{}",
+                super::log::format::segment_name(frame.place.segment)
+            ),
+            frame.place.offset,
         )
-    })?;
-    if sequence != expected {
-        return Err(VerifyFailure::new(
-            expected,
-            FailureKind::Gap,
-            format!("sequence {expected} is missing; the next stored record is {sequence}"),
+    };
+    let actual_hash = chain::record_hash(&frame.record_bytes);
+    if actual_hash != frame.stored_hash {
+        return Err(locate(
+            VerifyFailure::new(
+                frame.sequence,
+                FailureKind::HashMismatch,
+                "the record bytes do not hash to the stored hash",
+            )
+            .with_hashes(frame.stored_hash, actual_hash),
         ));
     }
-    let (hash, record) = check_value(sequence, value, previous_hash, previous_recorded_at)?;
-    let event = check_event(sequence, &record)?;
+    let record = check_record(frame.sequence, &frame.record_bytes, None, None).map_err(locate)?;
+    let event = check_event(frame.sequence, &record).map_err(locate)?;
+    let frame_len = frame.frame_len();
     Ok(Checked {
-        sequence,
-        hash,
+        sequence: frame.sequence,
+        bytes: frame.record_bytes,
+        place: frame.place,
+        frame_len,
+        hash: actual_hash,
         record,
         event,
     })
 }
 
-/// Walks stored records from `start` to the end of the records tree, checking each one and
-/// the event-id index entry of its event. `visit` is called with each checked record's
-/// sequence and hash, and may stop the walk with a failure of its own.
-pub(crate) fn walk(
-    store: &Store,
-    start: WalkStart,
-    index: &mut IndexCheck,
-    visit: &mut dyn FnMut(u64, Hash) -> Result<(), VerifyFailure>,
-) -> Result<WalkEnd, VerifyFailure> {
-    let mut end = WalkEnd {
-        last_sequence: start.sequence - 1,
-        last_hash: start.previous_hash,
-        last_recorded_at: start.previous_recorded_at,
-    };
-    for checked in checked_records(store, start, None) {
-        let Checked {
-            sequence,
-            hash,
-            record,
-            event,
-        } = checked?;
-        match index {
-            IndexCheck::Lookup => check_index_entry(store, event.id().as_str(), sequence)?,
-            IndexCheck::Digest(digest) => digest.add(event.id().as_str().as_bytes(), sequence),
-        }
-        end = WalkEnd {
-            last_sequence: sequence,
-            last_hash: hash,
-            last_recorded_at: Some(record.recorded_at),
-        };
-        visit(sequence, hash)?;
+/// Checks a batch of frames on up to `threads` threads, keeping their order.
+fn check_batch(frames: Vec<RawFrame>, threads: usize) -> Vec<Result<Checked, VerifyFailure>> {
+    if threads <= 1 || frames.len() < 2 * limits::VERIFY_FRAMES_PER_THREAD_MIN {
+        return frames.into_iter().map(check_frame).collect();
     }
-    Ok(end)
+    let per_thread = frames.len().div_ceil(threads);
+    let mut parts: Vec<Vec<RawFrame>> = Vec::new();
+    let mut frames = frames.into_iter().peekable();
+    while frames.peek().is_some() {
+        parts.push(frames.by_ref().take(per_thread).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(check_frame).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    vec![Err(VerifyFailure::new(
+                        0,
+                        FailureKind::Unreadable,
+                        "a verification thread panicked (a bug)",
+                    ))]
+                })
+            })
+            .collect()
+    })
 }
 
-/// Checks that the stored head names the last record walked.
-pub(crate) fn check_head(store: &Store, end: &WalkEnd) -> Result<(), VerifyFailure> {
-    let head = store
-        .head()
-        .map_err(|error| VerifyFailure::unreadable(end.last_sequence, &error))?;
-    if head.sequence != end.last_sequence {
-        let detail = if head.sequence > end.last_sequence {
-            format!(
-                "the head says the log ends at {}, but the records end at {}: records are missing",
-                head.sequence, end.last_sequence
-            )
-        } else {
-            format!(
-                "the head says the log ends at {}, but records go on to {}",
-                head.sequence, end.last_sequence
-            )
-        };
-        return Err(VerifyFailure::new(
-            end.last_sequence + 1,
-            FailureKind::HeadMismatch,
-            detail,
-        ));
-    }
-    if head.hash != end.last_hash.0 {
-        return Err(VerifyFailure::new(
-            head.sequence,
-            FailureKind::HeadMismatch,
-            "the head hash is not the last record's hash",
-        )
-        .with_hashes(Hash(head.hash), end.last_hash));
-    }
-    Ok(())
+/// The number of threads `checked_records` uses: every core, up to a bound.
+pub(crate) fn verify_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(limits::VERIFY_THREADS_MAX)
 }
 
-/// Checks the event-id index against the digest of the records a full walk saw: one
-/// sequential scan of the index. On a mismatch, walks again with point lookups to name the
-/// first record whose entry is wrong, or else reports entries that no record has.
-pub(crate) fn check_index(
-    store: &Store,
-    start: WalkStart,
-    records: u64,
-    seen: &IndexDigest,
-) -> Result<(), VerifyFailure> {
-    let mut indexed = seen.empty_like();
-    for item in store.event_ids() {
-        let (key, value) = item.map_err(|error| VerifyFailure::unreadable(records + 1, &error))?;
-        match store::sequence_from_key(&value) {
-            Some(sequence) if (1..=records).contains(&sequence) => indexed.add(&key, sequence),
-            _ => {
-                return Err(VerifyFailure::new(
-                    records + 1,
-                    FailureKind::IndexMismatch,
-                    format!(
-                        "the event-id index maps \"{}\" to no record",
-                        String::from_utf8_lossy(&key)
-                    ),
-                ));
+/// Reads the log's records in order from `start` (the place and sequence of the first; `None`
+/// for record 1) through `to` (or the head), checking each one: framing, stored hash,
+/// canonical encoding and event (in parallel, a batch at a time), then its sequence, its link
+/// to the one before and its recorded time (in order). Stops after the first failure. The one
+/// reader of the log for `verify`, `checkpoint`, catch-up and replays.
+pub(crate) fn checked_records<'a>(
+    log: &'a Log,
+    start: Option<(u64, Place)>,
+    previous: Previous,
+    to: Option<u64>,
+    threads: usize,
+) -> impl Iterator<Item = Result<Checked, VerifyFailure>> + 'a {
+    let mut frames = log.frames(start);
+    let first = start.map_or(1, |(sequence, _)| sequence);
+    let last = to.unwrap_or(u64::MAX).min(log.marker().sequence);
+    let mut next_sequence = first;
+    let mut previous = previous;
+    let mut ready: std::collections::VecDeque<Result<Checked, VerifyFailure>> =
+        std::collections::VecDeque::new();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(item) = ready.pop_front() {
+                let item = item.and_then(|checked| {
+                    if let Some(previous_hash) =
+                        Some(previous.hash).filter(|hash| *hash != checked.record.previous())
+                    {
+                        return Err(VerifyFailure::new(
+                            checked.sequence,
+                            FailureKind::BrokenLink,
+                            "the previous hash is not the hash of the record before",
+                        )
+                        .with_hashes(checked.record.previous(), previous_hash)
+                        .at(
+                            format!(
+                                "log/{}",
+                                super::log::format::segment_name(checked.place.segment)
+                            ),
+                            checked.place.offset,
+                        ));
+                    }
+                    if let Some(before) = previous.recorded_at
+                        && checked.record.recorded_at < before
+                    {
+                        return Err(VerifyFailure::new(
+                            checked.sequence,
+                            FailureKind::TimeWentBack,
+                            format!(
+                                "recorded at {}, before the previous record's {}",
+                                checked.record.recorded_at, before
+                            ),
+                        )
+                        .at(
+                            format!(
+                                "log/{}",
+                                super::log::format::segment_name(checked.place.segment)
+                            ),
+                            checked.place.offset,
+                        ));
+                    }
+                    Ok(checked)
+                });
+                match &item {
+                    Ok(checked) => {
+                        previous = Previous {
+                            hash: checked.hash,
+                            recorded_at: Some(checked.record.recorded_at),
+                        };
+                    }
+                    Err(_) => {
+                        done = true;
+                        ready.clear();
+                    }
+                }
+                return Some(item);
+            }
+            if done || next_sequence > last {
+                return None;
+            }
+            let want = (last - next_sequence + 1).min(limits::VERIFY_BATCH_FRAMES as u64) as usize;
+            let mut batch = Vec::with_capacity(want);
+            let mut failed = None;
+            for frame in frames.by_ref().take(want) {
+                match frame {
+                    Ok(frame) => batch.push(frame),
+                    Err(failure) => {
+                        failed = Some(failure);
+                        break;
+                    }
+                }
+            }
+            if batch.is_empty() && failed.is_none() {
+                // The frames ended before `last`: the reader itself reports why, except when
+                // the caller asked past the head.
+                done = true;
+                return Some(Err(VerifyFailure::new(
+                    next_sequence,
+                    FailureKind::Gap,
+                    format!("record {next_sequence} is missing"),
+                )));
+            }
+            next_sequence += batch.len() as u64;
+            ready.extend(check_batch(batch, threads));
+            if let Some(failure) = failed {
+                ready.push_back(Err(failure));
             }
         }
+    })
+}
+
+/// Reads the frame of record `sequence` at `place` and checks it on its own and against what
+/// precedes it (when that is known).
+pub(crate) fn checked_record(
+    log: &Log,
+    sequence: u64,
+    place: Place,
+    previous: Option<Previous>,
+) -> Result<Checked, VerifyFailure> {
+    let frame = log.read_frame(sequence, place)?;
+    let checked = check_frame(frame)?;
+    if let Some(previous) = previous
+        && checked.record.previous() != previous.hash
+    {
+        return Err(VerifyFailure::new(
+            sequence,
+            FailureKind::BrokenLink,
+            "the previous hash is not the hash of the record before",
+        )
+        .with_hashes(checked.record.previous(), previous.hash)
+        .at(
+            format!("log/{}", super::log::format::segment_name(place.segment)),
+            place.offset,
+        ));
     }
-    if indexed.same_entries(seen) {
-        return Ok(());
+    Ok(checked)
+}
+
+impl From<&StoreError> for VerifyFailure {
+    fn from(error: &StoreError) -> VerifyFailure {
+        VerifyFailure::new(0, FailureKind::Unreadable, error.to_string())
     }
-    walk(store, start, &mut IndexCheck::Lookup, &mut |_, _| Ok(()))?;
-    Err(VerifyFailure::new(
-        records + 1,
-        FailureKind::IndexMismatch,
-        format!(
-            "the event-id index has {} entries for {records} records; some name no record's event",
-            indexed.entries()
-        ),
-    ))
 }

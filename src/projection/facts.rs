@@ -209,15 +209,15 @@ pub fn facts_of_body(
         }
         EventBody::Amendment(a) => {
             facts.subjects.push(subject_fact(&a.subject));
-            if let (Some(authority), Some(programme)) = (&a.authority, &a.programme) {
-                if !a.measures.is_empty() {
-                    let kind = FactKind::Amend {
-                        measures: a.measures.clone(),
-                    };
-                    facts
-                        .listings
-                        .push((key(authority, programme, &a.subject.id), fact(kind)));
-                }
+            if let (Some(authority), Some(programme)) = (&a.authority, &a.programme)
+                && !a.measures.is_empty()
+            {
+                let kind = FactKind::Amend {
+                    measures: a.measures.clone(),
+                };
+                facts
+                    .listings
+                    .push((key(authority, programme, &a.subject.id), fact(kind)));
             }
         }
         EventBody::Statement(s) => {

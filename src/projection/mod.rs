@@ -1,21 +1,26 @@
-//! Projections: the sanctions state derived from the log, kept in sled beside it.
+//! Projections: the sanctions state derived from the log, kept in the derived store beside it.
 //!
-//! Owns the derived trees (facts per listing, programme renewals, subjects, corrections, links,
-//! statements, names, and the current view evaluated at the head), keeping them bound to the
-//! sequence and hash of the last record applied, catching them up after appends, rebuilding
-//! them when missing, stale or damaged, and comparing them with a fresh replay. Must not: be
-//! trusted over the log (the log is the source of truth), or write to the log.
+//! Owns the projection trees (facts per listing, programme renewals, subjects, corrections,
+//! links, statements, names, and the current view evaluated at the head), keeping them bound to
+//! the sequence and hash of the last record applied, catching them up after appends, rebuilding
+//! them, and checking them against a replay of the log in bounded memory. Every entry but the
+//! current view is a pure function of one record (and, for a correction, of the sequence it
+//! corrects), keyed by that record's sequence, and never larger than one event's facts: so a
+//! subject with 100,000 events is 100,000 small entries, and a replay can be compared with the
+//! store by a multiset digest without holding either. Must not: be trusted over the log (the
+//! log is the source of truth), or write to the log.
 
 pub mod evaluate;
 pub mod facts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::{CivilDate, EventBody};
-use crate::ledger::chain::Hash;
+use crate::domain::{CivilDate, Event, EventBody};
+use crate::ledger::chain::{Hash, IndexDigest};
 use crate::ledger::encoding::{self, EncodingError};
-use crate::ledger::store::{Derived, DerivedWrite, StoreError};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::store::{Derived, DerivedWrite, Store, StoreError};
+use crate::ledger::{Ledger, LedgerError, RecordView};
+use crate::limits;
 use evaluate::{ListingView, Status, counts, evaluate};
 use facts::{
     EventFacts, ListingFact, ListingKey, SubjectFact, facts_of, programme_key, replacement_facts,
@@ -23,12 +28,9 @@ use facts::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Key-value entries of a derived tree, in key order.
-type Entries = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// Version of the derived trees' layout; a different stored version means rebuild.
-pub const PROJECTION_FORMAT_VERSION: u8 = 1;
-/// Records applied per derived transaction when catching up or rebuilding.
+/// Version of the projection trees' layout; a different stored version means rebuild.
+pub const PROJECTION_FORMAT_VERSION: u8 = 2;
+/// Records applied per derived transaction when catching up.
 const APPLY_CHUNK_RECORDS: u64 = 1_000;
 const APPLIED_KEY: &[u8] = b"applied";
 
@@ -56,9 +58,15 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
     Ok(encoding::encode(value)?)
 }
 
-fn decode<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, ProjectionError> {
-    Ok(encoding::decode_canonical(bytes, usize::MAX)?)
+fn decode<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    bytes_max: usize,
+) -> Result<T, ProjectionError> {
+    Ok(encoding::decode_canonical(bytes, bytes_max)?)
 }
+
+/// The entries one record derives, by tree and key.
+type Entries = BTreeMap<(Derived, Vec<u8>), Vec<u8>>;
 
 /// How projections were brought up to date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,279 +85,269 @@ pub enum Sync {
     },
 }
 
-/// Reads of derived trees through the writes of the chunk being applied. Fact lists stay
-/// decoded while a chunk is applied (encoded once, by `finish`), and the set of corrected
-/// events is held in memory, so most facts need no correction lookup at all.
-struct Overlay<'a> {
-    ledger: &'a Ledger,
-    pending: BTreeMap<(u8, Vec<u8>), Option<Vec<u8>>>,
-    listing_lists: BTreeMap<(u8, Vec<u8>), Vec<ListingFact>>,
-    subject_lists: BTreeMap<Vec<u8>, Vec<SubjectFact>>,
-    corrected: BTreeSet<u64>,
-    /// Reads only the pending writes, never the stored trees (a replay from nothing).
-    detached: bool,
-    /// Facts held decoded in `listing_lists` and `subject_lists`.
-    facts_held: usize,
+// ---- Keys -------------------------------------------------------------------------------------
+// Every key but the current view's ends in the sequence of the record that made the entry
+// (8 bytes big-endian), and where one record can make several entries under one prefix, a
+// 2-byte index after it. Identifiers hold no 0x00, so `prefix 0x00` scans never overlap.
+
+/// Bytes after a listing or programme key in a fact entry's key: 0x00, sequence, index.
+const FACT_SUFFIX_BYTES: usize = 1 + 8 + 2;
+/// Bytes after a listing key in a current-view entry's key: 0x00, chunk number.
+const CHUNK_SUFFIX_BYTES: usize = 1 + 2;
+
+fn fact_key(prefix: &[u8], sequence: u64, index: usize) -> Vec<u8> {
+    [
+        prefix,
+        b"\0",
+        &sequence.to_be_bytes(),
+        &(index as u16).to_be_bytes(),
+    ]
+    .concat()
 }
 
-impl<'a> Overlay<'a> {
-    fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        if let Some(value) = self.pending.get(&(tree as u8, key.to_vec())) {
-            return Ok(value.clone());
-        }
-        if self.detached {
-            return Ok(None);
-        }
-        Ok(self.ledger.store().derived_get(tree, key)?)
-    }
+fn sequence_key(prefix: &[u8], sequence: u64) -> Vec<u8> {
+    [prefix, b"\0", &sequence.to_be_bytes()].concat()
+}
 
-    fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
-        let mut entries: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        if !self.detached {
-            for item in self.ledger.store().derived_scan(tree, prefix) {
-                let (key, value) = item?;
-                entries.insert(key, Some(value));
-            }
-        }
-        for ((pending_tree, key), value) in self.pending.range((tree as u8, prefix.to_vec())..) {
-            if *pending_tree != tree as u8 || !key.starts_with(prefix) {
-                break;
-            }
-            entries.insert(key.clone(), value.clone());
-        }
-        Ok(entries
-            .into_iter()
-            .filter_map(|(key, value)| value.map(|value| (key, value)))
-            .collect())
-    }
+fn chunk_key(listing: &[u8], chunk: usize) -> Vec<u8> {
+    [listing, b"\0", &(chunk as u16).to_be_bytes()].concat()
+}
 
-    fn put(&mut self, tree: Derived, key: Vec<u8>, value: Vec<u8>) {
-        self.pending.insert((tree as u8, key), Some(value));
-    }
+/// The record sequence a projection entry's key names (for locating a stored entry that no
+/// record derives). `None` for the binding, the current view, or a key too short.
+fn key_sequence(tree: Derived, key: &[u8]) -> Option<u64> {
+    let from_end = match tree {
+        Derived::ListingFacts
+        | Derived::ProgrammeFacts
+        | Derived::SubjectFacts
+        | Derived::Links => 10,
+        Derived::ProgrammeListings | Derived::Statements | Derived::Names => 8,
+        Derived::Corrections => return key.get(8..16)?.try_into().ok().map(u64::from_be_bytes),
+        Derived::Meta | Derived::Current => return None,
+    };
+    let at = key.len().checked_sub(from_end)?;
+    key.get(at..at + 8)?.try_into().ok().map(u64::from_be_bytes)
+}
 
-    /// An overlay over the stored trees, knowing which events are corrected.
-    fn new(ledger: &'a Ledger, corrected: BTreeSet<u64>) -> Overlay<'a> {
-        Overlay {
-            ledger,
-            pending: BTreeMap::new(),
-            listing_lists: BTreeMap::new(),
-            subject_lists: BTreeMap::new(),
-            corrected,
-            detached: false,
-            facts_held: 0,
-        }
-    }
-
-    /// An overlay that sees nothing stored: for building every derived tree from the log alone.
-    fn detached(ledger: &'a Ledger) -> Overlay<'a> {
-        Overlay {
-            detached: true,
-            ..Overlay::new(ledger, BTreeSet::new())
-        }
-    }
-
-    /// Every corrected event's sequence, from the stored correction table.
-    fn stored_corrections(ledger: &Ledger) -> Result<BTreeSet<u64>, ProjectionError> {
-        let mut corrected = BTreeSet::new();
-        for item in ledger.store().derived_scan(Derived::Corrections, b"") {
-            let (key, _) = item?;
-            let target = key
-                .get(..8)
-                .and_then(|bytes| bytes.try_into().ok())
-                .map(u64::from_be_bytes);
-            corrected
-                .insert(target.ok_or_else(|| ProjectionError::Damaged("correction key".into()))?);
-        }
-        Ok(corrected)
-    }
-
-    fn push_listing_fact(
-        &mut self,
-        tree: Derived,
-        key: Vec<u8>,
-        fact: ListingFact,
-    ) -> Result<(), ProjectionError> {
-        let cache_key = (tree as u8, key);
-        if !self.listing_lists.contains_key(&cache_key) {
-            let stored: Vec<ListingFact> = match self.get(tree, &cache_key.1)? {
-                Some(bytes) => decode(&bytes)?,
-                None => Vec::new(),
-            };
-            self.listing_lists.insert(cache_key.clone(), stored);
-        }
-        self.listing_lists.entry(cache_key).or_default().push(fact);
-        self.facts_held += 1;
-        Ok(())
-    }
-
-    fn push_subject_fact(
-        &mut self,
-        key: Vec<u8>,
-        fact: SubjectFact,
-    ) -> Result<(), ProjectionError> {
-        if !self.subject_lists.contains_key(&key) {
-            let stored: Vec<SubjectFact> = match self.get(Derived::Subjects, &key)? {
-                Some(bytes) => decode(&bytes)?,
-                None => Vec::new(),
-            };
-            self.subject_lists.insert(key.clone(), stored);
-        }
-        self.subject_lists.entry(key).or_default().push(fact);
-        self.facts_held += 1;
-        Ok(())
-    }
-
-    fn add_correction(&mut self, target: u64, correction: u64, retraction: bool) {
-        self.put(
-            Derived::Corrections,
-            [target.to_be_bytes(), correction.to_be_bytes()].concat(),
-            vec![u8::from(retraction)],
+/// The entries one record derives: its facts (or, for a correction, its correction entry and
+/// its replacement's facts), its links, names and statements. Pure, given the sequence of the
+/// event a correction corrects.
+fn record_entries(
+    event: &Event,
+    sequence: u64,
+    corrected: Option<u64>,
+) -> Result<Entries, ProjectionError> {
+    let mut entries = BTreeMap::new();
+    for (index, (relation, target)) in event.body().links().into_iter().enumerate() {
+        entries.insert(
+            (
+                Derived::Links,
+                fact_key(target.as_str().as_bytes(), sequence, index),
+            ),
+            relation.into_bytes(),
         );
-        self.corrected.insert(target);
     }
+    let facts = match (event.body(), corrected) {
+        (EventBody::Correction(correction), Some(target)) => {
+            entries.insert(
+                (
+                    Derived::Corrections,
+                    [target.to_be_bytes(), sequence.to_be_bytes()].concat(),
+                ),
+                vec![u8::from(correction.replacement.is_none())],
+            );
+            replacement_facts(event, sequence, target)
+        }
+        (EventBody::Correction(_), None) => {
+            return Err(ProjectionError::Damaged(format!(
+                "record {sequence} corrects an event that is not recorded"
+            )));
+        }
+        _ => facts_of(event, sequence),
+    };
+    fact_entries(&facts, sequence, &mut entries)?;
+    Ok(entries)
+}
 
-    /// Writes the pending entries to the store in bulk and forgets them (reads then find them
-    /// there). Only for entries that are final: `rebuild` spills what replay `put`, never the
-    /// fact lists, which are encoded by `finish` once complete.
-    fn spill(&mut self) -> Result<(), ProjectionError> {
-        let writes =
-            std::mem::take(&mut self.pending)
-                .into_iter()
-                .filter_map(|((tree, key), value)| {
-                    value.map(|value| (DERIVED_BY_INDEX[tree as usize], key, value))
-                });
-        self.ledger.store().derived_bulk(writes)?;
-        Ok(())
+fn fact_entries(
+    facts: &EventFacts,
+    sequence: u64,
+    entries: &mut Entries,
+) -> Result<(), ProjectionError> {
+    for (index, (key, fact)) in facts.listings.iter().enumerate() {
+        entries.insert(
+            (
+                Derived::ListingFacts,
+                fact_key(&key.to_key(), sequence, index),
+            ),
+            encode(fact)?,
+        );
+        let programme_subject = [
+            key.programme_key(),
+            b"\0".to_vec(),
+            key.subject.clone().into_bytes(),
+        ]
+        .concat();
+        entries.insert(
+            (
+                Derived::ProgrammeListings,
+                sequence_key(&programme_subject, sequence),
+            ),
+            Vec::new(),
+        );
     }
-
-    /// `spill`, once enough entries are pending.
-    fn spill_if_large(&mut self) -> Result<(), ProjectionError> {
-        if self.pending.len() >= crate::limits::DERIVED_BULK_BATCH {
-            self.spill()?;
-        }
-        Ok(())
+    for (index, ((authority, programme), fact)) in facts.programmes.iter().enumerate() {
+        entries.insert(
+            (
+                Derived::ProgrammeFacts,
+                fact_key(&programme_key(authority, programme), sequence, index),
+            ),
+            encode(fact)?,
+        );
     }
+    for (index, fact) in facts.subjects.iter().enumerate() {
+        let subject = fact.subject.id.as_str().as_bytes();
+        entries.insert(
+            (Derived::SubjectFacts, fact_key(subject, sequence, index)),
+            encode(fact)?,
+        );
+        for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
+            let name_subject = [fold(name.as_str()).as_bytes(), b"\0", subject].concat();
+            entries.insert(
+                (Derived::Names, sequence_key(&name_subject, sequence)),
+                Vec::new(),
+            );
+        }
+    }
+    for subject in &facts.statement_subjects {
+        entries.insert(
+            (
+                Derived::Statements,
+                sequence_key(subject.as_bytes(), sequence),
+            ),
+            Vec::new(),
+        );
+    }
+    Ok(())
+}
 
-    /// Encodes the decoded fact lists into pending writes.
-    fn finish(&mut self) -> Result<(), ProjectionError> {
-        self.facts_held = 0;
-        for ((tree, key), list) in std::mem::take(&mut self.listing_lists) {
-            let bytes = encode(&list)?;
-            self.pending.insert((tree, key), Some(bytes));
-        }
-        for (key, list) in std::mem::take(&mut self.subject_lists) {
-            let bytes = encode(&list)?;
-            self.pending
-                .insert((Derived::Subjects as u8, key), Some(bytes));
-        }
-        Ok(())
+/// The sequence of the event a recorded correction corrects.
+fn corrected_target(ledger: &Ledger, event: &Event) -> Result<Option<u64>, ProjectionError> {
+    match event.body() {
+        EventBody::Correction(correction) => ledger
+            .sequence_of(correction.corrects.as_str())?
+            .ok_or_else(|| {
+                ProjectionError::Damaged(format!(
+                    "corrected event {} is not recorded",
+                    correction.corrects
+                ))
+            })
+            .map(Some),
+        _ => Ok(None),
     }
 }
 
-/// Reads the derived trees as they stand (no pending writes).
+fn entries_of(ledger: &Ledger, view: &RecordView) -> Result<Entries, ProjectionError> {
+    let target = corrected_target(ledger, &view.event)?;
+    record_entries(&view.event, view.record.sequence, target)
+}
+
+// ---- Reading ----------------------------------------------------------------------------------
+
+/// Reads the projection trees as they stand.
 pub(crate) struct Reader<'a> {
-    ledger: &'a Ledger,
+    store: &'a Store,
     /// Every corrected event, once a question that touches many events asked for it (one scan
     /// of the correction table instead of one per event).
     corrected: std::cell::OnceCell<BTreeSet<u64>>,
 }
 
+/// The reader queries use.
+pub(crate) fn reader(ledger: &Ledger) -> Result<Reader<'_>, ProjectionError> {
+    Ok(Reader {
+        store: ledger.store()?,
+        corrected: std::cell::OnceCell::new(),
+    })
+}
+
 impl Reader<'_> {
+    fn scan(
+        &self,
+        tree: Derived,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), ProjectionError>> + '_ {
+        self.store
+            .derived_scan(tree, prefix)
+            .map(|item| item.map_err(ProjectionError::from))
+    }
+
     /// Loads the set of corrected events, for questions about many listings or subjects.
     pub(crate) fn preload_corrections(&self) -> Result<(), ProjectionError> {
         if self.corrected.get().is_none() {
-            let _ = self
-                .corrected
-                .set(Overlay::stored_corrections(self.ledger)?);
+            let mut corrected = BTreeSet::new();
+            for item in self.scan(Derived::Corrections, b"") {
+                let (key, _) = item?;
+                corrected.insert(
+                    key_u64(&key, 0)
+                        .ok_or_else(|| ProjectionError::Damaged("correction key".into()))?,
+                );
+            }
+            let _ = self.corrected.set(corrected);
         }
         Ok(())
     }
-}
 
-/// Anything that can read derived trees.
-trait Read {
-    fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError>;
-    fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError>;
-
-    /// The facts stored under a listing or programme key.
-    fn listing_facts(
-        &self,
-        tree: Derived,
-        key: &[u8],
-    ) -> Result<Vec<ListingFact>, ProjectionError> {
-        match self.get(tree, key)? {
-            Some(bytes) => decode(&bytes),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Whether any correction names event `target` (a cheap answer to "is it original?").
-    fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
-        Ok(!self
-            .scan(Derived::Corrections, &target.to_be_bytes())?
-            .is_empty())
-    }
-}
-
-impl Read for Overlay<'_> {
-    fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        Overlay::get(self, tree, key)
-    }
-    fn listing_facts(
-        &self,
-        tree: Derived,
-        key: &[u8],
-    ) -> Result<Vec<ListingFact>, ProjectionError> {
-        if let Some(list) = self.listing_lists.get(&(tree as u8, key.to_vec())) {
-            return Ok(list.clone());
-        }
-        match Overlay::get(self, tree, key)? {
-            Some(bytes) => decode(&bytes),
-            None => Ok(Vec::new()),
-        }
-    }
-    fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
-        Ok(self.corrected.contains(&target))
-    }
-    fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
-        Overlay::scan(self, tree, prefix)
-    }
-}
-
-impl Read for Reader<'_> {
-    fn get(&self, tree: Derived, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        Ok(self.ledger.store().derived_get(tree, key)?)
-    }
     fn is_corrected(&self, target: u64) -> Result<bool, ProjectionError> {
         match self.corrected.get() {
             Some(corrected) => Ok(corrected.contains(&target)),
-            None => Ok(!self
-                .scan(Derived::Corrections, &target.to_be_bytes())?
-                .is_empty()),
+            None => Ok(self
+                .scan(Derived::Corrections, &target.to_be_bytes())
+                .next()
+                .transpose()?
+                .is_some()),
         }
     }
-    fn scan(&self, tree: Derived, prefix: &[u8]) -> Result<Entries, ProjectionError> {
-        Ok(self
-            .ledger
-            .store()
-            .derived_scan(tree, prefix)
-            .collect::<Result<Vec<_>, _>>()?)
+
+    /// The facts stored under a listing or programme key, oldest record first.
+    fn facts(&self, tree: Derived, key: &[u8]) -> Result<Vec<ListingFact>, ProjectionError> {
+        let prefix = [key, b"\0"].concat();
+        self.scan(tree, &prefix)
+            .map(|item| decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX))
+            .collect()
     }
+
+    /// A listing's stored current view, from its chunks.
+    fn current_view(&self, listing: &ListingKey) -> Result<Option<ListingView>, ProjectionError> {
+        let prefix = [listing.to_key().as_slice(), b"\0"].concat();
+        let mut bytes = Vec::new();
+        let mut chunks = 0;
+        for item in self.scan(Derived::Current, &prefix) {
+            bytes.extend_from_slice(&item?.1);
+            chunks += 1;
+        }
+        if chunks == 0 {
+            return Ok(None);
+        }
+        decode(&bytes, usize::MAX).map(Some)
+    }
+}
+
+fn key_u64(key: &[u8], at: usize) -> Option<u64> {
+    key.get(at..at + 8)?.try_into().ok().map(u64::from_be_bytes)
 }
 
 /// What corrections decided about event `target`, as known at `known_at`: the latest correction
 /// of it that is itself in effect decides (a correction can be retracted by a later one).
-fn status_of(reader: &dyn Read, target: u64, known_at: u64) -> Result<Status, ProjectionError> {
+fn status_of(reader: &Reader<'_>, target: u64, known_at: u64) -> Result<Status, ProjectionError> {
     if !reader.is_corrected(target)? {
         return Ok(Status::Original);
     }
-    let corrections = reader.scan(Derived::Corrections, &target.to_be_bytes())?;
+    let corrections: Vec<(Vec<u8>, Vec<u8>)> = reader
+        .scan(Derived::Corrections, &target.to_be_bytes())
+        .collect::<Result<_, _>>()?;
     for (key, value) in corrections.iter().rev() {
-        let correction = u64::from_be_bytes(
-            key[8..16]
-                .try_into()
-                .map_err(|_| ProjectionError::Damaged("correction key".into()))?,
-        );
+        let correction =
+            key_u64(key, 8).ok_or_else(|| ProjectionError::Damaged("correction key".into()))?;
         if correction > known_at {
             continue;
         }
@@ -366,7 +364,7 @@ fn status_of(reader: &dyn Read, target: u64, known_at: u64) -> Result<Status, Pr
 }
 
 fn counting(
-    reader: &dyn Read,
+    reader: &Reader<'_>,
     facts: Vec<ListingFact>,
     known_at: u64,
 ) -> Result<Vec<ListingFact>, ProjectionError> {
@@ -388,18 +386,48 @@ fn counting(
     Ok(kept)
 }
 
-/// A listing's history as known at `known_at`, evaluated from its facts.
+/// A listing's history as known at `known_at`, evaluated from its stored facts.
 fn evaluate_listing(
-    reader: &dyn Read,
+    reader: &Reader<'_>,
     key: &ListingKey,
     known_at: u64,
 ) -> Result<ListingView, ProjectionError> {
-    let own = reader.listing_facts(Derived::Listings, &key.to_key())?;
-    let broad = reader.listing_facts(Derived::Programmes, &key.programme_key())?;
+    let own = reader.facts(Derived::ListingFacts, &key.to_key())?;
+    let broad = reader.facts(Derived::ProgrammeFacts, &key.programme_key())?;
     Ok(evaluate(
         counting(reader, own, known_at)?,
         counting(reader, broad, known_at)?,
     ))
+}
+
+/// The writes that store `view` as a listing's current view, in chunks of at most
+/// `DERIVED_VALUE_BYTES_MAX` bytes, removing chunks a longer earlier view left.
+fn view_writes(
+    reader: &Reader<'_>,
+    key: &ListingKey,
+    view: &ListingView,
+) -> Result<Vec<DerivedWrite>, ProjectionError> {
+    let listing = key.to_key();
+    let bytes = encode(view)?;
+    let mut writes: Vec<DerivedWrite> = bytes
+        .chunks(limits::DERIVED_VALUE_BYTES_MAX)
+        .enumerate()
+        .map(|(chunk, part)| DerivedWrite {
+            tree: Derived::Current,
+            key: chunk_key(&listing, chunk),
+            value: Some(part.to_vec()),
+        })
+        .collect();
+    let kept = writes.len();
+    let prefix = [listing.as_slice(), b"\0"].concat();
+    for item in reader.scan(Derived::Current, &prefix).skip(kept) {
+        writes.push(DerivedWrite {
+            tree: Derived::Current,
+            key: item?.0,
+            value: None,
+        });
+    }
+    Ok(writes)
 }
 
 /// Folds a name for search: decomposed, without combining marks, lowercase.
@@ -412,18 +440,25 @@ pub fn fold(name: &str) -> String {
         .collect()
 }
 
-fn listings_under(reader: &dyn Read, programme: &[u8]) -> Result<Vec<ListingKey>, ProjectionError> {
+/// The listings under a programme that any record has named.
+fn listings_under(
+    reader: &Reader<'_>,
+    programme: &[u8],
+) -> Result<BTreeSet<ListingKey>, ProjectionError> {
     let prefix = [programme, b"\0"].concat();
-    let mut keys = Vec::new();
-    for (key, _) in reader.scan(Derived::ProgrammeListings, &prefix)? {
-        let subject = std::str::from_utf8(&key[prefix.len()..])
-            .map_err(|e| ProjectionError::Damaged(e.to_string()))?;
-        let text =
-            std::str::from_utf8(programme).map_err(|e| ProjectionError::Damaged(e.to_string()))?;
-        let (authority, programme) = text
-            .split_once('\0')
-            .ok_or_else(|| ProjectionError::Damaged("programme key".into()))?;
-        keys.push(ListingKey {
+    let text =
+        std::str::from_utf8(programme).map_err(|e| ProjectionError::Damaged(e.to_string()))?;
+    let (authority, programme) = text
+        .split_once('\0')
+        .ok_or_else(|| ProjectionError::Damaged("programme key".into()))?;
+    let mut keys = BTreeSet::new();
+    for item in reader.scan(Derived::ProgrammeListings, &prefix) {
+        let (key, _) = item?;
+        let subject = key
+            .get(prefix.len()..key.len().saturating_sub(9))
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .ok_or_else(|| ProjectionError::Damaged("programme listing key".into()))?;
+        keys.insert(ListingKey {
             authority: authority.into(),
             programme: programme.into(),
             subject: subject.into(),
@@ -432,102 +467,56 @@ fn listings_under(reader: &dyn Read, programme: &[u8]) -> Result<Vec<ListingKey>
     Ok(keys)
 }
 
-fn store_facts(
-    overlay: &mut Overlay<'_>,
-    facts: EventFacts,
-    sequence: u64,
+/// Every listing one record's facts (or a correction's target and replacements) can change.
+fn touched_listings(
+    ledger: &Ledger,
+    reader: &Reader<'_>,
+    view: &RecordView,
     affected: &mut BTreeSet<ListingKey>,
     broad: &mut BTreeSet<Vec<u8>>,
 ) -> Result<(), ProjectionError> {
-    for (key, fact) in facts.listings {
-        overlay.put(
-            Derived::ProgrammeListings,
-            [
-                key.programme_key(),
-                b"\0".to_vec(),
-                key.subject.clone().into_bytes(),
-            ]
-            .concat(),
-            Vec::new(),
+    let sequence = view.record.sequence;
+    let mut note = |facts: EventFacts| {
+        affected.extend(facts.listings.into_iter().map(|(key, _)| key));
+        broad.extend(
+            facts
+                .programmes
+                .into_iter()
+                .map(|((authority, programme), _)| programme_key(&authority, &programme)),
         );
-        overlay.push_listing_fact(Derived::Listings, key.to_key(), fact)?;
-        affected.insert(key);
-    }
-    for ((authority, programme), fact) in facts.programmes {
-        let key = programme_key(&authority, &programme);
-        overlay.push_listing_fact(Derived::Programmes, key.clone(), fact)?;
-        broad.insert(key);
-    }
-    for fact in facts.subjects {
-        let subject = fact.subject.id.to_string();
-        for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
-            overlay.put(
-                Derived::Names,
-                [
-                    fold(name.as_str()).into_bytes(),
-                    b"\0".to_vec(),
-                    subject.clone().into_bytes(),
-                ]
-                .concat(),
-                Vec::new(),
-            );
+    };
+    match corrected_target(ledger, &view.event)? {
+        Some(target) => {
+            note(replacement_facts(&view.event, sequence, target));
+            note(touched_by_correction_of(ledger, reader, target)?);
         }
-        overlay.push_subject_fact(subject.into_bytes(), fact)?;
-    }
-    for subject in facts.statement_subjects {
-        overlay.put(
-            Derived::Statements,
-            [
-                subject.into_bytes(),
-                b"\0".to_vec(),
-                sequence.to_be_bytes().to_vec(),
-            ]
-            .concat(),
-            Vec::new(),
-        );
+        None => note(facts_of(&view.event, sequence)),
     }
     Ok(())
-}
-
-/// The sequence of the event a recorded correction corrects.
-fn corrected_target(
-    ledger: &Ledger,
-    correction: &crate::domain::Correction,
-) -> Result<u64, ProjectionError> {
-    ledger
-        .sequence_of(correction.corrects.as_str())?
-        .ok_or_else(|| {
-            ProjectionError::Damaged(format!(
-                "corrected event {} is not recorded",
-                correction.corrects
-            ))
-        })
 }
 
 /// Everything a correction of event `target` can change: the facts of the event at the bottom
 /// of the chain of corrections, and of every replacement any correction of it put in place.
 fn touched_by_correction_of(
     ledger: &Ledger,
-    reader: &dyn Read,
+    reader: &Reader<'_>,
     target: u64,
 ) -> Result<EventFacts, ProjectionError> {
     let mut touched = EventFacts::default();
     let mut current = target;
     // Corrections only name earlier events, so the chain ends; the bound guards damaged data.
-    for _ in 0..=crate::limits::BATCH_EVENTS_MAX {
+    for _ in 0..=limits::BATCH_EVENTS_MAX {
         let view = ledger
             .record(current)?
             .ok_or_else(|| ProjectionError::Damaged(format!("record {current} is missing")))?;
-        let EventBody::Correction(correction) = view.event.body() else {
+        let Some(next) = corrected_target(ledger, &view.event)? else {
             let original = facts_of(&view.event, current);
             touched.listings.extend(original.listings);
             touched.programmes.extend(original.programmes);
-            for (key, _) in reader.scan(Derived::Corrections, &current.to_be_bytes())? {
-                let by = key
-                    .get(8..16)
-                    .and_then(|bytes| bytes.try_into().ok())
-                    .map(u64::from_be_bytes);
-                let by = by.ok_or_else(|| ProjectionError::Damaged("correction key".into()))?;
+            for item in reader.scan(Derived::Corrections, &current.to_be_bytes()) {
+                let (key, _) = item?;
+                let by = key_u64(&key, 8)
+                    .ok_or_else(|| ProjectionError::Damaged("correction key".into()))?;
                 if let Some(correcting) = ledger.record(by)? {
                     let replaced = replacement_facts(&correcting.event, by, current);
                     touched.listings.extend(replaced.listings);
@@ -536,177 +525,146 @@ fn touched_by_correction_of(
             }
             return Ok(touched);
         };
-        current = corrected_target(ledger, correction)?;
+        current = next;
     }
     Err(ProjectionError::Damaged(format!(
         "the chain of corrections from record {target} does not end"
     )))
 }
 
-/// Applies records `from..=to` to the derived trees in one transaction.
-fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionError> {
-    let mut overlay = Overlay::new(ledger, Overlay::stored_corrections(ledger)?);
-    let mut affected: BTreeSet<ListingKey> = BTreeSet::new();
-    let mut broad: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut last_hash = Hash([0; 32]);
-    for view in ledger.records(from, to) {
-        let view = view?;
-        let sequence = view.record.sequence;
-        last_hash = view.hash;
-        let event = &view.event;
-        for (relation, target) in event.body().links() {
-            overlay.put(
-                Derived::Links,
-                [target.as_str().as_bytes(), b"\0", &sequence.to_be_bytes()].concat(),
-                relation.into_bytes(),
-            );
-        }
-        if let EventBody::Correction(correction) = event.body() {
-            let target = corrected_target(ledger, correction)?;
-            overlay.add_correction(target, sequence, correction.replacement.is_none());
-            // Every listing the corrected event touched must be evaluated again: its own facts
-            // and every replacement put in its place, following a chain of corrections of
-            // corrections down to the event it began with.
-            let touched = touched_by_correction_of(ledger, &overlay, target)?;
-            affected.extend(touched.listings.into_iter().map(|(key, _)| key));
-            broad.extend(
-                touched
-                    .programmes
-                    .into_iter()
-                    .map(|((authority, programme), _)| programme_key(&authority, &programme)),
-            );
-            store_facts(
-                &mut overlay,
-                replacement_facts(event, sequence, target),
-                sequence,
-                &mut affected,
-                &mut broad,
-            )?;
-        } else {
-            store_facts(
-                &mut overlay,
-                facts_of(event, sequence),
-                sequence,
-                &mut affected,
-                &mut broad,
-            )?;
-        }
-    }
-    for programme in &broad {
-        affected.extend(listings_under(&overlay, programme)?);
-    }
-    for key in &affected {
-        let view = evaluate_listing(&overlay, key, to)?;
-        let bytes = encode(&view)?;
-        overlay.put(Derived::Current, key.to_key(), bytes);
-    }
-    overlay.put(
-        Derived::Meta,
-        APPLIED_KEY.to_vec(),
-        [
-            &[PROJECTION_FORMAT_VERSION][..],
-            &to.to_be_bytes(),
-            &last_hash.0,
-        ]
-        .concat(),
-    );
-    overlay.finish()?;
-    let writes: Vec<DerivedWrite> = overlay
-        .pending
-        .into_iter()
-        .map(|((tree, key), value)| DerivedWrite {
-            tree: DERIVED_BY_INDEX[tree as usize],
-            key,
-            value,
-        })
-        .collect();
-    ledger.store().derived_apply(&writes)?;
-    Ok(())
-}
-
-const DERIVED_BY_INDEX: [Derived; 10] = [
-    Derived::Meta,
-    Derived::Listings,
-    Derived::Programmes,
-    Derived::ProgrammeListings,
-    Derived::Current,
-    Derived::Subjects,
-    Derived::Corrections,
-    Derived::Links,
-    Derived::Statements,
-    Derived::Names,
-];
-
-fn apply_range(
-    ledger: &Ledger,
-    from: u64,
-    to: u64,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(), ProjectionError> {
-    let mut start = from;
-    while start <= to {
-        let end = (start + APPLY_CHUNK_RECORDS - 1).min(to);
-        apply_chunk(ledger, start, end)?;
-        progress(end);
-        start = end + 1;
-    }
-    Ok(())
-}
-
-/// The sequence and hash the projections reflect, if they are present and of this version.
-pub fn applied(ledger: &Ledger) -> Result<Option<(u64, Hash)>, ProjectionError> {
-    let Some(value) = ledger.store().derived_get(Derived::Meta, APPLIED_KEY)? else {
-        return Ok(None);
-    };
-    if value.len() != 41 || value[0] != PROJECTION_FORMAT_VERSION {
-        return Ok(None);
-    }
-    let sequence = u64::from_be_bytes(value[1..9].try_into().unwrap_or([0; 8]));
-    let hash = Hash(value[9..41].try_into().unwrap_or([0; 32]));
-    Ok(Some((sequence, hash)))
-}
-
-/// Rebuilds every projection from the whole log: one sequential read of the records, facts
-/// built in memory, every listing evaluated once, the derived trees written in bulk (entries
-/// that never change once made are written as the replay goes, so memory holds only the fact
-/// lists, and those only up to `limits::REBUILD_FACTS_HELD_MAX` facts), and the binding to the
-/// head written last (an interrupted rebuild leaves no binding, so the next open rebuilds
-/// again).
-pub fn rebuild(ledger: &Ledger, progress: &mut dyn FnMut(u64)) -> Result<Sync, ProjectionError> {
-    rebuild_holding(ledger, crate::limits::REBUILD_FACTS_HELD_MAX, progress)
-}
-
-/// [`rebuild`], holding at most `facts_held_max` facts in memory: past that, the fact lists
-/// built so far are written to the store, and the replay extends them from there (reading
-/// each back when a later event adds to it). The result is the same, byte for byte.
-pub fn rebuild_holding(
-    ledger: &Ledger,
-    facts_held_max: usize,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Sync, ProjectionError> {
-    ledger.store().derived_clear()?;
-    let head = ledger.head();
-    let mut overlay = Overlay::new(ledger, BTreeSet::new());
-    let affected = replay_into(&mut overlay, Some(facts_held_max), progress)?;
-    for key in affected {
-        let view = evaluate_listing(&overlay, &key, head.sequence)?;
-        overlay.put(Derived::Current, key.to_key(), encode(&view)?);
-        overlay.spill_if_large()?;
-    }
-    overlay.finish()?;
-    overlay.spill()?;
-    ledger.store().derived_apply(&[DerivedWrite {
+fn binding_write(sequence: u64, hash: Hash) -> DerivedWrite {
+    DerivedWrite {
         tree: Derived::Meta,
         key: APPLIED_KEY.to_vec(),
         value: Some(
             [
                 &[PROJECTION_FORMAT_VERSION][..],
-                &head.sequence.to_be_bytes(),
-                &head.hash.0,
+                &sequence.to_be_bytes(),
+                &hash.0,
             ]
             .concat(),
         ),
-    }])?;
+    }
+}
+
+/// Applies records `from..=to`: their entries in one transaction, then the current views of
+/// every listing they touch, evaluated from the stored facts, with the binding, in a second.
+/// A crash between the two leaves the old binding: the next catch-up writes the same entries
+/// again (they are a pure function of each record) and evaluates again.
+fn apply_chunk(ledger: &Ledger, from: u64, to: u64) -> Result<(), ProjectionError> {
+    let store = ledger.store()?;
+    let mut writes = Vec::new();
+    let mut last_hash = Hash([0; 32]);
+    let mut views = Vec::new();
+    for view in ledger.records(from, to) {
+        let view = view?;
+        last_hash = view.hash;
+        for ((tree, key), value) in entries_of(ledger, &view)? {
+            writes.push(DerivedWrite {
+                tree,
+                key,
+                value: Some(value),
+            });
+        }
+        views.push(view);
+    }
+    store.derived_apply(&writes)?;
+    let reader = reader(ledger)?;
+    let mut affected = BTreeSet::new();
+    let mut broad = BTreeSet::new();
+    for view in &views {
+        touched_listings(ledger, &reader, view, &mut affected, &mut broad)?;
+    }
+    for programme in &broad {
+        affected.extend(listings_under(&reader, programme)?);
+    }
+    let mut writes = Vec::new();
+    for key in &affected {
+        let view = evaluate_listing(&reader, key, to)?;
+        writes.extend(view_writes(&reader, key, &view)?);
+    }
+    writes.push(binding_write(to, last_hash));
+    store.derived_apply(&writes)?;
+    Ok(())
+}
+
+/// The sequence and hash the projections reflect, if they are present and of this version.
+pub fn applied(ledger: &Ledger) -> Result<Option<(u64, Hash)>, ProjectionError> {
+    let Some(value) = ledger.store()?.derived_get(Derived::Meta, APPLIED_KEY)? else {
+        return Ok(None);
+    };
+    if value.len() != 41 || value[0] != PROJECTION_FORMAT_VERSION {
+        return Ok(None);
+    }
+    let sequence = key_u64(&value, 1).unwrap_or(0);
+    let hash = Hash(value[9..41].try_into().unwrap_or([0; 32]));
+    Ok(Some((sequence, hash)))
+}
+
+/// Every listing that has facts (optionally of one subject), in key order, one at a time.
+fn each_listing(
+    reader: &Reader<'_>,
+    subject: Option<&str>,
+    visit: &mut dyn FnMut(ListingKey) -> Result<(), ProjectionError>,
+) -> Result<(), ProjectionError> {
+    let mut last: Option<Vec<u8>> = None;
+    for item in reader.scan(Derived::ListingFacts, &listings_prefix(subject)) {
+        let (key, _) = item?;
+        let listing = key
+            .get(..key.len().saturating_sub(FACT_SUFFIX_BYTES))
+            .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
+        if last.as_deref() == Some(listing) {
+            continue;
+        }
+        let parsed = ListingKey::from_key(listing)
+            .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
+        last = Some(listing.to_vec());
+        visit(parsed)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds every projection from the whole log, in bounded memory: one sequential read of the
+/// records, their entries written in bulk as the replay goes, then every listing evaluated from
+/// the stored facts, one at a time, and the binding to the head written last (an interrupted
+/// rebuild leaves no binding, so the next open rebuilds again).
+pub fn rebuild(ledger: &Ledger, progress: &mut dyn FnMut(u64)) -> Result<Sync, ProjectionError> {
+    let store = ledger.store()?;
+    store.derived_clear()?;
+    let head = ledger.head();
+    let mut pending: Vec<(Derived, Vec<u8>, Vec<u8>)> = Vec::new();
+    for view in ledger.records(1, head.sequence) {
+        let view = view?;
+        for ((tree, key), value) in entries_of(ledger, &view)? {
+            pending.push((tree, key, value));
+        }
+        if pending.len() >= limits::DERIVED_BULK_BATCH {
+            store.derived_bulk(std::mem::take(&mut pending).into_iter())?;
+        }
+        if view.record.sequence % 4096 == 0 {
+            progress(view.record.sequence);
+        }
+    }
+    store.derived_bulk(std::mem::take(&mut pending).into_iter())?;
+    let reader = reader(ledger)?;
+    reader.preload_corrections()?;
+    each_listing(&reader, None, &mut |key| {
+        let view = evaluate_listing(&reader, &key, head.sequence)?;
+        let listing = key.to_key();
+        for (chunk, part) in encode(&view)?
+            .chunks(limits::DERIVED_VALUE_BYTES_MAX)
+            .enumerate()
+        {
+            pending.push((Derived::Current, chunk_key(&listing, chunk), part.to_vec()));
+        }
+        if pending.len() >= limits::DERIVED_BULK_BATCH {
+            store.derived_bulk(std::mem::take(&mut pending).into_iter())?;
+        }
+        Ok(())
+    })?;
+    store.derived_bulk(pending.into_iter())?;
+    store.derived_apply(&[binding_write(head.sequence, head.hash)])?;
+    progress(head.sequence);
     Ok(Sync::Rebuilt {
         records: head.sequence,
     })
@@ -729,7 +687,12 @@ pub fn sync(ledger: &Ledger) -> Result<Sync, ProjectionError> {
     match bound {
         Some(sequence) if sequence == head.sequence => Ok(Sync::Current),
         Some(sequence) => {
-            apply_range(ledger, sequence + 1, head.sequence, &mut |_| {})?;
+            let mut start = sequence + 1;
+            while start <= head.sequence {
+                let end = (start + APPLY_CHUNK_RECORDS - 1).min(head.sequence);
+                apply_chunk(ledger, start, end)?;
+                start = end + 1;
+            }
             Ok(Sync::CaughtUp {
                 records: head.sequence - sequence,
             })
@@ -738,12 +701,36 @@ pub fn sync(ledger: &Ledger) -> Result<Sync, ProjectionError> {
     }
 }
 
-/// The reader queries use.
-pub(crate) fn reader(ledger: &Ledger) -> Reader<'_> {
-    Reader {
-        ledger,
-        corrected: std::cell::OnceCell::new(),
+/// Catches the projections up when they are bound to a record of this log and behind it; does
+/// nothing otherwise (never rebuilds): `verify` uses it so that lagging projections (a crash
+/// after the log acknowledged) are not damage, while projections bound to nothing valid are
+/// reported rather than silently replaced.
+pub fn catch_up(ledger: &Ledger) -> Result<(), ProjectionError> {
+    let head = ledger.head();
+    match applied(ledger)? {
+        Some((sequence, hash)) => {
+            if sequence < head.sequence
+                && matches!(ledger.record(sequence), Ok(Some(view)) if view.hash == hash)
+            {
+                sync(ledger)?;
+            }
+        }
+        None => {
+            // Never built (a ledger only appended to through the library): build them.
+            let store = ledger.store()?;
+            let mut empty = true;
+            for tree in Derived::ALL {
+                if store.derived_scan(tree, b"").next().transpose()?.is_some() {
+                    empty = false;
+                    break;
+                }
+            }
+            if empty {
+                sync(ledger)?;
+            }
+        }
     }
+    Ok(())
 }
 
 /// The key prefix of every listing (none), or of one subject's listings: listing keys start
@@ -759,14 +746,12 @@ pub(crate) fn listing_keys(
     reader: &Reader<'_>,
     subject: Option<&str>,
 ) -> Result<Vec<ListingKey>, ProjectionError> {
-    let prefix = listings_prefix(subject);
-    reader
-        .scan(Derived::Listings, &prefix)?
-        .into_iter()
-        .map(|(key, _)| {
-            ListingKey::from_key(&key).ok_or_else(|| ProjectionError::Damaged("listing key".into()))
-        })
-        .collect()
+    let mut keys = Vec::new();
+    each_listing(reader, subject, &mut |key| {
+        keys.push(key);
+        Ok(())
+    })?;
+    Ok(keys)
 }
 
 /// Calls `visit` with every listing (optionally of one subject), in key order, and its view as
@@ -779,23 +764,36 @@ pub(crate) fn each_view(
     head: u64,
     visit: &mut dyn FnMut(ListingKey, ListingView) -> Result<(), ProjectionError>,
 ) -> Result<(), ProjectionError> {
-    let prefix = listings_prefix(subject);
-    let at_head = known_at >= head;
-    let tree = if at_head {
-        Derived::Current
-    } else {
-        Derived::Listings
+    if known_at < head {
+        return each_listing(reader, subject, &mut |key| {
+            let view = evaluate_listing(reader, &key, known_at)?;
+            visit(key, view)
+        });
+    }
+    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut finish = |listing: Vec<u8>, bytes: Vec<u8>| -> Result<(), ProjectionError> {
+        let key = ListingKey::from_key(&listing)
+            .ok_or_else(|| ProjectionError::Damaged("current view key".into()))?;
+        visit(key, decode(&bytes, usize::MAX)?)
     };
-    for item in reader.ledger.store().derived_scan(tree, &prefix) {
+    for item in reader.scan(Derived::Current, &listings_prefix(subject)) {
         let (key, value) = item?;
-        let listing = ListingKey::from_key(&key)
-            .ok_or_else(|| ProjectionError::Damaged("listing key".into()))?;
-        let view = if at_head {
-            decode(&value)?
-        } else {
-            evaluate_listing(reader, &listing, known_at)?
-        };
-        visit(listing, view)?;
+        let listing = key
+            .get(..key.len().saturating_sub(CHUNK_SUFFIX_BYTES))
+            .ok_or_else(|| ProjectionError::Damaged("current view key".into()))?
+            .to_vec();
+        match current.as_mut() {
+            Some((at, bytes)) if *at == listing => bytes.extend_from_slice(&value),
+            _ => {
+                if let Some((at, bytes)) = current.take() {
+                    finish(at, bytes)?;
+                }
+                current = Some((listing, value));
+            }
+        }
+    }
+    if let Some((at, bytes)) = current {
+        finish(at, bytes)?;
     }
     Ok(())
 }
@@ -808,12 +806,10 @@ pub(crate) fn subject_on(
     date: CivilDate,
     known_at: u64,
 ) -> Result<Option<SubjectFact>, ProjectionError> {
-    let Some(bytes) = reader.get(Derived::Subjects, subject.as_bytes())? else {
-        return Ok(None);
-    };
-    let facts: Vec<SubjectFact> = decode(&bytes)?;
+    let prefix = [subject.as_bytes(), b"\0"].concat();
     let mut counted = Vec::new();
-    for fact in facts {
+    for item in reader.scan(Derived::SubjectFacts, &prefix) {
+        let fact: SubjectFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
         let listing_fact = ListingFact {
             source: fact.source,
             via: fact.via,
@@ -852,15 +848,12 @@ pub(crate) fn statements_about(
     subject: &str,
 ) -> Result<Vec<u64>, ProjectionError> {
     let prefix = [subject.as_bytes(), b"\0"].concat();
-    Ok(reader
-        .scan(Derived::Statements, &prefix)?
-        .into_iter()
-        .filter_map(|(key, _)| {
-            key.get(prefix.len()..)
-                .and_then(|rest| rest.try_into().ok())
-                .map(u64::from_be_bytes)
-        })
-        .collect())
+    let mut sequences = Vec::new();
+    for item in reader.scan(Derived::Statements, &prefix) {
+        let (key, _) = item?;
+        sequences.extend(key_u64(&key, prefix.len()));
+    }
+    Ok(sequences)
 }
 
 /// Events that name `event_id` (answer it, speak about it, correct it): (sequence, relation).
@@ -869,14 +862,16 @@ pub(crate) fn referrers(
     event_id: &str,
 ) -> Result<Vec<(u64, String)>, ProjectionError> {
     let prefix = [event_id.as_bytes(), b"\0"].concat();
-    Ok(reader
-        .scan(Derived::Links, &prefix)?
-        .into_iter()
-        .filter_map(|(key, value)| {
-            let sequence = u64::from_be_bytes(key.get(prefix.len()..)?.try_into().ok()?);
-            Some((sequence, String::from_utf8(value).ok()?))
-        })
-        .collect())
+    let mut found = Vec::new();
+    for item in reader.scan(Derived::Links, &prefix) {
+        let (key, value) = item?;
+        if let (Some(sequence), Ok(relation)) =
+            (key_u64(&key, prefix.len()), String::from_utf8(value))
+        {
+            found.push((sequence, relation));
+        }
+    }
+    Ok(found)
 }
 
 /// Subject ids whose folded names contain the folded query.
@@ -886,130 +881,207 @@ pub(crate) fn find_subjects(
 ) -> Result<Vec<String>, ProjectionError> {
     let needle = fold(query);
     let mut found = BTreeSet::new();
-    for (key, _) in reader.scan(Derived::Names, b"")? {
-        let text = String::from_utf8_lossy(&key);
-        if let Some((name, subject)) = text.rsplit_once('\0') {
-            if name.contains(&needle) {
-                found.insert(subject.to_owned());
-            }
+    for item in reader.scan(Derived::Names, b"") {
+        let (key, _) = item?;
+        let Some(name_subject) = key.get(..key.len().saturating_sub(9)) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(name_subject);
+        if let Some((name, subject)) = text.rsplit_once('\0')
+            && name.contains(&needle)
+        {
+            found.insert(subject.to_owned());
         }
     }
     Ok(found.into_iter().collect())
 }
 
-/// One way the stored projections differ from a fresh replay.
+// ---- Verification -----------------------------------------------------------------------------
+
+/// One way the stored projections differ from a replay of the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The listing.
+    /// What: a listing (`authority/programme/subject`), or a tree and entry.
     pub listing: String,
     /// What differs.
     pub detail: String,
 }
 
-/// Compares the stored current views with a fresh evaluation of every listing from a replay
-/// of the whole log (the log is re-read; stored facts are not trusted).
+/// Most mismatches one verification lists.
+const MISMATCHES_LISTED_MAX: usize = 100;
+
+fn describe_key(tree: Derived, key: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(key)
+        .chars()
+        .map(|c| if c == '\0' { '/' } else { c })
+        .filter(|c| !c.is_control())
+        .collect();
+    match key_sequence(tree, key) {
+        Some(sequence) => format!("{} entry \"{text}\" (from record {sequence})", tree.name()),
+        None => format!("{} entry \"{text}\"", tree.name()),
+    }
+}
+
+/// Checks the stored projections against the log, in bounded memory: (1) they are bound to the
+/// head; (2) every entry derived from records, in every projection tree but the current view,
+/// equals what a replay of the log derives (a keyed multiset digest over both: two sequential
+/// passes, nothing held; on a difference, a second pass names the entries); (3) every listing's
+/// stored current view equals its evaluation from those (now checked) facts, and no view is
+/// stored for a listing without facts. Returns what differs; empty means they agree.
 pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
-    let head = ledger.head().sequence;
-    let mut stored_map = BTreeMap::new();
-    each_view(&reader(ledger), None, head, head, &mut |key, view| {
-        stored_map.insert(key, view);
-        Ok(())
-    })?;
-    let fresh = replay(ledger)?;
+    let head = ledger.head();
     let mut mismatches = Vec::new();
-    for (key, view) in &fresh {
-        match stored_map.get(key) {
-            None => mismatches.push(Mismatch {
-                listing: key.to_string(),
-                detail: "missing from the stored projection".into(),
-            }),
-            Some(stored) if stored != view => mismatches.push(Mismatch {
-                listing: key.to_string(),
-                detail: "stored view differs from a fresh replay".into(),
-            }),
-            _ => {}
+    match applied(ledger)? {
+        Some((sequence, hash)) if sequence == head.sequence && hash == head.hash => {}
+        other => mismatches.push(Mismatch {
+            listing: "proj_meta \"applied\"".into(),
+            detail: match other {
+                None => {
+                    "the projections are bound to no record (missing or of another version)".into()
+                }
+                Some((sequence, _)) => format!(
+                    "the projections reflect record {sequence}, the head is {}",
+                    head.sequence
+                ),
+            },
+        }),
+    }
+    let store = ledger.store()?;
+    let fact_trees: Vec<Derived> = Derived::ALL
+        .into_iter()
+        .filter(|tree| !matches!(tree, Derived::Meta | Derived::Current))
+        .collect();
+    let replayed = IndexDigest::new_random();
+    let mut replayed_by_tree: BTreeMap<Derived, IndexDigest> = BTreeMap::new();
+    for view in ledger.records(1, head.sequence) {
+        let view = view?;
+        for ((tree, key), value) in entries_of(ledger, &view)? {
+            replayed_by_tree
+                .entry(tree)
+                .or_insert_with(|| replayed.empty_like())
+                .add_parts(&[&[tree as u8], &key, &value]);
         }
     }
-    for key in stored_map.keys() {
-        if !fresh.contains_key(key) {
-            mismatches.push(Mismatch {
+    for tree in &fact_trees {
+        let mut digest = replayed.empty_like();
+        for item in store.derived_scan(*tree, b"") {
+            let (key, value) = item?;
+            digest.add_parts(&[&[*tree as u8], &key, &value]);
+        }
+        let expected = replayed_by_tree
+            .remove(tree)
+            .unwrap_or_else(|| replayed.empty_like());
+        if !digest.same_entries(&expected) {
+            locate_entries(ledger, *tree, &mut mismatches)?;
+            if !mismatches
+                .iter()
+                .any(|m| m.listing.starts_with(tree.name()))
+            {
+                mismatches.push(Mismatch {
+                    listing: tree.name().into(),
+                    detail: format!(
+                        "holds {} entries, a replay of the log derives {}",
+                        digest.entries(),
+                        expected.entries()
+                    ),
+                });
+            }
+        }
+    }
+    let reader = reader(ledger)?;
+    reader.preload_corrections()?;
+    each_listing(&reader, None, &mut |key| {
+        if mismatches.len() >= MISMATCHES_LISTED_MAX {
+            return Ok(());
+        }
+        let fresh = evaluate_listing(&reader, &key, head.sequence)?;
+        match reader.current_view(&key) {
+            Ok(Some(view)) if view == fresh => {}
+            Ok(Some(_)) => mismatches.push(Mismatch {
                 listing: key.to_string(),
+                detail: "the stored current view differs from an evaluation of its facts".into(),
+            }),
+            Ok(None) => mismatches.push(Mismatch {
+                listing: key.to_string(),
+                detail: "missing from the stored current view".into(),
+            }),
+            Err(error) => mismatches.push(Mismatch {
+                listing: key.to_string(),
+                detail: format!("the stored current view cannot be read: {error}"),
+            }),
+        }
+        Ok(())
+    })?;
+    let mut last: Option<Vec<u8>> = None;
+    for item in store.derived_scan(Derived::Current, b"") {
+        let (key, _) = item?;
+        let listing = key[..key.len().saturating_sub(CHUNK_SUFFIX_BYTES)].to_vec();
+        if last.as_ref() == Some(&listing) {
+            continue;
+        }
+        let has_facts = reader
+            .scan(Derived::ListingFacts, &[listing.as_slice(), b"\0"].concat())
+            .next()
+            .transpose()?
+            .is_some();
+        if !has_facts && mismatches.len() < MISMATCHES_LISTED_MAX {
+            mismatches.push(Mismatch {
+                listing: ListingKey::from_key(&listing)
+                    .map_or_else(|| describe_key(Derived::Current, &key), |k| k.to_string()),
                 detail: "stored but no event lists it".into(),
             });
         }
+        last = Some(listing);
     }
     Ok(mismatches)
 }
 
-/// Every listing's view at the head, computed in memory from the log alone (nothing is read
-/// from or written to the derived trees).
-fn replay(ledger: &Ledger) -> Result<BTreeMap<ListingKey, ListingView>, ProjectionError> {
-    let head = ledger.head().sequence;
-    let mut overlay = Overlay::detached(ledger);
-    let affected = replay_into(&mut overlay, None, &mut |_| {})?;
-    let mut views = BTreeMap::new();
-    for key in affected {
-        let view = evaluate_listing(&overlay, &key, head)?;
-        views.insert(key, view);
-    }
-    Ok(views)
-}
-
-/// Replays the whole log into `overlay`: every derived entry but the current view; returns
-/// every listing that has facts. With `spill` (the most facts to hold), entries that never
-/// change once made are written to the store as the replay goes, and the fact lists whenever
-/// more facts than that are held (`rebuild`); without, everything stays in memory (`verify
-/// --projections`). One piece of code for both.
-fn replay_into(
-    overlay: &mut Overlay<'_>,
-    spill: Option<usize>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<BTreeSet<ListingKey>, ProjectionError> {
-    let ledger = overlay.ledger;
-    let head = ledger.head().sequence;
-    let mut affected = BTreeSet::new();
-    let mut broad = BTreeSet::new();
-    for view in ledger.records(1, head) {
+/// Names the entries of `tree` that differ from a replay: replayed entries missing or changed
+/// in the store (a second replay, with point reads), then stored entries no record derives
+/// (each re-derived from the record its key names).
+fn locate_entries(
+    ledger: &Ledger,
+    tree: Derived,
+    mismatches: &mut Vec<Mismatch>,
+) -> Result<(), ProjectionError> {
+    let store = ledger.store()?;
+    for view in ledger.records(1, ledger.head().sequence) {
         let view = view?;
-        let sequence = view.record.sequence;
-        for (relation, target) in view.event.body().links() {
-            overlay.put(
-                Derived::Links,
-                [target.as_str().as_bytes(), b"\0", &sequence.to_be_bytes()].concat(),
-                relation.into_bytes(),
-            );
-        }
-        match view.event.body() {
-            EventBody::Correction(correction) => {
-                let target = corrected_target(ledger, correction)?;
-                overlay.add_correction(target, sequence, correction.replacement.is_none());
-                store_facts(
-                    overlay,
-                    replacement_facts(&view.event, sequence, target),
-                    sequence,
-                    &mut affected,
-                    &mut broad,
-                )?;
+        for ((entry_tree, key), value) in entries_of(ledger, &view)? {
+            if entry_tree != tree || mismatches.len() >= MISMATCHES_LISTED_MAX {
+                continue;
             }
-            _ => store_facts(
-                overlay,
-                facts_of(&view.event, sequence),
-                sequence,
-                &mut affected,
-                &mut broad,
-            )?,
-        }
-        if let Some(facts_held_max) = spill {
-            if overlay.facts_held > facts_held_max {
-                overlay.finish()?;
-                overlay.spill()?;
+            match store.derived_get(tree, &key)? {
+                Some(found) if found == value => {}
+                Some(_) => mismatches.push(Mismatch {
+                    listing: describe_key(tree, &key),
+                    detail: "the stored value is not what its record derives".into(),
+                }),
+                None => mismatches.push(Mismatch {
+                    listing: describe_key(tree, &key),
+                    detail: "missing from the store".into(),
+                }),
             }
-            overlay.spill_if_large()?;
-        }
-        if sequence % 4096 == 0 {
-            progress(sequence);
         }
     }
-    progress(head);
-    Ok(affected)
+    for item in store.derived_scan(tree, b"") {
+        if mismatches.len() >= MISMATCHES_LISTED_MAX {
+            break;
+        }
+        let (key, _) = item?;
+        let derived = match key_sequence(tree, &key) {
+            Some(sequence) => match ledger.record(sequence)? {
+                Some(view) => entries_of(ledger, &view)?.contains_key(&(tree, key.clone())),
+                None => false,
+            },
+            None => false,
+        };
+        if !derived {
+            mismatches.push(Mismatch {
+                listing: describe_key(tree, &key),
+                detail: "stored, but no record derives it".into(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -34,7 +34,7 @@ pub fn event(value: Value) -> Event {
 }
 
 fn subject(index: u64) -> Value {
-    json!({"id": format!("subject-{index}"), "kind": if index % 3 == 0 { "entity" } else { "person" },
+    json!({"id": format!("subject-{index}"), "kind": if index.is_multiple_of(3) { "entity" } else { "person" },
            "names": [format!("Subject {index}"), "王君正"], "aliases": [format!("S. {index}")],
            "identifiers": [{"scheme": "list-id", "value": format!("{index}")}]})
 }
@@ -157,9 +157,10 @@ pub fn json_lines(events: &[Event]) -> String {
         .collect()
 }
 
-/// Opens a real ledger's sled database directly (as someone with write access could, following
-/// the documented layout), lets `edit` change it, and flushes.
+/// Opens a real ledger's derived store (sled) directly (as someone with write access could,
+/// following the documented layout), lets `edit` change it, and flushes.
 pub fn with_db(path: &Path, edit: impl FnOnce(&sled::Db)) {
+    let path = &path.join("derived");
     // sled releases its lock a moment after the last handle is dropped.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let db = loop {
@@ -173,4 +174,196 @@ pub fn with_db(path: &Path, edit: impl FnOnce(&sled::Db)) {
     };
     edit(&db);
     db.flush().expect("flush");
+}
+
+/// An attacker's (or a crash's) view of a ledger folder's log files, written from the layout
+/// ARCHITECTURE.md documents: segment files of frames, and the durable head marker.
+pub mod log_files {
+    use sanctions_ledger::ledger::chain::{Hash, record_hash};
+    use sanctions_ledger::ledger::log::format::{self, HeadMarker};
+    use sanctions_ledger::ledger::record::Record;
+    use std::path::{Path, PathBuf};
+
+    /// One frame of a segment.
+    #[derive(Clone, Debug)]
+    pub struct Frame {
+        /// The segment (its first sequence).
+        pub segment: u64,
+        /// The record bytes.
+        pub record: Vec<u8>,
+        /// The hash stored after them.
+        pub hash: [u8; 32],
+    }
+
+    pub fn log_dir(ledger: &Path) -> PathBuf {
+        ledger.join("log")
+    }
+
+    pub fn segment_path(ledger: &Path, first: u64) -> PathBuf {
+        log_dir(ledger).join(format::segment_name(first))
+    }
+
+    /// The segments' first sequences, ascending.
+    pub fn segments(ledger: &Path) -> Vec<u64> {
+        let mut firsts: Vec<u64> = std::fs::read_dir(log_dir(ledger))
+            .unwrap()
+            .filter_map(|entry| format::segment_first(entry.unwrap().file_name().to_str()?))
+            .collect();
+        firsts.sort_unstable();
+        firsts
+    }
+
+    /// Every frame of every segment, in order, with the byte offset of each (whole files).
+    pub fn frames_with_offsets(ledger: &Path) -> Vec<(Frame, u64)> {
+        let mut frames = Vec::new();
+        for first in segments(ledger) {
+            let bytes = std::fs::read(segment_path(ledger, first)).unwrap();
+            let mut at = format::SEGMENT_HEADER_BYTES as usize;
+            while at + 4 <= bytes.len() {
+                let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+                if at + 36 + len > bytes.len() {
+                    break;
+                }
+                frames.push((
+                    Frame {
+                        segment: first,
+                        record: bytes[at + 4..at + 4 + len].to_vec(),
+                        hash: bytes[at + 4 + len..at + 36 + len].try_into().unwrap(),
+                    },
+                    at as u64,
+                ));
+                at += 36 + len;
+            }
+        }
+        frames
+    }
+
+    pub fn frames(ledger: &Path) -> Vec<Frame> {
+        frames_with_offsets(ledger)
+            .into_iter()
+            .map(|(frame, _)| frame)
+            .collect()
+    }
+
+    /// The current head marker (the valid slot with the larger generation).
+    pub fn marker(ledger: &Path) -> HeadMarker {
+        let bytes = std::fs::read(log_dir(ledger).join("head")).unwrap();
+        format::HEAD_SLOT_OFFSETS
+            .iter()
+            .filter_map(|at| HeadMarker::from_bytes(&bytes[*at as usize..]))
+            .max_by_key(|marker| marker.generation)
+            .expect("a valid head marker")
+    }
+
+    /// Writes a new marker into the next slot, with its checksum.
+    pub fn write_marker(ledger: &Path, marker: HeadMarker) {
+        use std::os::unix::fs::FileExt;
+        let marker = HeadMarker {
+            generation: self::marker(ledger).generation + 1,
+            ..marker
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(log_dir(ledger).join("head"))
+            .unwrap();
+        file.write_all_at(&marker.to_bytes(), marker.slot_offset())
+            .unwrap();
+    }
+
+    /// Rewrites the segments from `edit`ed frames (each written to the segment it names) and,
+    /// with `fix_marker`, a marker that names the last frame (its decoded sequence, its stored
+    /// hash and its place): what an attacker who follows the layout does.
+    pub fn rewrite(ledger: &Path, fix_marker: bool, edit: impl FnOnce(&mut Vec<Frame>)) {
+        let mut frames = frames(ledger);
+        edit(&mut frames);
+        let genesis = Hash(marker_genesis(ledger));
+        let mut last = None;
+        for first in segments(ledger) {
+            let mut bytes = format::segment_header(first, &genesis);
+            for frame in frames.iter().filter(|frame| frame.segment == first) {
+                let offset = bytes.len() as u64;
+                format::put_frame(&mut bytes, &frame.record, &Hash(frame.hash));
+                last = Some((frame.clone(), offset, bytes.len() as u64));
+            }
+            std::fs::write(segment_path(ledger, first), bytes).unwrap();
+        }
+        if fix_marker {
+            let old = marker(ledger);
+            let marker = match last {
+                Some((frame, offset, end)) => HeadMarker {
+                    sequence: Record::from_bytes(&frame.record)
+                        .map(|record| record.sequence)
+                        .unwrap_or(frames.len() as u64),
+                    segment: frame.segment,
+                    frame_offset: offset,
+                    end_offset: end,
+                    hash: Hash(frame.hash),
+                    ..old
+                },
+                None => HeadMarker {
+                    sequence: 0,
+                    segment: 1,
+                    frame_offset: 0,
+                    end_offset: format::SEGMENT_HEADER_BYTES,
+                    hash: genesis,
+                    ..old
+                },
+            };
+            write_marker(ledger, marker);
+        }
+    }
+
+    /// The genesis hash the first segment's header names.
+    fn marker_genesis(ledger: &Path) -> [u8; 32] {
+        let bytes = std::fs::read(segment_path(ledger, 1)).unwrap();
+        bytes[20..52].try_into().unwrap()
+    }
+
+    /// A frame whose record was re-encoded after `change`, with its hash recomputed (`rehash`)
+    /// or the old one kept.
+    pub fn changed(frame: &Frame, rehash: bool, change: impl FnOnce(&mut Record)) -> Frame {
+        let mut record = Record::from_bytes(&frame.record).unwrap();
+        change(&mut record);
+        let bytes = record.to_bytes().unwrap();
+        Frame {
+            segment: frame.segment,
+            hash: if rehash {
+                record_hash(&bytes).0
+            } else {
+                frame.hash
+            },
+            record: bytes,
+        }
+    }
+
+    /// The kept checkpoints' file cut back to its header, and the marker told so.
+    pub fn drop_checkpoints(ledger: &Path) {
+        let path = log_dir(ledger).join("checkpoints");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..format::CHECKPOINTS_HEADER_BYTES as usize]).unwrap();
+        let old = marker(ledger);
+        write_marker(
+            ledger,
+            HeadMarker {
+                checkpoints_len: format::CHECKPOINTS_HEADER_BYTES,
+                ..old
+            },
+        );
+    }
+
+    /// A checkpoint text appended to the kept checkpoints' file, and the marker told so.
+    pub fn add_checkpoint(ledger: &Path, text: &[u8]) {
+        let path = log_dir(ledger).join("checkpoints");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend(format::checkpoint_frame(text));
+        std::fs::write(&path, &bytes).unwrap();
+        let old = marker(ledger);
+        write_marker(
+            ledger,
+            HeadMarker {
+                checkpoints_len: bytes.len() as u64,
+                ..old
+            },
+        );
+    }
 }

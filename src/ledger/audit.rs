@@ -1,0 +1,596 @@
+//! The auditor's operations on a ledger: verification of the log and of the log-derived trees,
+//! signed checkpoints (kept in the log's checkpoints file), tree heads and proofs.
+//!
+//! Owns what `verify` checks and in which order (the log first: it is the truth; then the
+//! derived trees against it), what `checkpoint` re-reads before it signs, and proofs from the
+//! stored tree. Must not: trust a derived entry over the log, or write to the log except to
+//! keep a checkpoint.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::chain::{Hash, IndexDigest};
+use super::checkpoint::{Checkpoint, SignedCheckpoint, SignerKey};
+use super::merkle::{self, Blake3TreeHasher, Frontier, TreeHasher};
+use super::store::StoreError;
+use super::verify::{Previous, checked_records, verify_threads};
+use super::{
+    Clock, FailureKind, Ledger, LedgerError, TreeHead, Verified, VerifyFailure, leaf_hash,
+};
+use crate::domain::Timestamp;
+
+/// What `verify` checks beyond the log itself.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// Check only the log (records, links, framing, head, kept checkpoints), not the derived
+    /// trees; the verdict says so.
+    pub log_only: bool,
+    /// Note the tree at these sizes (the sizes of checkpoints to compare with).
+    pub sizes: BTreeSet<u64>,
+}
+
+/// A checkpoint kept in the log, parsed; a damaged one is damage to the ledger.
+fn kept_checkpoint(number: u64, text: &[u8]) -> Result<(u64, SignedCheckpoint), LedgerError> {
+    let signed = SignedCheckpoint::parse(text).map_err(|error| {
+        LedgerError::Damaged(
+            VerifyFailure::new(
+                0,
+                FailureKind::CheckpointMismatch,
+                format!("kept checkpoint {number} is damaged: {error}"),
+            )
+            .at("log/checkpoints", 0),
+        )
+    })?;
+    Ok((number, signed))
+}
+
+/// Checks, record by record, that the stored Merkle nodes and places are the ones the records
+/// give, and notes the tree at the sizes asked for. One piece of code for `verify` (the whole
+/// log) and `checkpoint` (the records since the last checkpoint).
+struct TreeCheck<'a, M, P> {
+    frontier: Frontier,
+    /// The stored Merkle entries, if the derived trees are checked.
+    stored: Option<M>,
+    /// The stored places, if the derived trees are checked.
+    places: Option<P>,
+    sizes: &'a BTreeSet<u64>,
+    trees: BTreeMap<u64, TreeHead>,
+    mismatch: Option<VerifyFailure>,
+}
+
+impl<M, P> TreeCheck<'_, M, P>
+where
+    M: Iterator<Item = Result<(u64, Vec<u8>), StoreError>>,
+    P: Iterator<Item = Result<(u64, u64), StoreError>>,
+{
+    /// Checks one record's nodes and place. A mismatch is kept, not returned: damage to the
+    /// log itself, found further on, is reported first, and derived data only after the log.
+    fn visit(&mut self, sequence: u64, offset: u64, hash: Hash) {
+        let completed = self.frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
+        if self.mismatch.is_none()
+            && let Some(stored) = self.stored.as_mut()
+        {
+            let rebuild = "`sanctions-ledger rebuild` recomputes it from the log";
+            match stored.next() {
+                Some(Ok((leaf, nodes))) if leaf == sequence - 1 && nodes == completed.concat() => {}
+                Some(Err(error)) => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::MerkleMismatch,
+                        format!("the stored Merkle tree cannot be read: {error}"),
+                    ));
+                }
+                None => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::MerkleMismatch,
+                        format!(
+                            "the stored Merkle tree ends before this record (it holds {} leaves); {rebuild}",
+                            sequence - 1
+                        ),
+                    ));
+                }
+                _ => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::MerkleMismatch,
+                        format!(
+                            "the stored Merkle nodes for this record are missing or are not the hashes the records give; {rebuild}"
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.mismatch.is_none()
+            && let Some(places) = self.places.as_mut()
+        {
+            match places.next() {
+                Some(Ok((at, stored))) if at == sequence && stored == offset => {}
+                Some(Err(error)) => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::IndexMismatch,
+                        format!("the stored record places cannot be read: {error}"),
+                    ));
+                }
+                other => {
+                    self.mismatch = Some(VerifyFailure::new(
+                        sequence,
+                        FailureKind::IndexMismatch,
+                        format!(
+                            "the derived store's place of this record is {}, its frame starts at byte {offset}; `sanctions-ledger rebuild` rebuilds it",
+                            match other {
+                                Some(Ok((_, stored))) => format!("byte {stored}"),
+                                _ => "missing".to_owned(),
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.sizes.contains(&sequence) {
+            self.trees.insert(
+                sequence,
+                TreeHead {
+                    size: sequence,
+                    root: self.frontier.root(&Blake3TreeHasher),
+                    head: hash,
+                },
+            );
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), VerifyFailure> {
+        if let Some(mismatch) = self.mismatch.take() {
+            return Err(mismatch);
+        }
+        let next = self.frontier.size() + 1;
+        if self
+            .stored
+            .as_mut()
+            .is_some_and(|stored| stored.next().is_some())
+        {
+            return Err(VerifyFailure::new(
+                next,
+                FailureKind::MerkleMismatch,
+                "the stored Merkle tree holds more leaves than the log has records",
+            ));
+        }
+        if self
+            .places
+            .as_mut()
+            .is_some_and(|places| places.next().is_some())
+        {
+            return Err(VerifyFailure::new(
+                next,
+                FailureKind::IndexMismatch,
+                "the derived store holds places of more records than the log has",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn unreadable(error: &LedgerError) -> VerifyFailure {
+    match error {
+        LedgerError::Damaged(failure) => failure.clone(),
+        other => VerifyFailure::new(0, FailureKind::Unreadable, other.to_string()),
+    }
+}
+
+impl Ledger {
+    /// Verifies the whole log from the genesis (and, unless `log_only`, the log-derived trees
+    /// against it), streaming; `progress` gets each sequence.
+    pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Verified, VerifyFailure> {
+        self.verify_with(&VerifyOptions::default(), progress)
+    }
+
+    /// Verifies the log: every acknowledged frame read in order, hashed and decoded on every
+    /// core, linked in order; the framing, segments and head; every kept checkpoint against the
+    /// records. Unless `log_only` (and when the derived store is attached): also the stored
+    /// Merkle nodes and places record by record, and the event-id index by a keyed multiset
+    /// digest. Notes the tree at each of `sizes`.
+    pub fn verify_with(
+        &self,
+        options: &VerifyOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Verified, VerifyFailure> {
+        let kept = self.checkpoints().map_err(|error| unreadable(&error))?;
+        let mut all_sizes = options.sizes.clone();
+        all_sizes.extend(kept.iter().map(|(_, signed)| signed.checkpoint.size));
+        // Pending derived data mirrors what appends computed in memory; it is checked with the
+        // rest once written (the CLI writes it before verifying).
+        let derived = if options.log_only || self.pending.len() > 0 {
+            None
+        } else {
+            self.store.as_ref()
+        };
+        if let Some(store) = derived {
+            let binding = store
+                .log_binding()
+                .map_err(|error| VerifyFailure::from(&error))?;
+            let bound = binding.map_or(0, |binding| binding.sequence);
+            if bound != self.head.sequence {
+                return Err(VerifyFailure::new(
+                    bound + 1,
+                    FailureKind::IndexMismatch,
+                    format!(
+                        "the derived store reflects {bound} of the log's {} records (it is caught up when the ledger opens for writing)",
+                        self.head.sequence
+                    ),
+                ));
+            }
+        }
+        let mut index = IndexDigest::new_random();
+        let mut tree = TreeCheck {
+            frontier: Frontier::new(),
+            stored: derived.map(|store| store.merkle_from(0)),
+            places: derived.map(|store| store.places_from(1)),
+            sizes: &all_sizes,
+            trees: BTreeMap::new(),
+            mismatch: None,
+        };
+        if all_sizes.contains(&0) {
+            tree.trees.insert(
+                0,
+                TreeHead {
+                    size: 0,
+                    root: Blake3TreeHasher.empty_root(),
+                    head: self.genesis_hash(),
+                },
+            );
+        }
+        let previous = Previous {
+            hash: self.genesis_hash(),
+            recorded_at: None,
+        };
+        let mut last = (0, self.genesis_hash());
+        for checked in checked_records(&self.log, None, previous, None, verify_threads()) {
+            let checked = checked?;
+            index.add(checked.event.id().as_str().as_bytes(), checked.sequence);
+            tree.visit(checked.sequence, checked.place.offset, checked.hash);
+            last = (checked.sequence, checked.hash);
+            progress(checked.sequence);
+        }
+        if last.0 != self.head.sequence || last.1 != self.head.hash {
+            return Err(VerifyFailure::new(
+                last.0 + 1,
+                FailureKind::HeadMismatch,
+                format!(
+                    "the records end at {} (hash {}), the durable head names {} (hash {})",
+                    last.0, last.1, self.head.sequence, self.head.hash
+                ),
+            )
+            .at("log/head", 0));
+        }
+        tree.finish()?;
+        if let Some(store) = derived {
+            self.check_index(store, &index)?;
+        }
+        for (number, signed) in &kept {
+            let checkpoint = &signed.checkpoint;
+            let agrees = checkpoint.log == self.genesis_hash()
+                && tree.trees.get(&checkpoint.size).is_some_and(|head| {
+                    head.root == checkpoint.root && head.head == checkpoint.head
+                });
+            if !agrees {
+                return Err(VerifyFailure::new(
+                    checkpoint.size.min(last.0 + 1),
+                    FailureKind::CheckpointMismatch,
+                    format!(
+                        "kept checkpoint {number} (size {}, root {}) is not a tree of this log's records",
+                        checkpoint.size,
+                        Hash(checkpoint.root)
+                    ),
+                )
+                .at("log/checkpoints", 0));
+            }
+        }
+        Ok(Verified {
+            records: last.0,
+            head_hash: last.1,
+            genesis_hash: self.genesis_hash(),
+            origin: self.genesis.origin.clone(),
+            tree_root: tree.frontier.root(&Blake3TreeHasher),
+            trees: tree.trees,
+            checkpoints_checked: kept.len() as u64,
+            derived_checked: derived.is_some(),
+        })
+    }
+
+    /// Checks the event-id index against the digest of the records the walk saw: one
+    /// sequential scan of the index. On a mismatch, reads the records again with point lookups
+    /// to name the first record whose entry is wrong, or else reports entries no record has.
+    fn check_index(
+        &self,
+        store: &super::store::Store,
+        seen: &IndexDigest,
+    ) -> Result<(), VerifyFailure> {
+        let records = self.head.sequence;
+        let mut indexed = seen.empty_like();
+        for item in store.event_ids() {
+            let (key, value) = item.map_err(|error| VerifyFailure::from(&error))?;
+            match super::store::sequence_from_key(&value) {
+                Some(sequence) if (1..=records).contains(&sequence) => indexed.add(&key, sequence),
+                _ => {
+                    return Err(VerifyFailure::new(
+                        records + 1,
+                        FailureKind::IndexMismatch,
+                        format!(
+                            "the event-id index maps \"{}\" to no record",
+                            String::from_utf8_lossy(&key)
+                        ),
+                    ));
+                }
+            }
+        }
+        if indexed.same_entries(seen) {
+            return Ok(());
+        }
+        let previous = Previous {
+            hash: self.genesis_hash(),
+            recorded_at: None,
+        };
+        for checked in checked_records(&self.log, None, previous, None, verify_threads()) {
+            let checked = checked?;
+            let event_id = checked.event.id().as_str();
+            let found = store
+                .sequence_of(event_id)
+                .map_err(|error| VerifyFailure::from(&error))?;
+            if found != Some(checked.sequence) {
+                return Err(VerifyFailure::new(
+                    checked.sequence,
+                    FailureKind::IndexMismatch,
+                    format!(
+                        "the event-id index does not map \"{event_id}\" to sequence {}",
+                        checked.sequence
+                    ),
+                ));
+            }
+        }
+        Err(VerifyFailure::new(
+            records + 1,
+            FailureKind::IndexMismatch,
+            format!(
+                "the event-id index has {} entries for {records} records; some name no record's event",
+                indexed.entries()
+            ),
+        ))
+    }
+
+    /// Every checkpoint the ledger has issued, oldest first, numbered from 1, parsed
+    /// (signatures not checked: the ledger does not hold the public key an auditor trusts).
+    pub fn checkpoints(&self) -> Result<Vec<(u64, SignedCheckpoint)>, LedgerError> {
+        self.log
+            .checkpoints()?
+            .into_iter()
+            .enumerate()
+            .map(|(index, text)| kept_checkpoint(index as u64 + 1, &text))
+            .collect()
+    }
+
+    /// The newest checkpoint the ledger keeps, if any, with its number.
+    pub fn last_checkpoint(&self) -> Result<Option<(u64, SignedCheckpoint)>, LedgerError> {
+        let texts = self.log.checkpoints()?;
+        let count = texts.len() as u64;
+        texts
+            .last()
+            .map(|text| kept_checkpoint(count, text))
+            .transpose()
+    }
+
+    /// Signs and keeps a checkpoint of the head. First re-reads from the log, and re-hashes,
+    /// every record since the last checkpoint (all of them for the first), checking their chain,
+    /// index entries and the stored Merkle nodes; and checks that the stored tree still gives
+    /// the last checkpoint's root. So the root signed is the one the acknowledged records give,
+    /// never a hash that was only in memory.
+    pub fn checkpoint(
+        &mut self,
+        signer: &SignerKey,
+        clock: &dyn Clock,
+    ) -> Result<(u64, SignedCheckpoint), LedgerError> {
+        self.flush_derived()?;
+        let damaged = |sequence: u64, detail: String| {
+            LedgerError::Damaged(VerifyFailure::new(
+                sequence,
+                FailureKind::CheckpointMismatch,
+                detail,
+            ))
+        };
+        let store = self.store()?;
+        let previous = self.last_checkpoint()?;
+        let (frontier, after) = match &previous {
+            None => (Frontier::new(), 0),
+            Some((number, signed)) => {
+                let last = &signed.checkpoint;
+                if last.log != self.genesis_hash() || last.size > self.head.sequence {
+                    return Err(damaged(
+                        self.head.sequence + 1,
+                        format!(
+                            "kept checkpoint {number} (size {}) does not fit this log of {} records",
+                            last.size, self.head.sequence
+                        ),
+                    ));
+                }
+                let frontier = Frontier::load(last.size, store)?;
+                if frontier.root(&Blake3TreeHasher) != last.root {
+                    return Err(damaged(
+                        last.size,
+                        format!(
+                            "the stored Merkle tree no longer gives the root kept checkpoint {number} signed"
+                        ),
+                    ));
+                }
+                let (_, previous_record) = self.start_after_checked(last.size)?;
+                if previous_record.hash != last.head {
+                    return Err(damaged(
+                        last.size,
+                        format!(
+                            "record {} is not the head kept checkpoint {number} signed",
+                            last.size
+                        ),
+                    ));
+                }
+                (frontier, last.size)
+            }
+        };
+        let no_sizes = BTreeSet::new();
+        let mut tree = TreeCheck {
+            stored: Some(store.merkle_from(frontier.size())),
+            places: Some(store.places_from(after + 1)),
+            frontier,
+            sizes: &no_sizes,
+            trees: BTreeMap::new(),
+            mismatch: None,
+        };
+        let (start, previous_record) = self.start_after_checked(after)?;
+        let mut last = (after, previous_record.hash);
+        for checked in checked_records(&self.log, start, previous_record, None, verify_threads()) {
+            let checked = checked.map_err(LedgerError::Damaged)?;
+            let event_id = checked.event.id().as_str();
+            if store.sequence_of(event_id)? != Some(checked.sequence) {
+                return Err(LedgerError::Damaged(VerifyFailure::new(
+                    checked.sequence,
+                    FailureKind::IndexMismatch,
+                    format!(
+                        "the event-id index does not map \"{event_id}\" to sequence {}",
+                        checked.sequence
+                    ),
+                )));
+            }
+            tree.visit(checked.sequence, checked.place.offset, checked.hash);
+            last = (checked.sequence, checked.hash);
+        }
+        if last != (self.head.sequence, self.head.hash) {
+            return Err(damaged(
+                last.0 + 1,
+                "the records re-read do not end at the head".to_owned(),
+            ));
+        }
+        tree.finish().map_err(LedgerError::Damaged)?;
+        let time = Timestamp::from_unix_micros(
+            clock.now().unix_micros().max(
+                previous
+                    .as_ref()
+                    .map_or(i64::MIN, |(_, p)| p.checkpoint.time.unix_micros()),
+            ),
+        );
+        let signed = signer.sign(Checkpoint {
+            log: self.genesis_hash(),
+            size: last.0,
+            root: tree.frontier.root(&Blake3TreeHasher),
+            head: last.1,
+            time,
+            name: self.genesis.origin.clone(),
+        });
+        let number = previous.map_or(0, |(number, _)| number) + 1;
+        drop(tree);
+        self.log.add_checkpoint(signed.text().as_bytes())?;
+        Ok((number, signed))
+    }
+
+    /// Keeps a checkpoint's text in the log's checkpoints file, durably (a restore keeps the
+    /// bundle's checkpoint).
+    pub(crate) fn keep_checkpoint(&mut self, text: &[u8]) -> Result<(), LedgerError> {
+        Ok(self.log.add_checkpoint(text)?)
+    }
+
+    /// [`Ledger::start_after`] with the record it starts after checked on its own.
+    fn start_after_checked(
+        &self,
+        sequence: u64,
+    ) -> Result<(Option<(u64, super::log::Place)>, Previous), LedgerError> {
+        if sequence > 0 {
+            self.record(sequence)?;
+        }
+        self.start_after(sequence)
+    }
+
+    /// Checks that `checkpoint` is of this log and that its first `size` records, by the stored
+    /// tree, give the checkpoint's root and head: that this ledger extends it (so proofs and
+    /// bundles against it can be made).
+    pub fn check_extends(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
+        if checkpoint.log != self.genesis_hash() {
+            return Err(LedgerError::NotExtending(format!(
+                "the checkpoint is for the log {}, not this one ({})",
+                checkpoint.log,
+                self.genesis_hash()
+            )));
+        }
+        let tree = self.tree_head(checkpoint.size)?;
+        if tree.root != checkpoint.root || tree.head != checkpoint.head {
+            return Err(LedgerError::NotExtending(format!(
+                "this ledger's first {} records do not give the checkpoint's root: it does not extend that checkpoint (run `verify --checkpoint`)",
+                checkpoint.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// The tree of the first `size` records, from the stored nodes.
+    pub fn tree_head(&self, size: u64) -> Result<TreeHead, LedgerError> {
+        self.check_size(size)?;
+        let root = merkle::range_hash(&Blake3TreeHasher, &self.nodes()?, 0, size)?;
+        let head = if size == 0 {
+            self.genesis_hash()
+        } else {
+            let place = self.place_of(size)?;
+            self.log
+                .read_frame(size, place)
+                .map_err(LedgerError::Damaged)?
+                .stored_hash
+        };
+        Ok(TreeHead { size, root, head })
+    }
+
+    /// The Merkle tree's right edge after the first `size` records, from the stored nodes.
+    pub fn frontier_at(&self, size: u64) -> Result<Frontier, LedgerError> {
+        self.check_size(size)?;
+        Ok(Frontier::load(size, &self.nodes()?)?)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
+        if size > self.head.sequence {
+            return Err(LedgerError::BeyondHead {
+                size,
+                head: self.head.sequence,
+            });
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of record `sequence` in the tree of the first `size` records.
+    pub fn inclusion_proof(
+        &self,
+        sequence: u64,
+        size: u64,
+    ) -> Result<Vec<merkle::Digest>, LedgerError> {
+        self.check_size(size)?;
+        if sequence == 0 || sequence > size {
+            return Err(LedgerError::BeyondHead {
+                size: sequence,
+                head: size,
+            });
+        }
+        Ok(merkle::inclusion_path(
+            &Blake3TreeHasher,
+            &self.nodes()?,
+            sequence - 1,
+            size,
+        )?)
+    }
+
+    /// The consistency proof from the tree of the first `size1` records to that of `size2`.
+    pub fn consistency_proof(
+        &self,
+        size1: u64,
+        size2: u64,
+    ) -> Result<Vec<merkle::Digest>, LedgerError> {
+        self.check_size(size2)?;
+        Ok(merkle::consistency_path(
+            &Blake3TreeHasher,
+            &self.nodes()?,
+            size1,
+            size2,
+        )?)
+    }
+}
