@@ -204,7 +204,8 @@ fn a_log_truncated_by_one_record_is_truncated() {
         value["detail"]
             .as_str()
             .unwrap()
-            .contains("1 record(s) are gone")
+            .contains("1 record(s) are gone"),
+        "{value}"
     );
     // What remains still extends the earlier checkpoints.
     assert_eq!(verify_against(dir, "ledger", "cp29").0, Some(0));

@@ -262,6 +262,17 @@ impl Ledger {
             )
             .at("log/head", 0));
         }
+        if let Some(damage) = self.log.head_damage() {
+            let mut damage = damage.clone();
+            damage.sequence = self.head.sequence;
+            if self.log.recovered() > 0 {
+                damage.detail.push_str(&format!(
+                    "; {} record(s) after the marker's head form complete appends and are kept when the ledger opens for writing",
+                    self.log.recovered()
+                ));
+            }
+            return Err(damage);
+        }
         tree.finish()?;
         if let Some(store) = derived {
             self.check_index(store, &index)?;

@@ -396,6 +396,11 @@ pub struct Recovery {
     pub derived_rebuilt: Option<String>,
     /// Records the derived store was caught up with from the log.
     pub derived_caught_up: u64,
+    /// Records after the durable head that form complete appends (written whole, the marker
+    /// not yet advanced, or its newest slot damaged): kept when the ledger opened for writing.
+    pub recovered_records: u64,
+    /// Damage of the head marker file that opening for writing repaired.
+    pub head_repaired: Option<String>,
 }
 
 /// The log-derived data of records appended since the derived store's binding, kept in
@@ -643,6 +648,8 @@ impl Ledger {
         };
         let recovery = Recovery {
             tail: log.tail().to_vec(),
+            recovered_records: log.recovered(),
+            head_repaired: log.head_repaired().map(ToString::to_string),
             ..Recovery::default()
         };
         Ok(Ledger {

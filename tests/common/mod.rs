@@ -220,7 +220,8 @@ pub mod log_files {
             let bytes = std::fs::read(segment_path(ledger, first)).unwrap();
             let mut at = format::SEGMENT_HEADER_BYTES as usize;
             while at + 4 <= bytes.len() {
-                let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+                let len = (u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap())
+                    & !format::FRAME_END_OF_APPEND) as usize;
                 if at + 36 + len > bytes.len() {
                     break;
                 }
@@ -282,7 +283,7 @@ pub mod log_files {
             let mut bytes = format::segment_header(first, &genesis);
             for frame in frames.iter().filter(|frame| frame.segment == first) {
                 let offset = bytes.len() as u64;
-                format::put_frame(&mut bytes, &frame.record, &Hash(frame.hash));
+                format::put_frame(&mut bytes, &frame.record, &Hash(frame.hash), true);
                 last = Some((frame.clone(), offset, bytes.len() as u64));
             }
             std::fs::write(segment_path(ledger, first), bytes).unwrap();

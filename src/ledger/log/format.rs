@@ -90,23 +90,35 @@ pub fn check_segment_header(bytes: &[u8], first: u64, genesis_hash: &Hash) -> Re
     Ok(())
 }
 
-/// Appends the frame of one record to `out`: length, record bytes, record hash.
-pub fn put_frame(out: &mut Vec<u8>, record_bytes: &[u8], hash: &Hash) {
-    out.extend_from_slice(&(record_bytes.len() as u32).to_be_bytes());
+/// The bit of a frame's length prefix that marks the last frame of one append (a batch): lets
+/// recovery tell a whole append from part of one.
+pub const FRAME_END_OF_APPEND: u32 = 1 << 31;
+
+/// Appends the frame of one record to `out`: length (with the end-of-append bit on the last
+/// record of an append), record bytes, record hash.
+pub fn put_frame(out: &mut Vec<u8>, record_bytes: &[u8], hash: &Hash, end_of_append: bool) {
+    let mut prefix = record_bytes.len() as u32;
+    if end_of_append {
+        prefix |= FRAME_END_OF_APPEND;
+    }
+    out.extend_from_slice(&prefix.to_be_bytes());
     out.extend_from_slice(record_bytes);
     out.extend_from_slice(&hash.0);
 }
 
-/// The record length a frame's 4-byte prefix announces, if it is one a frame may hold.
-pub fn frame_record_len(prefix: [u8; 4]) -> Result<u64, String> {
-    let len = u64::from(u32::from_be_bytes(prefix));
+/// What a frame's 4-byte prefix announces: the record's length, if it is one a frame may hold,
+/// and whether the frame ends an append.
+pub fn frame_prefix(prefix: [u8; 4]) -> Result<(u64, bool), String> {
+    let word = u32::from_be_bytes(prefix);
+    let end_of_append = word & FRAME_END_OF_APPEND != 0;
+    let len = u64::from(word & !FRAME_END_OF_APPEND);
     if len == 0 || len > limits::RECORD_BYTES_MAX as u64 {
         return Err(format!(
             "the frame announces a record of {len} bytes; a record holds 1 to {} bytes",
             limits::RECORD_BYTES_MAX
         ));
     }
-    Ok(len)
+    Ok((len, end_of_append))
 }
 
 /// The durable head marker: what the log has acknowledged.

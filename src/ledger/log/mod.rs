@@ -113,6 +113,8 @@ pub struct RawFrame {
     pub record_bytes: Vec<u8>,
     /// The hash stored after them.
     pub stored_hash: Hash,
+    /// Whether the frame ends an append (its length prefix's top bit).
+    pub end_of_append: bool,
 }
 
 impl RawFrame {
@@ -162,6 +164,13 @@ pub struct Log {
     dirty: bool,
     /// What lay after the durable head when the log was opened (cut then, if writable).
     tail: Vec<TailPiece>,
+    /// Damage found in the head file beside a usable marker (repaired when writable).
+    head_damage: Option<VerifyFailure>,
+    /// Records after the marker found to be complete appends: adopted when writable, only
+    /// counted when read-only.
+    recovered: u64,
+    /// Damage of the head file that opening for writing repaired (by writing the marker again).
+    head_repaired: Option<VerifyFailure>,
 }
 
 fn read_whole(storage: &dyn Storage, file: &str, bytes_max: u64) -> Result<Vec<u8>, LogError> {
@@ -246,6 +255,9 @@ impl Log {
             writable: true,
             dirty: false,
             tail: Vec::new(),
+            head_damage: None,
+            recovered: 0,
+            head_repaired: None,
         })
     }
 
@@ -287,7 +299,8 @@ impl Log {
             })?
             .to_vec();
         let genesis_hash = chain::genesis_hash(&genesis_bytes);
-        let marker = read_marker(storage.as_ref())?;
+        let head = read_head(storage.as_ref())?;
+        let marker = head.marker;
         let mut all_segments: Vec<u64> = names
             .iter()
             .filter_map(|name| format::segment_first(name))
@@ -308,13 +321,211 @@ impl Log {
             writable,
             dirty: false,
             tail: Vec::new(),
+            head_damage: head.damage,
+            recovered: 0,
+            head_repaired: None,
         };
+        log.check_genesis()?;
         log.check_head()?;
+        let adoptable = log.adoptable(&all_segments)?;
+        log.recovered = adoptable.records;
+        if writable {
+            let repair = log.head_damage.is_some();
+            if adoptable.marker.is_some() || adoptable.checkpoints_len > log.marker.checkpoints_len
+            {
+                let next = adoptable.marker.unwrap_or(log.marker);
+                let marker = HeadMarker {
+                    generation: log.marker.generation + 1,
+                    checkpoints_len: adoptable.checkpoints_len.max(log.marker.checkpoints_len),
+                    ..next
+                };
+                log.write_marker(&marker)?;
+                log.segments = all_segments
+                    .iter()
+                    .copied()
+                    .filter(|first| *first <= marker.segment)
+                    .collect();
+                log.marker = marker;
+            } else if repair {
+                let marker = HeadMarker {
+                    generation: log.marker.generation + 1,
+                    ..log.marker
+                };
+                log.write_marker(&marker)?;
+                log.marker = marker;
+            }
+            if let Some(damage) = log.head_damage.take() {
+                log.head_repaired = Some(damage);
+            }
+        }
         log.tail = log.find_tail(&all_segments)?;
         if writable && !log.tail.is_empty() {
             log.cut_tail()?;
         }
         Ok(log)
+    }
+
+    /// Checks that the genesis file, the checkpoints file's header and the head segment's
+    /// header name the same genesis; where they do not, the one the other two outvote is
+    /// named as damaged (the genesis file when all three differ).
+    fn check_genesis(&self) -> Result<(), LogError> {
+        let mut checkpoints = [0u8; format::CHECKPOINTS_HEADER_BYTES as usize];
+        let checkpoints_named = self
+            .storage
+            .read_at(CHECKPOINTS_FILE, 0, &mut checkpoints)
+            .ok()
+            .map(|()| checkpoints[8..40].to_vec());
+        let segment_file = format::segment_name(self.marker.segment);
+        let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
+        let segment_named = self
+            .storage
+            .read_at(&segment_file, 0, &mut header)
+            .ok()
+            .map(|()| header[20..52].to_vec());
+        let genesis = Some(self.genesis_hash.0.to_vec());
+        if checkpoints_named == genesis
+            && segment_named
+                .as_ref()
+                .is_none_or(|named| Some(named) == genesis.as_ref())
+        {
+            // (A missing head segment is reported by `check_head`.)
+            return Ok(());
+        }
+        let (file, offset) = if checkpoints_named == segment_named {
+            (GENESIS_FILE.to_owned(), 12)
+        } else if checkpoints_named == genesis {
+            (segment_file, 20)
+        } else {
+            (CHECKPOINTS_FILE.to_owned(), 8)
+        };
+        Err(LogError::Damaged(damage_at(
+            0,
+            FailureKind::SegmentDamaged,
+            &file,
+            offset,
+            format!(
+                "the genesis file, the checkpoints file and the head segment do not name the same genesis (the genesis file hashes to {}); this file is the odd one out",
+                self.genesis_hash
+            ),
+        )))
+    }
+
+    /// Finds the complete appends after the durable head (see [`Adoptable`]), reading the head's
+    /// segment after its acknowledged end and the segments that follow it.
+    fn adoptable(&self, all_segments: &[u64]) -> Result<Adoptable, LogError> {
+        let mut found = Adoptable {
+            checkpoints_len: self.adoptable_checkpoints()?,
+            ..Adoptable::default()
+        };
+        let mut sequence = self.marker.sequence + 1;
+        let mut previous = self.marker.hash;
+        let mut pending = 0;
+        let mut files = std::iter::once((self.marker.segment, self.marker.end_offset)).chain(
+            all_segments
+                .iter()
+                .filter(|first| **first > self.marker.segment)
+                .map(|first| (*first, 0)),
+        );
+        'files: while let Some((segment, start)) = files.next() {
+            let file = format::segment_name(segment);
+            let len = self
+                .storage
+                .len(&file)
+                .map_err(io_error(&file, "reading its length"))?
+                .unwrap_or(0);
+            let mut at = start;
+            if start == 0 {
+                let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
+                if segment != sequence
+                    || len < SEGMENT_HEADER_BYTES
+                    || self.storage.read_at(&file, 0, &mut header).is_err()
+                    || format::check_segment_header(&header, segment, &self.genesis_hash).is_err()
+                {
+                    break;
+                }
+                at = SEGMENT_HEADER_BYTES;
+            }
+            while at + FRAME_OVERHEAD_BYTES <= len {
+                let mut prefix = [0u8; 4];
+                if self.storage.read_at(&file, at, &mut prefix).is_err() {
+                    break 'files;
+                }
+                let Ok((record_len, end_of_append)) = format::frame_prefix(prefix) else {
+                    break 'files;
+                };
+                if at + FRAME_OVERHEAD_BYTES + record_len > len {
+                    break 'files;
+                }
+                let mut bytes = vec![0u8; record_len as usize + 32];
+                if self.storage.read_at(&file, at + 4, &mut bytes).is_err() {
+                    break 'files;
+                }
+                let stored = Hash(bytes[record_len as usize..].try_into().unwrap_or_default());
+                let record_bytes = &bytes[..record_len as usize];
+                let fits = chain::record_hash(record_bytes) == stored
+                    && Record::from_bytes(record_bytes).is_ok_and(|record| {
+                        record.sequence == sequence && record.previous() == previous
+                    });
+                if !fits {
+                    break 'files;
+                }
+                pending += 1;
+                let end = at + FRAME_OVERHEAD_BYTES + record_len;
+                if end_of_append {
+                    found.records += pending;
+                    pending = 0;
+                    found.marker = Some(HeadMarker {
+                        sequence,
+                        segment,
+                        frame_offset: at,
+                        end_offset: end,
+                        hash: stored,
+                        ..self.marker
+                    });
+                }
+                sequence += 1;
+                previous = stored;
+                at = end;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The acknowledged length of the checkpoints file, extended over whole checkpoint frames
+    /// written after it (a checkpoint whose marker write did not happen).
+    fn adoptable_checkpoints(&self) -> Result<u64, LogError> {
+        let len = self
+            .storage
+            .len(CHECKPOINTS_FILE)
+            .map_err(io_error(CHECKPOINTS_FILE, "reading its length"))?
+            .unwrap_or(0);
+        let acknowledged = self.marker.checkpoints_len;
+        if len <= acknowledged {
+            return Ok(acknowledged);
+        }
+        let mut bytes = vec![0u8; len as usize];
+        self.storage
+            .read_at(CHECKPOINTS_FILE, 0, &mut bytes)
+            .map_err(io_error(CHECKPOINTS_FILE, "reading"))?;
+        let mut end = acknowledged as usize;
+        let mut header = format::checkpoints_header(&self.genesis_hash);
+        while end < bytes.len() {
+            let Some(prefix) = bytes.get(end..end + 4) else {
+                break;
+            };
+            let text_len = u32::from_be_bytes(prefix.try_into().unwrap_or_default()) as usize;
+            let next = end + 36 + text_len;
+            if text_len == 0 || text_len > limits::CHECKPOINT_BYTES_MAX || next > bytes.len() {
+                break;
+            }
+            header.truncate(format::CHECKPOINTS_HEADER_BYTES as usize);
+            header.extend_from_slice(&bytes[end..next]);
+            if format::checkpoint_texts(&header, &self.genesis_hash).is_err() {
+                break;
+            }
+            end = next;
+        }
+        Ok(end as u64)
     }
 
     /// Checks what the marker says against the files: the head's segment is there, holds every
@@ -635,7 +846,12 @@ impl Log {
                 segment: write.segment,
                 offset: write.start + write.bytes.len() as u64,
             });
-            format::put_frame(&mut write.bytes, record_bytes, hash);
+            format::put_frame(
+                &mut write.bytes,
+                record_bytes,
+                hash,
+                index + 1 == records.len(),
+            );
         }
         let mut created = false;
         for write in &writes {
@@ -745,6 +961,23 @@ impl Log {
         &self.tail
     }
 
+    /// Damage found in the head file beside a usable marker (a torn or damaged slot, stray
+    /// bytes), when the log was opened for reading.
+    pub fn head_damage(&self) -> Option<&VerifyFailure> {
+        self.head_damage.as_ref()
+    }
+
+    /// Damage of the head file that opening for writing repaired.
+    pub fn head_repaired(&self) -> Option<&VerifyFailure> {
+        self.head_repaired.as_ref()
+    }
+
+    /// Records after the older marker that form complete appends: kept (when writable) or
+    /// keepable (when read-only).
+    pub fn recovered(&self) -> u64 {
+        self.recovered
+    }
+
     /// The acknowledged segments' first sequences.
     pub fn segments(&self) -> &[u64] {
         &self.segments
@@ -775,7 +1008,7 @@ impl Log {
         self.storage
             .read_at(&file, place.offset, &mut prefix)
             .map_err(|error| damaged(FailureKind::Unreadable, error.to_string()))?;
-        let len = format::frame_record_len(prefix)
+        let (len, end_of_append) = format::frame_prefix(prefix)
             .map_err(|reason| damaged(FailureKind::FrameDamaged, reason))?;
         if place.offset + FRAME_OVERHEAD_BYTES + len > end {
             return Err(damaged(
@@ -796,6 +1029,7 @@ impl Log {
             place,
             record_bytes: bytes,
             stored_hash,
+            end_of_append,
         })
     }
 
@@ -852,27 +1086,64 @@ impl Log {
     }
 }
 
-fn read_marker(storage: &dyn Storage) -> Result<HeadMarker, LogError> {
-    let len = storage
-        .len(HEAD_FILE)
-        .map_err(io_error(HEAD_FILE, "reading its length"))?
-        .unwrap_or(0);
+/// What the head file holds: the current marker, and damage found beside it (a slot that fails
+/// its checksum, bytes outside the slots that are not zero).
+struct HeadFile {
+    marker: HeadMarker,
+    damage: Option<VerifyFailure>,
+}
+
+fn read_head(storage: &dyn Storage) -> Result<HeadFile, LogError> {
+    let bytes = read_whole(storage, HEAD_FILE, HEAD_FILE_BYTES)?;
     let mut best: Option<HeadMarker> = None;
+    let mut damage = None;
     for offset in HEAD_SLOT_OFFSETS {
-        if offset + HEAD_SLOT_BYTES as u64 > len {
-            continue;
-        }
-        let mut slot = [0u8; HEAD_SLOT_BYTES];
-        storage
-            .read_at(HEAD_FILE, offset, &mut slot)
-            .map_err(io_error(HEAD_FILE, "reading the head marker"))?;
-        if let Some(marker) = HeadMarker::from_bytes(&slot)
-            && best.is_none_or(|best| marker.generation > best.generation)
-        {
-            best = Some(marker);
+        let slot = bytes.get(offset as usize..offset as usize + HEAD_SLOT_BYTES);
+        match slot.and_then(HeadMarker::from_bytes) {
+            Some(marker) => {
+                if best.is_none_or(|best| marker.generation > best.generation) {
+                    best = Some(marker);
+                }
+            }
+            None => {
+                damage.get_or_insert_with(|| {
+                    damage_at(
+                        0,
+                        FailureKind::HeadMismatch,
+                        HEAD_FILE,
+                        offset,
+                        "a slot of the durable head marker fails its magic or checksum (torn by a crash while it was written, or damaged); the other slot is used, and opening for writing writes it again",
+                    )
+                });
+            }
         }
     }
-    best.ok_or_else(|| {
+    if bytes.len() as u64 != HEAD_FILE_BYTES {
+        damage = Some(damage_at(
+            0,
+            FailureKind::HeadMismatch,
+            HEAD_FILE,
+            0,
+            format!(
+                "the head file is {} bytes, not {HEAD_FILE_BYTES}",
+                bytes.len()
+            ),
+        ));
+    } else if let Some(at) = bytes.iter().enumerate().position(|(at, byte)| {
+        *byte != 0
+            && !HEAD_SLOT_OFFSETS
+                .iter()
+                .any(|slot| (*slot as usize..*slot as usize + HEAD_SLOT_BYTES).contains(&at))
+    }) {
+        damage = Some(damage_at(
+            0,
+            FailureKind::HeadMismatch,
+            HEAD_FILE,
+            at as u64,
+            "a byte outside the head marker's two slots is not zero",
+        ));
+    }
+    let marker = best.ok_or_else(|| {
         LogError::Damaged(damage_at(
             0,
             FailureKind::HeadMismatch,
@@ -880,7 +1151,21 @@ fn read_marker(storage: &dyn Storage) -> Result<HeadMarker, LogError> {
             0,
             "neither slot of the durable head marker checks out (magic and checksum): what was acknowledged cannot be known; `verify` still reads the segments",
         ))
-    })
+    })?;
+    Ok(HeadFile { marker, damage })
+}
+
+/// Complete appends found after the durable head: frames that check out (hash, sequence, link)
+/// up to one that ends an append. Written whole, so keeping them keeps all or nothing of each
+/// append: after a crash between a segment's fsync and the marker's, or a damaged newest slot.
+#[derive(Clone, Copy, Debug, Default)]
+struct Adoptable {
+    /// The marker that would name them.
+    marker: Option<HeadMarker>,
+    /// How many records.
+    records: u64,
+    /// Acknowledged bytes of the checkpoints file, counting whole checkpoint frames after it.
+    checkpoints_len: u64,
 }
 
 /// The frames of a log in order: see [`Log::frames`].
@@ -1024,8 +1309,8 @@ impl Frames<'_> {
                 return Some(Err(failure));
             }
             let prefix: [u8; 4] = self.slice(at, 4).try_into().unwrap_or_default();
-            let len = match format::frame_record_len(prefix) {
-                Ok(len) => len,
+            let (len, end_of_append) = match format::frame_prefix(prefix) {
+                Ok(announced) => announced,
                 Err(reason) => return Some(Err(damaged(FailureKind::FrameDamaged, reason))),
             };
             if at + FRAME_OVERHEAD_BYTES + len > end {
@@ -1049,6 +1334,7 @@ impl Frames<'_> {
                 },
                 record_bytes,
                 stored_hash,
+                end_of_append,
             };
             self.offset = at + FRAME_OVERHEAD_BYTES + len;
             self.sequence += 1;
