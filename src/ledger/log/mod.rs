@@ -420,13 +420,13 @@ impl Log {
         let mut sequence = self.marker.sequence + 1;
         let mut previous = self.marker.hash;
         let mut pending = 0;
-        let mut files = std::iter::once((self.marker.segment, self.marker.end_offset)).chain(
+        let files = std::iter::once((self.marker.segment, self.marker.end_offset)).chain(
             all_segments
                 .iter()
                 .filter(|first| **first > self.marker.segment)
                 .map(|first| (*first, 0)),
         );
-        'files: while let Some((segment, start)) = files.next() {
+        'files: for (segment, start) in files {
             let file = format::segment_name(segment);
             let len = self
                 .storage
