@@ -178,6 +178,8 @@ pub fn with_db(path: &Path, edit: impl FnOnce(&sled::Db)) {
 
 /// An attacker's (or a crash's) view of a ledger folder's log files, written from the layout
 /// ARCHITECTURE.md documents: segment files of frames, and the durable head marker.
+pub mod fault;
+
 pub mod log_files {
     use sanctions_ledger::ledger::chain::{Hash, record_hash};
     use sanctions_ledger::ledger::log::format::{self, HeadMarker};

@@ -665,13 +665,15 @@ impl Log {
     /// the checkpoints file.
     fn find_tail(&self, all_segments: &[u64]) -> Result<Vec<TailPiece>, LogError> {
         let mut pieces = Vec::new();
+        // A later segment is never acknowledged, even empty (a roll-over that failed after
+        // creating it): it is moved aside whole.
         let mut after = |file: String, acknowledged: u64| -> Result<(), LogError> {
             let len = self
                 .storage
                 .len(&file)
                 .map_err(io_error(&file, "reading its length"))?
                 .unwrap_or(0);
-            if len > acknowledged {
+            if len > acknowledged || (acknowledged == 0 && format::segment_first(&file).is_some()) {
                 pieces.push(TailPiece {
                     file,
                     offset: acknowledged,
@@ -1291,6 +1293,9 @@ impl Frames<'_> {
                 }
                 self.offset = 0;
                 self.end = None;
+                // The buffer holds the finished segment's bytes: never serve them for the next.
+                self.buffer.clear();
+                self.buffer_start = 0;
                 continue;
             }
             let at = self.offset;
