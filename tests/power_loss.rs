@@ -10,10 +10,9 @@
 mod common;
 
 use common::fault::{Fault, FaultStorage, Lcg};
-use sanctions_ledger::domain::Timestamp;
 use sanctions_ledger::ledger::chain::{self, Hash};
 use sanctions_ledger::ledger::log::{Log, LogOptions};
-use sanctions_ledger::ledger::record::{self, Genesis, Record};
+use sanctions_ledger::ledger::record::Record;
 
 /// Small segments, so that roll-over happens every few appends.
 const OPTIONS: LogOptions = LogOptions {
@@ -21,37 +20,11 @@ const OPTIONS: LogOptions = LogOptions {
 };
 
 fn genesis_bytes() -> Vec<u8> {
-    Genesis {
-        format_version: record::GENESIS_FORMAT_VERSION,
-        origin: "power loss".into(),
-        created_at: Timestamp::from_unix_micros(0),
-    }
-    .to_bytes()
-    .unwrap()
+    common::genesis_bytes("power loss")
 }
 
-/// The records of the next batch after `head` (sequence, hash), chained.
 fn batch(head: (u64, Hash), count: u64) -> Vec<(Vec<u8>, Hash)> {
-    let (mut sequence, mut previous) = head;
-    let mut records = Vec::new();
-    for event in common::synthetic_events(sequence, count) {
-        sequence += 1;
-        let bytes = Record {
-            format_version: record::RECORD_FORMAT_VERSION,
-            sequence,
-            recorded_at: Timestamp::from_unix_micros(sequence as i64),
-            appended_by: "power-loss".into(),
-            previous_hash: previous.0,
-            schema_version: 1,
-            event_bytes: record::encode_event(&event).unwrap(),
-        }
-        .to_bytes()
-        .unwrap();
-        let hash = chain::record_hash(&bytes);
-        records.push((bytes, hash));
-        previous = hash;
-    }
-    records
+    common::chained_records(head, count)
 }
 
 fn append(log: &mut Log, records: &[(Vec<u8>, Hash)]) -> Result<(), String> {
@@ -114,8 +87,10 @@ fn run(seed: u64) -> Outcome {
     }
     drop(log);
     let crashed = storage.crash(seed);
-    let mut reopened = Log::open(Box::new(crashed.clone()), true, OPTIONS)
-        .unwrap_or_else(|error| panic!("seed {seed}: the log does not open after the crash: {error}"));
+    let mut reopened =
+        Log::open(Box::new(crashed.clone()), true, OPTIONS).unwrap_or_else(|error| {
+            panic!("seed {seed}: the log does not open after the crash: {error}")
+        });
     let held = read_all(&reopened);
     assert!(
         held.len() >= acknowledged.len(),
@@ -129,7 +104,10 @@ fn run(seed: u64) -> Outcome {
         "seed {seed}: an acknowledged record is lost or changed"
     );
     let kept = reopened.checkpoints().unwrap();
-    assert!(kept.len() >= checkpoints, "seed {seed}: a kept checkpoint is lost");
+    assert!(
+        kept.len() >= checkpoints,
+        "seed {seed}: a kept checkpoint is lost"
+    );
     // It appends again, and opens again with everything.
     let more = batch(head(&reopened), 3);
     append(&mut reopened, &more).unwrap();
@@ -157,8 +135,14 @@ fn no_acknowledged_record_is_lost_when_the_power_is_cut_anywhere() {
         checkpoints += outcome.checkpoints;
     }
     // The runs must have done something worth checking.
-    assert!(acknowledged > 20 * seeds as usize, "{acknowledged} acknowledged");
-    assert!(checkpoints > seeds as usize / 4, "{checkpoints} checkpoints");
+    assert!(
+        acknowledged > 20 * seeds as usize,
+        "{acknowledged} acknowledged"
+    );
+    assert!(
+        checkpoints > seeds as usize / 4,
+        "{checkpoints} checkpoints"
+    );
 }
 
 #[test]

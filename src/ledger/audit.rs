@@ -239,6 +239,18 @@ impl Ledger {
                 },
             );
         }
+        // Damage of the head file is known from opening: reported before the records are read.
+        if let Some(damage) = self.log.head_damage() {
+            let mut damage = damage.clone();
+            damage.sequence = self.head.sequence;
+            if self.log.recovered() > 0 {
+                damage.detail.push_str(&format!(
+                    "; {} record(s) after the marker's head form complete appends and are kept when the ledger opens for writing",
+                    self.log.recovered()
+                ));
+            }
+            return Err(damage);
+        }
         let previous = Previous {
             hash: self.genesis_hash(),
             recorded_at: None,
@@ -261,17 +273,6 @@ impl Ledger {
                 ),
             )
             .at("log/head", 0));
-        }
-        if let Some(damage) = self.log.head_damage() {
-            let mut damage = damage.clone();
-            damage.sequence = self.head.sequence;
-            if self.log.recovered() > 0 {
-                damage.detail.push_str(&format!(
-                    "; {} record(s) after the marker's head form complete appends and are kept when the ledger opens for writing",
-                    self.log.recovered()
-                ));
-            }
-            return Err(damage);
         }
         tree.finish()?;
         if let Some(store) = derived {

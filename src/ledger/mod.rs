@@ -458,6 +458,8 @@ pub struct Ledger {
     /// The Merkle tree's right edge at the head (known once the derived store is attached).
     frontier: Option<Frontier>,
     recovery: Recovery,
+    /// Opened on storage of the caller's, with no folder: it has no derived store.
+    detached: bool,
 }
 
 fn check_new_folder(path: &Path) -> Result<(), LedgerError> {
@@ -544,6 +546,7 @@ impl Ledger {
             pending: Pending::default(),
             frontier: None,
             recovery: Recovery::default(),
+            detached: false,
         };
         ledger.attach_derived()?;
         Ok(ledger)
@@ -620,10 +623,27 @@ impl Ledger {
             }
             other => other?,
         };
+        Ledger::from_log(path, log)
+    }
+
+    /// Opens a ledger's log on storage of the caller's (a test's fault-injecting storage, say),
+    /// with no derived store: for verifying the log alone ([`VerifyOptions::log_only`]).
+    pub fn open_storage(
+        storage: Box<dyn log::Storage>,
+        writable: bool,
+        options: LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
+        let log = Log::open(storage, writable, options.log)?;
+        let mut ledger = Ledger::from_log(Path::new(""), log)?;
+        ledger.detached = true;
+        Ok(ledger)
+    }
+
+    fn from_log(path: &Path, log: Log) -> Result<Ledger, LedgerError> {
         let genesis = Genesis::from_bytes(log.genesis_bytes()).map_err(|error| {
             LedgerError::Damaged(
                 VerifyFailure::new(0, FailureKind::Undecodable, format!("genesis: {error}"))
-                    .at("log/genesis", 12),
+                    .at("log/genesis", 0),
             )
         })?;
         let marker = log.marker();
@@ -665,6 +685,7 @@ impl Ledger {
             pending: Pending::default(),
             frontier: None,
             recovery,
+            detached: false,
         })
     }
 
@@ -676,6 +697,11 @@ impl Ledger {
     pub fn attach_derived(&mut self) -> Result<(), LedgerError> {
         if self.store.is_some() {
             return Ok(());
+        }
+        if self.detached {
+            return Err(LedgerError::ReadOnly(
+                "opened on the caller's storage: it has no derived store",
+            ));
         }
         let (store, opened) = Store::open(&self.path.join(DERIVED_DIR))?;
         if let Opened::Emptied { reason } = opened

@@ -138,7 +138,9 @@ impl FaultStorage {
                 match (operation, random.below(0, 3)) {
                     (_, 0) => {}
                     (Pending::Truncate { len }, _) => content.truncate(len as usize),
-                    (Pending::Write { offset, bytes }, 1) => write_into(&mut content, offset, &bytes),
+                    (Pending::Write { offset, bytes }, 1) => {
+                        write_into(&mut content, offset, &bytes)
+                    }
                     (Pending::Write { offset, bytes }, _) => {
                         if random.below(0, 2) == 0 {
                             let keep = random.below(0, bytes.len() as u64 + 1) as usize;

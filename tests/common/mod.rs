@@ -180,6 +180,48 @@ pub fn with_db(path: &Path, edit: impl FnOnce(&sled::Db)) {
 /// ARCHITECTURE.md documents: segment files of frames, and the durable head marker.
 pub mod fault;
 
+/// A genesis's bytes, created at the Unix epoch.
+pub fn genesis_bytes(origin: &str) -> Vec<u8> {
+    use sanctions_ledger::ledger::record::{self, Genesis};
+    Genesis {
+        format_version: record::GENESIS_FORMAT_VERSION,
+        origin: origin.into(),
+        created_at: Timestamp::from_unix_micros(0),
+    }
+    .to_bytes()
+    .unwrap()
+}
+
+/// The records (bytes and hash) of synthetic events after `head` (sequence, hash), chained: for
+/// tests that write the log through its storage seam.
+pub fn chained_records(
+    head: (u64, sanctions_ledger::ledger::chain::Hash),
+    count: u64,
+) -> Vec<(Vec<u8>, sanctions_ledger::ledger::chain::Hash)> {
+    use sanctions_ledger::ledger::chain;
+    use sanctions_ledger::ledger::record::{self, Record};
+    let (mut sequence, mut previous) = head;
+    let mut records = Vec::new();
+    for event in synthetic_events(sequence, count) {
+        sequence += 1;
+        let bytes = Record {
+            format_version: record::RECORD_FORMAT_VERSION,
+            sequence,
+            recorded_at: Timestamp::from_unix_micros(sequence as i64),
+            appended_by: "tests".into(),
+            previous_hash: previous.0,
+            schema_version: 1,
+            event_bytes: record::encode_event(&event).unwrap(),
+        }
+        .to_bytes()
+        .unwrap();
+        let hash = chain::record_hash(&bytes);
+        records.push((bytes, hash));
+        previous = hash;
+    }
+    records
+}
+
 pub mod log_files {
     use sanctions_ledger::ledger::chain::{Hash, record_hash};
     use sanctions_ledger::ledger::log::format::{self, HeadMarker};

@@ -90,11 +90,13 @@ pub fn check_segment_header(bytes: &[u8], first: u64, genesis_hash: &Hash) -> Re
     Ok(())
 }
 
-/// The bit of a frame's length prefix that marks the last frame of one append (a batch): lets
-/// recovery tell a whole append from part of one.
-pub const FRAME_END_OF_APPEND: u32 = 1 << 31;
+/// The two top bits of a frame's length prefix: both set on the last frame of one append (a
+/// batch), both clear on the others. Recovery tells a whole append from part of one by them; two
+/// bits that must agree make any single flipped bit of the prefix visible (the length itself is
+/// held to by the record hash).
+pub const FRAME_END_OF_APPEND: u32 = 0b11 << 30;
 
-/// Appends the frame of one record to `out`: length (with the end-of-append bit on the last
+/// Appends the frame of one record to `out`: length (with the end-of-append bits on the last
 /// record of an append), record bytes, record hash.
 pub fn put_frame(out: &mut Vec<u8>, record_bytes: &[u8], hash: &Hash, end_of_append: bool) {
     let mut prefix = record_bytes.len() as u32;
@@ -110,7 +112,15 @@ pub fn put_frame(out: &mut Vec<u8>, record_bytes: &[u8], hash: &Hash, end_of_app
 /// and whether the frame ends an append.
 pub fn frame_prefix(prefix: [u8; 4]) -> Result<(u64, bool), String> {
     let word = u32::from_be_bytes(prefix);
-    let end_of_append = word & FRAME_END_OF_APPEND != 0;
+    let end_of_append = match word & FRAME_END_OF_APPEND {
+        0 => false,
+        FRAME_END_OF_APPEND => true,
+        _ => {
+            return Err(
+                "the frame's two end-of-append bits disagree (one of them was flipped)".into(),
+            );
+        }
+    };
     let len = u64::from(word & !FRAME_END_OF_APPEND);
     if len == 0 || len > limits::RECORD_BYTES_MAX as u64 {
         return Err(format!(

@@ -391,18 +391,18 @@ impl Log {
             // (A missing head segment is reported by `check_head`.)
             return Ok(());
         }
-        let (file, offset) = if checkpoints_named == segment_named {
-            (GENESIS_FILE.to_owned(), 12)
+        let (file, sequence) = if checkpoints_named == segment_named {
+            (GENESIS_FILE.to_owned(), 0)
         } else if checkpoints_named == genesis {
-            (segment_file, 20)
+            (segment_file, self.marker.segment)
         } else {
-            (CHECKPOINTS_FILE.to_owned(), 8)
+            (CHECKPOINTS_FILE.to_owned(), 0)
         };
         Err(LogError::Damaged(damage_at(
-            0,
+            sequence,
             FailureKind::SegmentDamaged,
             &file,
-            offset,
+            0,
             format!(
                 "the genesis file, the checkpoints file and the head segment do not name the same genesis (the genesis file hashes to {}); this file is the odd one out",
                 self.genesis_hash
@@ -567,8 +567,17 @@ impl Log {
         self.storage
             .read_at(&file, 0, &mut header)
             .map_err(io_error(&file, "reading the header"))?;
-        format::check_segment_header(&header, marker.segment, &self.genesis_hash)
-            .map_err(|reason| damaged(FailureKind::SegmentDamaged, 0, reason))?;
+        format::check_segment_header(&header, marker.segment, &self.genesis_hash).map_err(
+            |reason| {
+                LogError::Damaged(damage_at(
+                    marker.segment,
+                    FailureKind::SegmentDamaged,
+                    &file,
+                    0,
+                    reason,
+                ))
+            },
+        )?;
         if marker.sequence == 0 {
             if marker.end_offset != SEGMENT_HEADER_BYTES || marker.hash != self.genesis_hash {
                 return Err(damaged(
