@@ -199,17 +199,17 @@ impl FaultStorage {
         }
         let now = state.operations;
         state.operations += 1;
-        if let Some((at, fault)) = state.fault.clone() {
-            if at == now {
-                match fault {
-                    Fault::StorageFull => {
-                        state.fault = None;
-                        return Err(io::Error::from(io::ErrorKind::StorageFull));
-                    }
-                    Fault::PowerLoss => {
-                        state.power_lost = true;
-                        return Err(lost());
-                    }
+        if let Some((at, fault)) = state.fault.clone()
+            && at == now
+        {
+            match fault {
+                Fault::StorageFull => {
+                    state.fault = None;
+                    return Err(io::Error::from(io::ErrorKind::StorageFull));
+                }
+                Fault::PowerLoss => {
+                    state.power_lost = true;
+                    return Err(lost());
                 }
             }
         }
