@@ -1,13 +1,17 @@
 //! Crash test: a real child process appends in a loop and prints each acknowledged sequence;
 //! it is killed with SIGKILL at random moments; after each kill the ledger opens for writing
-//! (tail check), verifies, and holds every acknowledged sequence.
+//! (torn tail cut, derived store caught up), verifies, and holds every acknowledged sequence.
+//! Segments are tiny, so nearly every append rolls over to a new segment file; every third
+//! round the derived store is deleted first and the child is killed early, while it rebuilds
+//! the store from the log (it prints "opened" once it has caught up).
 //!
 //! The child is this test binary re-executed with `SANCTIONS_LEDGER_CRASH_CHILD` set, running
 //! only `crash_child_process_entry` (which does nothing in a normal run).
 
 mod common;
 
-use sanctions_ledger::ledger::{Ledger, SystemClock};
+use sanctions_ledger::ledger::log::LogOptions;
+use sanctions_ledger::ledger::{Ledger, LedgerOptions, SystemClock};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -22,8 +26,10 @@ fn crash_child_process_entry() {
     let Some(path) = std::env::var_os(CHILD_ENV) else {
         return;
     };
-    let mut ledger = Ledger::open(std::path::Path::new(&path)).expect("child opens the ledger");
+    let mut ledger = Ledger::open_with(std::path::Path::new(&path), options())
+        .expect("child opens the ledger");
     let stdout = std::io::stdout();
+    writeln!(stdout.lock(), "opened").expect("print");
     let mut next = ledger.head().sequence;
     loop {
         let size = 1 + next % 5;
@@ -41,6 +47,15 @@ fn crash_child_process_entry() {
         }
         out.flush().expect("flush acks");
         next += size;
+    }
+}
+
+/// Segments of 2 KiB: a roll-over every few records.
+fn options() -> LedgerOptions {
+    LedgerOptions {
+        log: LogOptions {
+            segment_bytes_max: 2 * 1024,
+        },
     }
 }
 
@@ -65,7 +80,12 @@ fn acknowledged_appends_survive_sigkill() {
     let mut acknowledged = BTreeSet::new();
     let mut random = Lcg(0x5EED_2021_0322);
     let mut kills_mid_run = 0;
+    let mut kills_during_catch_up = 0;
     for round in 0..KILLS {
+        let catch_up_round = round % 3 == 2;
+        if catch_up_round {
+            std::fs::remove_dir_all(path.join("derived")).unwrap();
+        }
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "crash_child_process_entry",
@@ -80,25 +100,35 @@ fn acknowledged_appends_survive_sigkill() {
             .expect("spawn child");
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
+            let lines: Vec<String> = BufReader::new(stdout).lines().map_while(Result::ok).collect();
+            let opened = lines.iter().any(|line| line.ends_with("opened"));
+            let acks = lines
+                .iter()
                 .filter_map(|line| {
                     line.strip_prefix("ack ")
                         .and_then(|n| n.parse::<u64>().ok())
                 })
-                .collect::<Vec<u64>>()
+                .collect::<Vec<u64>>();
+            (opened, acks)
         });
-        std::thread::sleep(Duration::from_millis(random.next_in(30, 250)));
+        let wait = if catch_up_round {
+            random.next_in(2, 40)
+        } else {
+            random.next_in(30, 250)
+        };
+        std::thread::sleep(Duration::from_millis(wait));
         if child.try_wait().unwrap().is_none() {
             kills_mid_run += 1;
         }
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
-        let acks = reader.join().unwrap();
+        let (opened, acks) = reader.join().unwrap();
+        if !opened {
+            kills_during_catch_up += 1;
+        }
         acknowledged.extend(acks);
 
-        let ledger = Ledger::open(&path)
+        let ledger = Ledger::open_with(&path, options())
             .unwrap_or_else(|error| panic!("round {round}: reopen failed: {error}"));
         let verified = ledger
             .verify(&mut |_| {})
@@ -118,7 +148,27 @@ fn acknowledged_appends_survive_sigkill() {
     }
     assert_eq!(
         kills_mid_run, KILLS,
-        "every kill must land while the child is appending"
+        "every kill must land while the child is running"
+    );
+    assert!(
+        kills_during_catch_up >= 1,
+        "some kills must land while the child catches the derived store up"
+    );
+    let segments = std::fs::read_dir(path.join("log"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".seg")
+        })
+        .count();
+    assert!(segments > 20, "the appends rolled over ({segments} segments)");
+    eprintln!(
+        "{KILLS} kills, {kills_during_catch_up} before the child had caught up, {} acknowledged, {segments} segments",
+        acknowledged.len()
     );
     assert!(
         acknowledged.len() > KILLS as usize,
