@@ -26,8 +26,8 @@ fn crash_child_process_entry() {
     let Some(path) = std::env::var_os(CHILD_ENV) else {
         return;
     };
-    let mut ledger = Ledger::open_with(std::path::Path::new(&path), options())
-        .expect("child opens the ledger");
+    let mut ledger =
+        Ledger::open_with(std::path::Path::new(&path), options()).expect("child opens the ledger");
     let stdout = std::io::stdout();
     writeln!(stdout.lock(), "opened").expect("print");
     let mut next = ledger.head().sequence;
@@ -100,7 +100,10 @@ fn acknowledged_appends_survive_sigkill() {
             .expect("spawn child");
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            let lines: Vec<String> = BufReader::new(stdout).lines().map_while(Result::ok).collect();
+            let lines: Vec<String> = BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect();
             let opened = lines.iter().any(|line| line.ends_with("opened"));
             let acks = lines
                 .iter()
@@ -165,7 +168,10 @@ fn acknowledged_appends_survive_sigkill() {
                 .ends_with(".seg")
         })
         .count();
-    assert!(segments > 20, "the appends rolled over ({segments} segments)");
+    assert!(
+        segments > 20,
+        "the appends rolled over ({segments} segments)"
+    );
     eprintln!(
         "{KILLS} kills, {kills_during_catch_up} before the child had caught up, {} acknowledged, {segments} segments",
         acknowledged.len()

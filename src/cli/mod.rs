@@ -525,7 +525,44 @@ pub fn format_time(timestamp: Timestamp) -> String {
 }
 
 fn open(path: &Path) -> Result<Ledger, Failure> {
-    Ledger::open(path).map_err(Failure::ledger)
+    let ledger = Ledger::open(path).map_err(Failure::ledger)?;
+    report_recovery(&ledger);
+    Ok(ledger)
+}
+
+/// Says on standard error what opening found and repaired (a torn tail cut and kept aside, a
+/// head marker rewritten, whole appends kept, the derived store rebuilt): never silently.
+fn report_recovery(ledger: &Ledger) {
+    let recovery = ledger.recovery();
+    for piece in &recovery.tail {
+        output::print_error_line(&format!(
+            "note: {} unacknowledged byte(s) after the durable head in log/{} from byte {} (a write a crash tore) were cut{}",
+            piece.bytes,
+            piece.file,
+            piece.offset,
+            piece
+                .kept_as
+                .as_ref()
+                .map_or(String::new(), |kept| format!(" and kept in log/{kept}"))
+        ));
+    }
+    if recovery.recovered_records > 0 {
+        output::print_error_line(&format!(
+            "note: {} record(s) written whole after the durable head (the head marker had not been advanced) were kept",
+            recovery.recovered_records
+        ));
+    }
+    if let Some(damage) = &recovery.head_repaired {
+        output::print_error_line(&format!(
+            "note: the head marker was written again: {damage}"
+        ));
+    }
+    if let Some(reason) = &recovery.derived_rebuilt {
+        output::print_error_line(&format!(
+            "note: the derived store was rebuilt from the log ({reason}); {} record(s) replayed",
+            recovery.derived_caught_up
+        ));
+    }
 }
 
 fn init(out: &mut Out, dir: &Path, origin: Option<&str>) -> Result<(), Failure> {
