@@ -89,3 +89,6 @@ pub const DERIVED_PENDING_RECORDS_MAX: usize = 100_000;
 /// Largest value written to one derived entry, in bytes; larger values (a long listing
 /// history's evaluated view) are split across entries.
 pub const DERIVED_VALUE_BYTES_MAX: usize = 16 * 1024;
+/// Largest evaluated view of one listing, in bytes (all its periods, measures and "why"s; about
+/// 3 million events about one listing). Stored split into `DERIVED_VALUE_BYTES_MAX` entries.
+pub const DERIVED_VIEW_BYTES_MAX: usize = 64 * 1024 * 1024;

@@ -82,19 +82,57 @@ impl bincode::enc::write::Writer for VecWriter {
     }
 }
 
-/// Decodes bytes that must be the canonical encoding of one `T`, and at most `bytes_max` long.
+/// The same encoding, decoded with the larger bound of derived values (a long listing's
+/// evaluated view); never used for records. The bytes are the same: a limit only bounds what a
+/// decoder may allocate.
+type DerivedConfig = bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<{ crate::limits::DERIVED_VIEW_BYTES_MAX }>,
+>;
+
+fn derived_config() -> DerivedConfig {
+    bincode::config::standard()
+        .with_little_endian()
+        .with_variable_int_encoding()
+        .with_limit::<{ crate::limits::DERIVED_VIEW_BYTES_MAX }>()
+}
+
+/// Decodes bytes that must be the canonical encoding of one `T`, and at most `bytes_max` long
+/// (and at most `RECORD_BYTES_MAX`, the pinned configuration's bound).
 pub fn decode_canonical<T: Serialize + DeserializeOwned>(
     bytes: &[u8],
     bytes_max: usize,
 ) -> Result<T, EncodingError> {
+    check_len(bytes, bytes_max)?;
+    let (value, consumed): (T, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|error| EncodingError::Decode(error.to_string()))?;
+    finish_canonical(value, consumed, bytes)
+}
+
+/// [`decode_canonical`] for a derived value of up to `DERIVED_VIEW_BYTES_MAX` bytes.
+pub fn decode_derived<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+    check_len(bytes, crate::limits::DERIVED_VIEW_BYTES_MAX)?;
+    let (value, consumed): (T, usize) = bincode::serde::decode_from_slice(bytes, derived_config())
+        .map_err(|error| EncodingError::Decode(error.to_string()))?;
+    finish_canonical(value, consumed, bytes)
+}
+
+fn check_len(bytes: &[u8], bytes_max: usize) -> Result<(), EncodingError> {
     if bytes.len() > bytes_max {
         return Err(EncodingError::TooLarge {
             actual: bytes.len(),
             max: bytes_max,
         });
     }
-    let (value, consumed): (T, usize) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|error| EncodingError::Decode(error.to_string()))?;
+    Ok(())
+}
+
+fn finish_canonical<T: Serialize>(
+    value: T,
+    consumed: usize,
+    bytes: &[u8],
+) -> Result<T, EncodingError> {
     if consumed != bytes.len() {
         return Err(EncodingError::Trailing {
             trailing: bytes.len() - consumed,

@@ -68,6 +68,11 @@ fn decode<T: Serialize + DeserializeOwned>(
 /// The entries one record derives, by tree and key.
 type Entries = BTreeMap<(Derived, Vec<u8>), Vec<u8>>;
 
+/// A listing's evaluated view, from its chunks joined.
+fn decode_view(bytes: &[u8]) -> Result<ListingView, ProjectionError> {
+    Ok(encoding::decode_derived(bytes)?)
+}
+
 /// How projections were brought up to date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sync {
@@ -328,7 +333,7 @@ impl Reader<'_> {
         if chunks == 0 {
             return Ok(None);
         }
-        decode(&bytes, usize::MAX).map(Some)
+        decode_view(&bytes).map(Some)
     }
 }
 
@@ -774,7 +779,7 @@ pub(crate) fn each_view(
     let mut finish = |listing: Vec<u8>, bytes: Vec<u8>| -> Result<(), ProjectionError> {
         let key = ListingKey::from_key(&listing)
             .ok_or_else(|| ProjectionError::Damaged("current view key".into()))?;
-        visit(key, decode(&bytes, usize::MAX)?)
+        visit(key, decode_view(&bytes)?)
     };
     for item in reader.scan(Derived::Current, &listings_prefix(subject)) {
         let (key, value) = item?;
