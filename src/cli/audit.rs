@@ -417,6 +417,8 @@ pub fn verify(
             Err(error @ LedgerError::Store(crate::ledger::store::StoreError::Locked { .. })) => {
                 return Err(Failure::ledger(error));
             }
+            // A full disk while the derived store is caught up is an error, not damage.
+            Err(error) if error.is_storage_full() => return Err(Failure::ledger(error)),
             Err(error) => Some(error),
         }
     };

@@ -344,6 +344,7 @@ enum Command {
 
 /// Runs the CLI and returns its exit code.
 pub fn run() -> ExitCode {
+    crate::ledger::store::quiet_guarded_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -651,6 +652,27 @@ fn validate(
     format: FormatArg,
 ) -> Result<(), Failure> {
     let (batch, label) = read_input(file, format)?;
+    // Every limit an append applies: the encoded size of each event too.
+    let too_large: Vec<intake::InputProblem> = batch
+        .events
+        .iter()
+        .zip(&batch.lines)
+        .filter_map(|(event, line)| {
+            crate::ledger::record::encode_event(event)
+                .err()
+                .map(|error| intake::InputProblem {
+                    file: label.clone(),
+                    line: Some(*line),
+                    pointer: String::new(),
+                    reason: format!(
+                        "the event's canonical encoding is {error}; make it smaller (fewer subjects, sources or shorter texts)"
+                    ),
+                })
+        })
+        .collect();
+    if !too_large.is_empty() {
+        return Err(Failure::input(too_large));
+    }
     // References may name recorded events: look them up when there is a ledger to look in.
     let ledger = if ledger_path.join("log").exists() {
         let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;

@@ -93,7 +93,7 @@ impl Failure {
             LedgerError::Log(LogError::Locked) | LedgerError::Store(StoreError::Locked { .. }) => {
                 "in_use"
             }
-            LedgerError::Log(error) if error.is_storage_full() => "storage_full",
+            error if error.is_storage_full() => "storage_full",
             LedgerError::Log(LogError::Incomplete) => "incomplete",
             LedgerError::Log(_) => "log_io",
             LedgerError::Store(_) => "derived_store",
@@ -104,6 +104,15 @@ impl Failure {
             LedgerError::RecordedTimeWentBack { .. } => "recorded_time_went_back",
             _ => "refused",
         };
+        if kind == "storage_full" {
+            return Failure::new(
+                2,
+                kind,
+                format!(
+                    "no space left on the device ({error}). Nothing acknowledged was lost and nothing half-written is kept: free some space and run the command again"
+                ),
+            );
+        }
         Failure::new(2, kind, error.to_string())
     }
 

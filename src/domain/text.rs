@@ -45,6 +45,71 @@ pub enum TextError {
     /// A digest that is not 64 lowercase hexadecimal digits.
     #[error("must be 64 lowercase hexadecimal digits")]
     DigestSyntax,
+    /// A name holding a bidirectional control or an invisible character.
+    #[error(
+        "holds U+{code:04X} ({what}) at character {position}: names may not hold bidirectional controls or invisible characters (write the name as it is shown; a zero-width joiner or non-joiner is kept only between two letters of a script that uses it)"
+    )]
+    Invisible {
+        /// The character's code point.
+        code: u32,
+        /// Its name, in words.
+        what: &'static str,
+        /// Where, counting characters from 1.
+        position: usize,
+    },
+}
+
+/// Characters a name may not hold: bidirectional controls (which can make a name display as
+/// another, "Trojan Source" style) and characters that are invisible or separate lines.
+fn invisible(character: char) -> Option<&'static str> {
+    Some(match character {
+        '\u{00AD}' => "soft hyphen",
+        '\u{034F}' => "combining grapheme joiner",
+        '\u{061C}' => "Arabic letter mark",
+        '\u{180E}' => "Mongolian vowel separator",
+        '\u{200B}' => "zero-width space",
+        '\u{200C}' => "zero-width non-joiner",
+        '\u{200D}' => "zero-width joiner",
+        '\u{200E}' => "left-to-right mark",
+        '\u{200F}' => "right-to-left mark",
+        '\u{2028}' => "line separator",
+        '\u{2029}' => "paragraph separator",
+        '\u{202A}'..='\u{202E}' => "bidirectional embedding or override",
+        '\u{2060}'..='\u{2064}' => "word joiner or invisible operator",
+        '\u{2066}'..='\u{2069}' => "bidirectional isolate",
+        '\u{FEFF}' => "zero-width no-break space (byte order mark)",
+        '\u{FFF9}'..='\u{FFFB}' => "interlinear annotation",
+        _ => return None,
+    })
+}
+
+/// Refuses the characters `invisible` names, except a zero-width joiner or non-joiner between
+/// two letters outside ASCII (Persian, Arabic and Indic names need them).
+fn check_visible(text: &str) -> Result<(), TextError> {
+    if text.is_ascii() {
+        return Ok(());
+    }
+    let characters: Vec<char> = text.chars().collect();
+    for (index, character) in characters.iter().enumerate() {
+        let Some(what) = invisible(*character) else {
+            continue;
+        };
+        let joiner = matches!(character, '\u{200C}' | '\u{200D}');
+        let letter = |at: Option<&char>| at.is_some_and(|c| c.is_alphabetic() && !c.is_ascii());
+        if joiner
+            && index > 0
+            && letter(characters.get(index - 1))
+            && letter(characters.get(index + 1))
+        {
+            continue;
+        }
+        return Err(TextError::Invisible {
+            code: u32::from(*character),
+            what,
+            position: index + 1,
+        });
+    }
+    Ok(())
 }
 
 fn check_plain(text: &str, chars_max: usize, multiline: bool) -> Result<(), TextError> {
@@ -95,7 +160,7 @@ macro_rules! serialize_as_str {
 }
 
 macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $chars_max:expr, $multiline:expr) => {
+    ($(#[$doc:meta])* $name:ident, $chars_max:expr, $multiline:expr, $visible_only:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
         #[serde(try_from = "String")]
@@ -111,6 +176,9 @@ macro_rules! text_type {
             pub fn new(text: &str) -> Result<$name, TextError> {
                 let normalised: String = if text.is_ascii() { text.to_owned() } else { text.nfc().collect() };
                 check_plain(&normalised, Self::CHARS_MAX, $multiline)?;
+                if $visible_only {
+                    check_visible(&normalised)?;
+                }
                 Ok($name(normalised))
             }
             /// The text.
@@ -127,6 +195,9 @@ macro_rules! text_type {
                     return Err(TextError::NotNfc);
                 }
                 check_plain(&text, Self::CHARS_MAX, $multiline)?;
+                if $visible_only {
+                    check_visible(&text)?;
+                }
                 Ok($name(text))
             }
         }
@@ -149,13 +220,15 @@ text_type!(
     /// A short single-line text: a name, title, publisher, role, legal act.
     Name,
     limits::NAME_CHARS_MAX,
-    false
+    false,
+    true
 );
 text_type!(
     /// A long text that may span lines: a statement's words, a reason.
     Text,
     limits::TEXT_CHARS_MAX,
-    true
+    true,
+    false
 );
 
 fn check_identifier(text: &str) -> Result<(), TextError> {
@@ -309,6 +382,41 @@ impl Sha256Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_refuse_bidi_controls_and_invisible_characters_naming_them() {
+        for (text, code, position) in [
+            ("WANG\u{202E}gnuj", 0x202E, 5),
+            ("\u{2066}ZHU Hailun\u{2069}", 0x2066, 1),
+            ("ZHU\u{200B}Hailun", 0x200B, 4),
+            ("ZHU Hailun\u{2028}x", 0x2028, 11),
+            ("\u{200D}", 0x200D, 1),
+            ("A\u{200D}B", 0x200D, 2),
+            ("ZHU\u{FEFF}", 0xFEFF, 4),
+            ("\u{200F}محمد", 0x200F, 1),
+        ] {
+            match Name::new(text) {
+                Err(TextError::Invisible {
+                    code: found,
+                    position: at,
+                    ..
+                }) => {
+                    assert_eq!((found, at), (code, position), "{text:?}")
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        let error = Name::new("a\u{202E}b").unwrap_err().to_string();
+        assert!(
+            error.contains("U+202E (bidirectional embedding or override) at character 2"),
+            "{error}"
+        );
+        // A zero-width non-joiner inside a Persian word, and a joiner in Devanagari, are kept.
+        assert!(Name::new("می\u{200C}خواهم").is_ok());
+        assert!(Name::new("क\u{200D}ष").is_ok());
+        // Statement texts are not names: they may quote right-to-left text with its marks.
+        assert!(Text::new("He said \u{200F}نعم\u{200F}.").is_ok());
+    }
 
     #[test]
     fn names_are_normalised_to_nfc() {

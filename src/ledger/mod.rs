@@ -370,6 +370,18 @@ const LOG_DIR: &str = "log";
 /// The derived store's folder inside a ledger folder.
 const DERIVED_DIR: &str = "derived";
 
+impl LedgerError {
+    /// Whether this is a full disk (or quota), in the log or the derived store: an error to
+    /// report (exit 2), never damage.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            LedgerError::Log(error) => error.is_storage_full(),
+            LedgerError::Store(error) => error.is_storage_full(),
+            _ => false,
+        }
+    }
+}
+
 impl From<LogError> for LedgerError {
     fn from(error: LogError) -> LedgerError {
         match error {

@@ -89,13 +89,75 @@ pub enum StoreError {
     },
 }
 
+thread_local! {
+    /// How many guarded sled calls this thread is inside: a panic there is caught and reported
+    /// as damage, so the panic hook must not print it (nor a backtrace) as well.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl StoreError {
+    /// Whether this is a full disk (or quota): an error to report, not damage.
+    pub fn is_storage_full(&self) -> bool {
+        let full = |error: &std::io::Error| {
+            matches!(
+                error.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) || error.raw_os_error() == Some(28)
+        };
+        match self {
+            StoreError::Sled(sled::Error::Io(error)) => full(error),
+            StoreError::Io { source, .. } => full(source),
+            StoreError::Unopenable { reason, .. } => reason.contains("No space left"),
+            _ => false,
+        }
+    }
+}
+
 /// Runs a sled call, turning a panic inside sled (spacejam/sled#1387 and kin, on damaged files)
 /// into damage of the derived store.
 fn guarded<T>(call: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
-    match catch_unwind(AssertUnwindSafe(call)) {
+    GUARDED.with(|depth| depth.set(depth.get() + 1));
+    let result = catch_unwind(AssertUnwindSafe(call));
+    GUARDED.with(|depth| depth.set(depth.get() - 1));
+    match result {
         Ok(result) => result,
         Err(panic) => Err(StoreError::Panicked(panic_text(&panic))),
     }
+}
+
+/// An iterator over sled entries whose `next` turns a panic inside sled into an error item
+/// (and then ends).
+fn guarded_iter<T>(
+    mut inner: impl Iterator<Item = Result<T, StoreError>>,
+) -> impl Iterator<Item = Result<T, StoreError>> {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        GUARDED.with(|depth| depth.set(depth.get() + 1));
+        let next = catch_unwind(AssertUnwindSafe(|| inner.next()));
+        GUARDED.with(|depth| depth.set(depth.get() - 1));
+        match next {
+            Ok(item) => item,
+            Err(panic) => {
+                done = true;
+                Some(Err(StoreError::Panicked(panic_text(&panic))))
+            }
+        }
+    })
+}
+
+/// Installs a panic hook that stays silent for panics inside guarded sled calls (they become a
+/// one-line report of damage to the derived store) and keeps the default report for any other
+/// panic (a bug in our code). For the binary.
+pub fn quiet_guarded_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if GUARDED.with(|depth| depth.get()) == 0 {
+            default(info);
+        }
+    }));
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -300,6 +362,12 @@ fn chunk_writes(
 impl crate::ledger::merkle::Nodes for Store {
     type Error = StoreError;
     fn node(&self, level: u32, index: u64) -> Result<[u8; 32], StoreError> {
+        guarded(|| self.node_unguarded(level, index))
+    }
+}
+
+impl Store {
+    fn node_unguarded(&self, level: u32, index: u64) -> Result<[u8; 32], StoreError> {
         let missing = || StoreError::MissingNode { level, index };
         let leaf = crate::ledger::merkle::completing_leaf(level, index);
         let value = self
@@ -353,6 +421,15 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// sled's own description of an error, without the (empty) backtrace it appends.
+fn sled_words(error: &sled::Error) -> String {
+    let text = error.to_string();
+    match text.find(" backtrace") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 /// sled 0.34 reports a held lock as `Io(Other, "could not acquire lock on ...: WouldBlock")`.
 fn is_lock_busy(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(io)
@@ -379,17 +456,50 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
+/// Moves aside (to `<store>.unfinished/`, never deleting) every `snap.*.generating` file: a
+/// snapshot sled had not finished writing when it stopped (it renames one only once it is
+/// fsynced). sled would otherwise take the newest file as its snapshot and refuse the store as
+/// corrupt (a full disk during a snapshot left one torn). A snapshot only shortens recovery:
+/// without it, sled recovers from the previous one and its log.
+fn move_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        if text.starts_with("snap.") && text.ends_with(".generating") {
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(".unfinished");
+            let aside = PathBuf::from(aside);
+            std::fs::create_dir_all(&aside).map_err(io_error(&aside))?;
+            let mut target = aside.join(&name);
+            let mut number = 1;
+            while target.exists() {
+                number += 1;
+                target = aside.join(format!("{text}.{number}"));
+            }
+            std::fs::rename(entry.path(), &target).map_err(io_error(path))?;
+        }
+    }
+    Ok(())
+}
+
 fn open_db_once(path: &Path) -> Result<sled::Db, StoreError> {
+    move_unfinished_snapshots(path)?;
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(crate::limits::STORE_CACHE_BYTES)
         .mode(sled::Mode::LowSpace);
-    match catch_unwind(AssertUnwindSafe(|| config.open())) {
+    GUARDED.with(|depth| depth.set(depth.get() + 1));
+    let opened = catch_unwind(AssertUnwindSafe(|| config.open()));
+    GUARDED.with(|depth| depth.set(depth.get() - 1));
+    match opened {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(error)) if is_lock_busy(&error) => Err(StoreError::Sled(error)),
         Ok(Err(error)) => Err(StoreError::Unopenable {
             path: path.to_owned(),
-            reason: error.to_string(),
+            reason: sled_words(&error),
         }),
         Err(panic) => Err(StoreError::Unopenable {
             path: path.to_owned(),
@@ -536,39 +646,41 @@ impl Store {
         sequence: u64,
     ) -> impl Iterator<Item = Result<(u64, u64), StoreError>> + '_ {
         let index = sequence.saturating_sub(1);
-        self.places
-            .range((index / PLACES_CHUNK_RECORDS).to_be_bytes()..)
-            .flat_map(|item| {
-                let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
-                    let chunk = numbered_key(&key, "places")?;
-                    if value.len() % 8 != 0 || value.len() > 8 * PLACES_CHUNK_RECORDS as usize {
-                        return Err(damaged_places_chunk(chunk));
+        guarded_iter(
+            self.places
+                .range((index / PLACES_CHUNK_RECORDS).to_be_bytes()..)
+                .flat_map(|item| {
+                    let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
+                        let chunk = numbered_key(&key, "places")?;
+                        if value.len() % 8 != 0 || value.len() > 8 * PLACES_CHUNK_RECORDS as usize {
+                            return Err(damaged_places_chunk(chunk));
+                        }
+                        Ok(value
+                            .chunks_exact(8)
+                            .enumerate()
+                            .map(|(at, bytes)| {
+                                (
+                                    chunk * PLACES_CHUNK_RECORDS + at as u64 + 1,
+                                    u64::from_be_bytes(bytes.try_into().unwrap_or_default()),
+                                )
+                            })
+                            .collect::<Vec<_>>())
+                    });
+                    match entries {
+                        Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                        Err(error) => vec![Err(error)],
                     }
-                    Ok(value
-                        .chunks_exact(8)
-                        .enumerate()
-                        .map(|(at, bytes)| {
-                            (
-                                chunk * PLACES_CHUNK_RECORDS + at as u64 + 1,
-                                u64::from_be_bytes(bytes.try_into().unwrap_or_default()),
-                            )
-                        })
-                        .collect::<Vec<_>>())
-                });
-                match entries {
-                    Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(error) => vec![Err(error)],
-                }
-            })
-            .filter(move |item| !matches!(item, Ok((at, _)) if *at < sequence))
+                })
+                .filter(move |item| !matches!(item, Ok((at, _)) if *at < sequence)),
+        )
     }
 
     /// Entries of the event-id index: raw keys and values.
     pub fn event_ids(&self) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        self.event_ids.iter().map(|item| {
+        guarded_iter(self.event_ids.iter().map(|item| {
             item.map(|(key, value)| (key.to_vec(), value.to_vec()))
                 .map_err(StoreError::from)
-        })
+        }))
     }
 
     /// Writes what records since the binding add to the log-derived trees, and the new
@@ -672,19 +784,21 @@ impl Store {
         &self,
         leaf: u64,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.merkle
-            .range((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes()..)
-            .flat_map(|item| {
-                let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
-                    let chunk = numbered_key(&key, "merkle")?;
-                    chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))
-                });
-                match entries {
-                    Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(error) => vec![Err(error)],
-                }
-            })
-            .filter(move |item| !matches!(item, Ok((at, _)) if *at < leaf))
+        guarded_iter(
+            self.merkle
+                .range((leaf / MERKLE_CHUNK_LEAVES).to_be_bytes()..)
+                .flat_map(|item| {
+                    let entries = item.map_err(StoreError::from).and_then(|(key, value)| {
+                        let chunk = numbered_key(&key, "merkle")?;
+                        chunk_entries(chunk, &value).ok_or_else(|| damaged_chunk(chunk))
+                    });
+                    match entries {
+                        Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                        Err(error) => vec![Err(error)],
+                    }
+                })
+                .filter(move |item| !matches!(item, Ok((at, _)) if *at < leaf)),
+        )
     }
 
     fn derived_trees(&self) -> std::sync::RwLockReadGuard<'_, Vec<sled::Tree>> {
@@ -713,16 +827,10 @@ impl Store {
         tree: Derived,
         prefix: &[u8],
     ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        let mut inner = self.derived_tree(tree).scan_prefix(prefix);
-        std::iter::from_fn(
-            move || match catch_unwind(AssertUnwindSafe(|| inner.next())) {
-                Ok(item) => item.map(|item| {
-                    item.map(|(key, value)| (key.to_vec(), value.to_vec()))
-                        .map_err(StoreError::from)
-                }),
-                Err(panic) => Some(Err(StoreError::Panicked(panic_text(&panic)))),
-            },
-        )
+        guarded_iter(self.derived_tree(tree).scan_prefix(prefix).map(|item| {
+            item.map(|(key, value)| (key.to_vec(), value.to_vec()))
+                .map_err(StoreError::from)
+        }))
     }
 
     /// Applies writes to the projection trees in one transaction (all or nothing). Not fsynced.
