@@ -17,15 +17,22 @@ use crate::projection::evaluate::{Ending, Interval, ListingView, Status};
 use crate::projection::facts::ListingKey;
 use crate::projection::{self, ProjectionError, Reader};
 
-/// What the ledger knew: everything recorded up to this sequence.
+/// What the ledger knew: everything recorded up to this sequence; and the ledger's head when the
+/// answer was made, so anyone holding the log can reproduce it.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct KnownAt {
     /// The last record counted.
     pub sequence: u64,
+    /// Its hash (the genesis hash for 0): the answer reflects the log up to it.
+    pub hash: String,
     /// The time asked for, if one was (else the head).
     pub time: Option<String>,
     /// Whether this is the head (everything the ledger knows).
     pub head: bool,
+    /// The ledger's head when the answer was made: its sequence.
+    pub head_sequence: u64,
+    /// The ledger's head when the answer was made: its hash.
+    pub head_hash: String,
 }
 
 /// A listing in force on a date.
@@ -256,6 +263,8 @@ pub struct SubjectMatch {
 pub struct SubjectsAnswer {
     /// The query as given.
     pub query: String,
+    /// What the ledger knew.
+    pub known_at: KnownAt,
     /// Matches, by id.
     pub subjects: Vec<SubjectMatch>,
 }
@@ -272,6 +281,8 @@ pub struct Query<'a> {
     known_at: u64,
     head: u64,
     time: Option<Timestamp>,
+    /// The hashes of the record known at, and of the head.
+    hashes: (String, String),
     names: std::cell::RefCell<BTreeMap<(String, CivilDate), Option<SubjectDetails>>>,
 }
 
@@ -345,12 +356,20 @@ impl<'a> Query<'a> {
                 low
             }
         };
+        let known_hash = match sequence {
+            0 => ledger.genesis_hash(),
+            _ if sequence == head => ledger.head().hash,
+            _ => ledger
+                .record(sequence)?
+                .map_or(ledger.genesis_hash(), |view| view.hash),
+        };
         Ok(Query {
             ledger,
             reader: projection::reader(ledger)?,
             known_at: sequence,
             head,
             time: known_at,
+            hashes: (known_hash.to_hex(), ledger.head().hash.to_hex()),
             names: std::cell::RefCell::new(BTreeMap::new()),
         })
     }
@@ -359,8 +378,11 @@ impl<'a> Query<'a> {
     pub fn known_at(&self) -> KnownAt {
         KnownAt {
             sequence: self.known_at,
+            hash: self.hashes.0.clone(),
             time: self.time.map(|time| time.to_string()),
             head: self.known_at >= self.head,
+            head_sequence: self.head,
+            head_hash: self.hashes.1.clone(),
         }
     }
 
@@ -757,6 +779,7 @@ impl<'a> Query<'a> {
         }
         Ok(SubjectsAnswer {
             query: query.to_owned(),
+            known_at: self.known_at(),
             subjects,
         })
     }

@@ -209,3 +209,41 @@ fn common_dataset_len() -> usize {
         .filter(|l| !l.trim().is_empty())
         .count()
 }
+
+#[test]
+fn every_answer_says_which_records_and_head_it_reflects() {
+    let dir = quickstart();
+    let head = json(dir.path(), &["head"]);
+    let head_hash = head["hash"].as_str().unwrap().to_owned();
+    for args in [
+        &["state", "--as-of", "2021-03-22"][..],
+        &["history", "xj-wang-junzheng"][..],
+        &["diff", "--from", "2021-03-21", "--to", "2021-03-28"][..],
+        &["links", "eu-council-2021-03-22-ghr-xinjiang"][..],
+        &["subjects", "wang"][..],
+    ] {
+        let answer = json(dir.path(), args);
+        let known = &answer["known_at"];
+        assert_eq!(known["hash"], head_hash.as_str(), "{args:?}");
+        assert_eq!(known["head_hash"], head_hash.as_str(), "{args:?}");
+        let table = stdout(&run_cli(dir.path(), args, None));
+        assert!(
+            table
+                .trim_end()
+                .ends_with(&format!("of the log, head {head_hash})")),
+            "{args:?}: {table}"
+        );
+    }
+    // Known at an earlier time: the record it stops at, with its hash, and the head beside it.
+    let shown = json(dir.path(), &["show", "3"]);
+    let time = shown["record"]["recorded_at"].as_str().unwrap().to_owned();
+    let answer = json(
+        dir.path(),
+        &["state", "--as-of", "2021-03-22", "--known-at", &time],
+    );
+    let known = &answer["known_at"];
+    let sequence = known["sequence"].as_u64().unwrap();
+    let record = json(dir.path(), &["show", &sequence.to_string()]);
+    assert_eq!(known["hash"], record["record"]["hash"]);
+    assert_eq!(known["head_hash"], head_hash.as_str());
+}

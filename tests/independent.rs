@@ -40,7 +40,10 @@ fn find_or_make_python() -> PathBuf {
             .arg(&venv)
             .status()
             .expect("python3 -m venv");
-        assert!(created.success(), "cannot create a Python virtual environment");
+        assert!(
+            created.success(),
+            "cannot create a Python virtual environment"
+        );
         let installed = Command::new(&python)
             .args(["-m", "pip", "install", "--quiet", BLAKE3_PACKAGE])
             .status()
@@ -74,7 +77,13 @@ fn independent(python: &Path, ledger: &Path) -> Result<(u64, String), u64> {
 fn ours(ledger: &Path) -> Result<(u64, String), u64> {
     let output = run_cli(
         ledger.parent().unwrap(),
-        &["--ledger", ledger.to_str().unwrap(), "--json", "verify", "--log-only"],
+        &[
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--json",
+            "verify",
+            "--log-only",
+        ],
         None,
     );
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
@@ -126,7 +135,8 @@ fn the_independent_reader_agrees_with_verify_on_good_and_damaged_folders() {
             Box::new(|path: &Path| {
                 log_files::rewrite(path, true, |frames| {
                     frames[6] = changed(&frames[6], true, |record| {
-                        record.recorded_at = sanctions_ledger::domain::Timestamp::from_unix_micros(0)
+                        record.recorded_at =
+                            sanctions_ledger::domain::Timestamp::from_unix_micros(0)
                     })
                 })
             }),

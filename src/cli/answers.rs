@@ -41,6 +41,25 @@ fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     lines.join("\n")
 }
 
+/// The last line of a table: what the answer reflects, so anyone holding the log can check it.
+fn footer(known_at: &KnownAt) -> String {
+    if known_at.head {
+        format!(
+            "\n(reflects records 1..={} of the log, head {})",
+            known_at.sequence, known_at.hash
+        )
+    } else {
+        format!(
+            "\n(reflects records 1..={} of the log, record {} hash {}; the ledger's head is record {}, {})",
+            known_at.sequence,
+            known_at.sequence,
+            known_at.hash,
+            known_at.head_sequence,
+            known_at.head_hash
+        )
+    }
+}
+
 fn known(known_at: &KnownAt) -> String {
     match (&known_at.time, known_at.head) {
         (_, true) => format!("as known at the head (record {})", known_at.sequence),
@@ -146,7 +165,7 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
                     warning.listing, warning.sequence, warning.date, warning.message
                 ));
             }
-            out.trim_end().to_owned()
+            format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
 }
@@ -214,7 +233,7 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
             if !rows.is_empty() {
                 out.push_str(&table(&header, &rows));
             }
-            out.trim_end().to_owned()
+            format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
 }
@@ -273,7 +292,7 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
                     warning.listing, warning.sequence, warning.date, warning.message
                 ));
             }
-            out
+            format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
 }
@@ -338,7 +357,7 @@ pub fn links(answer: &LinksAnswer, format: Format) -> String {
                     event.sequence, event.effective_on, event.event_id, event.status, event.summary
                 ));
             }
-            out.trim_end().to_owned()
+            format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
 }
@@ -365,14 +384,13 @@ pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
         Format::Csv | Format::Dot => csv(&header, &rows()),
         Format::Table => {
             let rows = rows();
-            format!(
+            let out = format!(
                 "{} subject(s) match \"{}\"\n{}",
                 rows.len(),
                 answer.query,
                 table(&header, &rows)
-            )
-            .trim_end()
-            .to_owned()
+            );
+            format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
 }
