@@ -1,33 +1,37 @@
 //! Benchmarks of the ledger core against baselines measured in the same run on the same bytes.
 //!
-//! - `append_1000`: one durable batch of 1,000 events through `Ledger::append`, against raw sled
-//!   inserts of the same stored record values with the same flush policy (flush + fsync per
-//!   batch), against raw inserts of the records and their index entries, and of those plus the
-//!   Merkle tree's entries (the difference, with `merkle_nodes_computed`, is what the tree adds).
-//! - `verify`: a full `Ledger::verify` of a ledger, against raw BLAKE3 over the same record
-//!   bytes held in memory, against a raw sled scan that hashes each value, and beside the
-//!   canonical decoding of the same events in memory (the part of verify that is not a scan).
+//! - `append_1000`: one acknowledged batch of 1,000 events through `Ledger::append` (checks,
+//!   idempotency lookups, encoding, hash chain, frames, segment fsync, head-marker fsync),
+//!   against a raw `write` + `fdatasync` of the same frame bytes to a file, and against the
+//!   ledger's own floor (that write + fsync, then the head marker's write + fsync). Also the same
+//!   append with the derived store written at once (`ledger_append_and_derive`), which an
+//!   acknowledgement does not wait for.
+//! - `append_one`: the latency of a one-event append against one raw `write` + `fdatasync` of
+//!   its frame (p50 and p99 over many runs, printed; criterion's mean beside them).
+//! - `verify_log`: `verify --log-only` of 100,000 records (every core), against raw BLAKE3 over
+//!   the same record bytes in memory on one thread, beside the canonical decoding of their events.
+//! - `open`: opening a ledger of `SANCTIONS_LEDGER_BENCH_OPEN_RECORDS` records (default 100,000;
+//!   1,000,000 for the figure) after a clean close: the log alone (what `head` does), and
+//!   with the derived store attached. Also prints the folder's size against the records' bytes.
 //!
 //! Run by hand: `cargo bench --bench ledger` (figures go in BENCHMARKS.md). CI only builds it.
 
 // criterion_group! generates public functions without documentation.
 #![allow(missing_docs)]
 
-#[path = "common/raw.rs"]
-mod raw;
-
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use raw::raw_store;
 use sanctions_ledger::domain::{EVENT_SCHEMA_VERSION, Event, Timestamp};
 use sanctions_ledger::intake::event_from_json;
-use sanctions_ledger::ledger::merkle::{Blake3TreeHasher, Frontier};
+use sanctions_ledger::ledger::chain;
+use sanctions_ledger::ledger::log::format;
 use sanctions_ledger::ledger::record::{self, Record};
-use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger, leaf_hash};
+use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger, VerifyOptions};
 use serde_json::json;
 use std::fs::File;
 use std::hint::black_box;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BATCH: u64 = 1_000;
 const VERIFY_RECORDS: u64 = 100_000;
@@ -65,55 +69,63 @@ fn clock() -> FixedClock {
     FixedClock(Timestamp::from_unix_micros(1_616_414_400_000_000))
 }
 
-/// Stored values (record bytes || hash) for a batch, as the ledger would write them.
-fn stored_values(from: u64, count: u64) -> Vec<Vec<u8>> {
+/// The frames (length, record bytes, hash) of a batch, as the ledger writes them.
+fn frames(from: u64, count: u64) -> Vec<u8> {
     let mut previous = [0u8; 32];
-    events(from, count)
-        .iter()
-        .enumerate()
-        .map(|(offset, event)| {
-            let record = Record {
-                format_version: record::RECORD_FORMAT_VERSION,
-                sequence: from + offset as u64 + 1,
-                recorded_at: Timestamp::from_unix_micros(1_616_414_400_000_000),
-                appended_by: "bench".to_owned(),
-                previous_hash: previous,
-                schema_version: 1,
-                event_bytes: record::encode_event(event).unwrap(),
-            };
-            let (value, hash) = record::stored_value(&record.to_bytes().unwrap());
-            previous = hash.0;
-            value
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (offset, event) in events(from, count).iter().enumerate() {
+        let bytes = Record {
+            format_version: record::RECORD_FORMAT_VERSION,
+            sequence: from + offset as u64 + 1,
+            recorded_at: Timestamp::from_unix_micros(1_616_414_400_000_000),
+            appended_by: "bench".to_owned(),
+            previous_hash: previous,
+            schema_version: 1,
+            event_bytes: record::encode_event(event).unwrap(),
+        }
+        .to_bytes()
+        .unwrap();
+        let hash = chain::record_hash(&bytes);
+        format::put_frame(&mut out, &bytes, &hash, offset as u64 + 1 == count);
+        previous = hash.0;
+    }
+    out
 }
 
-/// Raw inserts of records and their event-id index entries, as the ledger stores them.
-fn insert_records_and_index(
-    tree: &sled::Tree,
-    index: &sled::Tree,
-    start: u64,
-    values: Vec<Vec<u8>>,
-) {
-    for (offset, value) in values.into_iter().enumerate() {
-        let key = (start + offset as u64).to_be_bytes();
-        tree.insert(key, value).unwrap();
-        index
-            .insert(format!("bench-{}", start + offset as u64).as_bytes(), &key)
-            .unwrap();
+/// A raw append-only file: write at its end, then fdatasync.
+struct RawFile {
+    file: File,
+    end: u64,
+}
+
+impl RawFile {
+    fn new(path: &Path) -> RawFile {
+        RawFile {
+            file: File::create(path).unwrap(),
+            end: 0,
+        }
+    }
+    fn append_sync(&mut self, bytes: &[u8]) {
+        self.file.write_all_at(bytes, self.end).unwrap();
+        self.end += bytes.len() as u64;
+        self.file.sync_data().unwrap();
     }
 }
 
-fn sync_sled(db: &sled::Db, path: &Path) {
-    db.flush().unwrap();
-    File::open(path.join("db")).unwrap().sync_all().unwrap();
+/// The ledger's floor: the raw append, then a 120-byte marker overwritten in place and synced.
+fn marker_sync(marker: &File, generation: &mut u64) {
+    *generation += 1;
+    marker
+        .write_all_at(&[*generation as u8; 120], (*generation % 2) * 4096)
+        .unwrap();
+    marker.sync_data().unwrap();
 }
 
 fn append(c: &mut Criterion) {
     let mut group = c.benchmark_group("append_1000");
     group.throughput(Throughput::Elements(BATCH));
     group
-        .sample_size(20)
+        .sample_size(30)
         .measurement_time(Duration::from_secs(20));
 
     let dir = tempfile::tempdir().unwrap();
@@ -133,176 +145,226 @@ fn append(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    group.bench_function("ledger_append_and_derive", |b| {
+        b.iter_batched(
+            || {
+                next += BATCH;
+                events(next, BATCH)
+            },
+            |batch| {
+                let report = ledger.append(&batch, &options(), &clock()).unwrap();
+                ledger.flush_derived().unwrap();
+                (batch, report)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    drop(ledger);
 
     let raw_dir = tempfile::tempdir().unwrap();
-    let db = raw_store(raw_dir.path());
-    let tree = db.open_tree("records").unwrap();
+    let mut raw = RawFile::new(&raw_dir.path().join("raw.seg"));
     let mut raw_next = 0;
-    group.bench_function("raw_sled_insert_flush_fsync", |b| {
+    group.bench_function("raw_write_fdatasync", |b| {
         b.iter_batched(
             || {
                 raw_next += BATCH;
-                (raw_next, stored_values(raw_next, BATCH))
+                frames(raw_next, BATCH)
             },
-            |(start, values)| {
-                for (offset, value) in values.into_iter().enumerate() {
-                    tree.insert((start + offset as u64).to_be_bytes(), value)
-                        .unwrap();
-                }
-                sync_sled(&db, raw_dir.path());
-            },
+            |bytes| raw.append_sync(&bytes),
             BatchSize::PerIteration,
         )
     });
-
-    // The same bytes the ledger stores per event: the record and its event-id index entry.
-    let index = db.open_tree("event_ids").unwrap();
-    let mut both_next = 10_000_000_000;
-    group.bench_function("raw_sled_insert_records_and_index_flush_fsync", |b| {
+    let marker = File::create(raw_dir.path().join("head")).unwrap();
+    marker.set_len(8192).unwrap();
+    let mut generation = 0;
+    group.bench_function("raw_write_fdatasync_then_marker_fdatasync", |b| {
         b.iter_batched(
             || {
-                both_next += BATCH;
-                (both_next, stored_values(both_next, BATCH))
+                raw_next += BATCH;
+                frames(raw_next, BATCH)
             },
-            |(start, values)| {
-                insert_records_and_index(&tree, &index, start, values);
-                sync_sled(&db, raw_dir.path());
+            |bytes| {
+                raw.append_sync(&bytes);
+                marker_sync(&marker, &mut generation);
             },
             BatchSize::PerIteration,
         )
-    });
-    // The Merkle tree's share: the same as above plus the tree's entries, as the ledger writes
-    // them (the nodes each leaf completes, 64 bytes per leaf on average, grouped 64 leaves to a
-    // sled entry, the first chunk read and extended), and the hashing that computes the nodes.
-    let merkle = db.open_tree("merkle").unwrap();
-    let mut frontier = Frontier::new();
-    let mut merkle_next = 20_000_000_000;
-    group.bench_function(
-        "raw_sled_insert_records_index_and_merkle_flush_fsync",
-        |b| {
-            b.iter_batched(
-                || {
-                    merkle_next += BATCH;
-                    let values = stored_values(merkle_next, BATCH);
-                    let nodes: Vec<(u64, Vec<u8>)> = values
-                        .iter()
-                        .map(|value| {
-                            let hash = record::split_value(value).unwrap().stored_hash;
-                            let leaf = frontier.size();
-                            (
-                                leaf,
-                                frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat(),
-                            )
-                        })
-                        .collect();
-                    (merkle_next, values, nodes)
-                },
-                |(start, values, nodes)| {
-                    insert_records_and_index(&tree, &index, start, values);
-                    let mut chunk: Option<(u64, Vec<u8>)> = None;
-                    for (leaf, entry) in nodes {
-                        let number = leaf / 64;
-                        if chunk.as_ref().map(|(n, _)| *n) != Some(number) {
-                            if let Some((n, value)) = chunk.take() {
-                                merkle.insert(n.to_be_bytes(), value).unwrap();
-                            }
-                            let existing = merkle.get(number.to_be_bytes()).unwrap();
-                            chunk =
-                                Some((number, existing.map(|v| v.to_vec()).unwrap_or_default()));
-                        }
-                        if let Some((_, value)) = chunk.as_mut() {
-                            value.extend_from_slice(&entry);
-                        }
-                    }
-                    if let Some((n, value)) = chunk {
-                        merkle.insert(n.to_be_bytes(), value).unwrap();
-                    }
-                    sync_sled(&db, raw_dir.path());
-                },
-                BatchSize::PerIteration,
-            )
-        },
-    );
-    let hashes: Vec<_> = stored_values(0, BATCH)
-        .iter()
-        .map(|value| record::split_value(value).unwrap().stored_hash)
-        .collect();
-    let mut frontier = Frontier::new();
-    group.bench_function("merkle_nodes_computed", |b| {
-        b.iter(|| {
-            for hash in &hashes {
-                black_box(frontier.push(&Blake3TreeHasher, leaf_hash(hash)).concat());
-            }
-        })
     });
     group.finish();
 }
 
-fn verify(c: &mut Criterion) {
+fn percentiles(mut micros: Vec<f64>) -> (f64, f64) {
+    micros.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
+}
+
+fn append_one(c: &mut Criterion) {
+    const RUNS: u64 = 3_000;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger");
-    {
-        let mut ledger = Ledger::init(&path, "bench", &clock()).unwrap();
-        for start in (0..VERIFY_RECORDS).step_by(BATCH as usize) {
-            ledger
-                .append(&events(start, BATCH), &options(), &clock())
-                .unwrap();
-        }
+    let mut ledger = Ledger::init(&dir.path().join("ledger"), "bench", &clock()).unwrap();
+    let mut raw = RawFile::new(&dir.path().join("raw.seg"));
+    // Interleaved, so that both see the same disk.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for index in 0..RUNS {
+        let batch = events(1_000_000 + index, 1);
+        let bytes = frames(2_000_000 + index, 1);
+        let started = Instant::now();
+        black_box(ledger.append(&batch, &options(), &clock()).unwrap());
+        ours.push(started.elapsed().as_secs_f64() * 1e6);
+        let started = Instant::now();
+        raw.append_sync(&bytes);
+        theirs.push(started.elapsed().as_secs_f64() * 1e6);
     }
-    let ledger = Ledger::open(&path).unwrap();
+    let (ours_p50, ours_p99) = percentiles(ours);
+    let (raw_p50, raw_p99) = percentiles(theirs);
+    eprintln!(
+        "append_one over {RUNS} interleaved runs: ledger p50 {ours_p50:.1} µs, p99 {ours_p99:.1} µs; raw write + fdatasync p50 {raw_p50:.1} µs, p99 {raw_p99:.1} µs; p50 ratio {:.2}x",
+        ours_p50 / raw_p50
+    );
+    let mut group = c.benchmark_group("append_one");
+    group.sample_size(50);
+    let mut next = 5_000_000;
+    group.bench_function("ledger_append", |b| {
+        b.iter_batched(
+            || {
+                next += 1;
+                events(next, 1)
+            },
+            |batch| {
+                let report = ledger.append(&batch, &options(), &clock()).unwrap();
+                (batch, report)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let mut raw_next = 6_000_000;
+    group.bench_function("raw_write_fdatasync", |b| {
+        b.iter_batched(
+            || {
+                raw_next += 1;
+                frames(raw_next, 1)
+            },
+            |bytes| raw.append_sync(&bytes),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+/// A ledger of `records` bench events in `dir/ledger`, closed cleanly.
+fn ledger_of(dir: &Path, records: u64) -> std::path::PathBuf {
+    let path = dir.join("ledger");
+    let mut ledger = Ledger::init(&path, "bench", &clock()).unwrap();
+    for start in (0..records).step_by(10 * BATCH as usize) {
+        let count = (10 * BATCH).min(records - start);
+        ledger
+            .append(&events(start, count), &options(), &clock())
+            .unwrap();
+    }
+    ledger.flush_derived().unwrap();
+    path
+}
+
+fn verify_log(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_of(dir.path(), VERIFY_RECORDS);
+    let ledger = Ledger::open_read(&path).unwrap();
     // The same record bytes, read once, for the baselines.
-    let db = raw_store(&dir.path().join("raw-copy"));
-    let copy = db.open_tree("records").unwrap();
     let mut record_bytes = Vec::new();
     let mut event_bytes = Vec::new();
-    for sequence in 1..=VERIFY_RECORDS {
-        let view = ledger.record(sequence).unwrap().unwrap();
+    for view in ledger.records(1, VERIFY_RECORDS) {
+        let view = view.unwrap();
         event_bytes.push(view.record.event_bytes.clone());
-        let bytes = view.record.to_bytes().unwrap();
-        copy.insert(sequence.to_be_bytes(), record::stored_value(&bytes).0)
-            .unwrap();
-        record_bytes.push(bytes);
+        record_bytes.push(view.record.to_bytes().unwrap());
     }
     let total_bytes: usize = record_bytes.iter().map(Vec::len).sum();
     eprintln!(
-        "verify bench: {VERIFY_RECORDS} records, {:.0} bytes per record on average",
-        total_bytes as f64 / VERIFY_RECORDS as f64
+        "verify bench: {VERIFY_RECORDS} records, {:.0} bytes per record on average, {} threads",
+        total_bytes as f64 / VERIFY_RECORDS as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-
-    let mut group = c.benchmark_group("verify");
+    let mut group = c.benchmark_group("verify_log");
     group.throughput(Throughput::Elements(VERIFY_RECORDS));
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(30));
-    group.bench_function("ledger_verify", |b| {
-        b.iter(|| black_box(ledger.verify(&mut |_| {}).unwrap()))
+        .measurement_time(Duration::from_secs(20));
+    let log_only = VerifyOptions {
+        log_only: true,
+        ..VerifyOptions::default()
+    };
+    group.bench_function("ledger_verify_log_only", |b| {
+        b.iter(|| black_box(ledger.verify_with(&log_only, &mut |_| {}).unwrap()))
     });
-    group.bench_function("raw_blake3_in_memory", |b| {
+    group.bench_function("raw_blake3_in_memory_one_thread", |b| {
         b.iter(|| {
             for bytes in &record_bytes {
                 black_box(blake3::hash(bytes));
             }
         })
     });
-    // What verify must do beside scanning and hashing: decode every event canonically (decode,
-    // re-encode, compare) and check its rules. In memory, so it adds to the scan above.
-    group.bench_function("decode_events_in_memory", |b| {
+    // What verify must do beside reading and hashing: decode every event canonically (decode,
+    // re-encode, compare) and check its rules. In memory, one thread.
+    group.bench_function("decode_events_in_memory_one_thread", |b| {
         b.iter(|| {
             for bytes in &event_bytes {
                 black_box(record::decode_event(bytes, EVENT_SCHEMA_VERSION).unwrap());
             }
         })
     });
-    group.bench_function("raw_sled_scan_blake3", |b| {
-        b.iter(|| {
-            for item in copy.iter() {
-                let (_, value) = item.unwrap();
-                black_box(blake3::hash(&value));
-            }
-        })
+    group.finish();
+}
+
+fn folder_bytes(path: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).unwrap() {
+        let entry = entry.unwrap();
+        let metadata = entry.metadata().unwrap();
+        total += if metadata.is_dir() {
+            folder_bytes(&entry.path())
+        } else {
+            metadata.len()
+        };
+    }
+    total
+}
+
+fn open(c: &mut Criterion) {
+    let records: u64 = std::env::var("SANCTIONS_LEDGER_BENCH_OPEN_RECORDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let path = ledger_of(dir.path(), records);
+    let built = started.elapsed();
+    let record_bytes: u64 = {
+        let ledger = Ledger::open_read(&path).unwrap();
+        ledger
+            .records(1, records)
+            .map(|view| view.unwrap().record.to_bytes().unwrap().len() as u64)
+            .sum()
+    };
+    let (log, derived) = (
+        folder_bytes(&path.join("log")),
+        folder_bytes(&path.join("derived")),
+    );
+    eprintln!(
+        "open bench: {records} records appended in {:.1} s; canonical record bytes {record_bytes}; log/ {log} bytes ({:.2}x), derived/ {derived} bytes ({:.2}x), folder {:.2}x (before projections are built)",
+        built.as_secs_f64(),
+        log as f64 / record_bytes as f64,
+        derived as f64 / record_bytes as f64,
+        (log + derived) as f64 / record_bytes as f64
+    );
+    let mut group = c.benchmark_group("open");
+    group.sample_size(20);
+    group.bench_function(format!("log_only_{records}"), |b| {
+        b.iter(|| black_box(Ledger::open_read(&path).unwrap().head()))
+    });
+    group.bench_function(format!("with_derived_store_{records}"), |b| {
+        b.iter(|| black_box(Ledger::open(&path).unwrap().head()))
     });
     group.finish();
 }
 
-criterion_group!(benches, append, verify);
+criterion_group!(benches, append, append_one, verify_log, open);
 criterion_main!(benches);

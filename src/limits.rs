@@ -74,7 +74,7 @@ pub const REBUILD_FACTS_HELD_MAX: usize = 4_000_000;
 /// starts the next segment.
 pub const SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
 /// Bytes read at a time when the log is read in order (verification, catch-up, replays).
-pub const LOG_READ_BLOCK_BYTES: usize = 1024 * 1024;
+pub const LOG_READ_BLOCK_BYTES: usize = 2 * 1024 * 1024;
 /// Frames checked per batch by the parallel reader of the log (bounds its memory).
 pub const VERIFY_BATCH_FRAMES: usize = 4096;
 /// Most threads the parallel reader of the log uses.

@@ -298,7 +298,7 @@ fn check_inclusion(
     }
     let record = verify::check_record(sequence, &record_bytes, None, None)
         .map_err(|failure| invalid(format!("/record: {failure}")))?;
-    let event = verify::check_event(sequence, &record)
+    let event = verify::check_event(sequence, &record.event_bytes, record.schema_version)
         .map_err(|failure| invalid(format!("/record: {failure}")))?;
     if sequence == 0 || sequence > checkpoint.size {
         return Err(invalid(format!(

@@ -100,7 +100,8 @@ fn ours(ledger: &Path) -> Result<(u64, String), u64> {
 #[test]
 fn the_independent_reader_agrees_with_verify_on_good_and_damaged_folders() {
     let python = python();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Damage)> = vec![
         ("untouched", Box::new(|_: &Path| {})),
         (
             "a flipped byte",

@@ -6,6 +6,7 @@
 //! which refuses text that is not already NFC (stored bytes must be canonical).
 
 use crate::limits;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -113,10 +114,12 @@ fn check_visible(text: &str) -> Result<(), TextError> {
 }
 
 fn check_plain(text: &str, chars_max: usize, multiline: bool) -> Result<(), TextError> {
-    if text.trim().is_empty() {
+    // One trim, not two: empty (or only white space), then untrimmed.
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
         return Err(TextError::Empty);
     }
-    if text.trim() != text {
+    if trimmed.len() != text.len() {
         return Err(TextError::Untrimmed);
     }
     let check = |character: char| {
@@ -159,14 +162,67 @@ macro_rules! serialize_as_str {
     };
 }
 
+/// Deserializes a checked-text newtype from a borrowed string, checked before it is copied:
+/// short text (most ids and names) is then kept inline, so decoding a stored event allocates
+/// for its long texts only. `$check` must hold every rule `new` enforces (stored text is
+/// already canonical: NFC, trimmed).
+macro_rules! deserialize_checked {
+    ($name:ident, $check:expr) => {
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<$name, D::Error> {
+                struct Checked;
+                impl serde::de::Visitor<'_> for Checked {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        let check: fn(&str) -> Result<(), TextError> = $check;
+                        check(text).map_err(E::custom)?;
+                        Ok($name(CompactString::from(text)))
+                    }
+                }
+                deserializer.deserialize_str(Checked)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = TextError;
+            fn try_from(text: String) -> Result<$name, TextError> {
+                let check: fn(&str) -> Result<(), TextError> = $check;
+                check(&text)?;
+                Ok($name(CompactString::from(text)))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0.into_string()
+            }
+        }
+    };
+}
+
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $chars_max:expr, $multiline:expr, $visible_only:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-        #[serde(try_from = "String")]
-        pub struct $name(String);
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(CompactString);
 
         serialize_as_str!($name);
+        deserialize_checked!($name, |text| {
+            // ASCII text is always NFC; the table lookup is only needed beyond it.
+            if !text.is_ascii() && !is_nfc(text) {
+                return Err(TextError::NotNfc);
+            }
+            check_plain(text, $name::CHARS_MAX, $multiline)?;
+            if $visible_only {
+                check_visible(text)?;
+            }
+            Ok(())
+        });
 
         impl $name {
             /// Most characters allowed.
@@ -179,32 +235,11 @@ macro_rules! text_type {
                 if $visible_only {
                     check_visible(&normalised)?;
                 }
-                Ok($name(normalised))
+                Ok($name(CompactString::from(normalised)))
             }
             /// The text.
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = TextError;
-            fn try_from(text: String) -> Result<$name, TextError> {
-                // ASCII text is always NFC; the table lookup is only needed beyond it.
-                if !text.is_ascii() && !is_nfc(&text) {
-                    return Err(TextError::NotNfc);
-                }
-                check_plain(&text, Self::CHARS_MAX, $multiline)?;
-                if $visible_only {
-                    check_visible(&text)?;
-                }
-                Ok($name(text))
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
             }
         }
 
@@ -254,35 +289,21 @@ fn check_identifier(text: &str) -> Result<(), TextError> {
 
 /// A stable identifier: an event id (the idempotency key), a subject id, an authority or a
 /// programme code. ASCII `[A-Za-z0-9][A-Za-z0-9._:/-]*`, at most `ID_BYTES_MAX` bytes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
-pub struct Identifier(String);
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identifier(CompactString);
 
 serialize_as_str!(Identifier);
+deserialize_checked!(Identifier, check_identifier);
 
 impl Identifier {
     /// A checked identifier.
     pub fn new(text: &str) -> Result<Identifier, TextError> {
         check_identifier(text)?;
-        Ok(Identifier(text.to_owned()))
+        Ok(Identifier(CompactString::from(text)))
     }
     /// The identifier.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Identifier {
-    type Error = TextError;
-    fn try_from(text: String) -> Result<Identifier, TextError> {
-        check_identifier(&text)?;
-        Ok(Identifier(text))
-    }
-}
-
-impl From<Identifier> for String {
-    fn from(value: Identifier) -> String {
-        value.0
     }
 }
 
@@ -305,46 +326,36 @@ fn check_url(text: &str) -> Result<(), TextError> {
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"));
+    // ASCII (nearly every URL) is checked byte by byte, without decoding UTF-8.
+    let clean = if text.is_ascii() {
+        !text
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    } else {
+        !text.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
     match rest {
-        Some(rest)
-            if !rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            Ok(())
-        }
+        Some(rest) if !rest.is_empty() && clean => Ok(()),
         _ => Err(TextError::UrlSyntax),
     }
 }
 
 /// An http(s) URL of a source document. Kept as given (not normalised), bounded.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
-pub struct Url(String);
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Url(CompactString);
 
 serialize_as_str!(Url);
+deserialize_checked!(Url, check_url);
 
 impl Url {
     /// A checked URL.
     pub fn new(text: &str) -> Result<Url, TextError> {
         check_url(text)?;
-        Ok(Url(text.to_owned()))
+        Ok(Url(CompactString::from(text)))
     }
     /// The URL.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Url {
-    type Error = TextError;
-    fn try_from(text: String) -> Result<Url, TextError> {
-        check_url(&text)?;
-        Ok(Url(text))
-    }
-}
-
-impl From<Url> for String {
-    fn from(value: Url) -> String {
-        value.0
     }
 }
 

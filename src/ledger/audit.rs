@@ -12,7 +12,9 @@ use super::chain::{Hash, IndexDigest};
 use super::checkpoint::{Checkpoint, SignedCheckpoint, SignerKey};
 use super::merkle::{self, Blake3TreeHasher, Frontier, TreeHasher};
 use super::store::StoreError;
-use super::verify::{Previous, checked_records, verify_threads};
+use super::verify::{
+    CheckedRef, Keep, Previous, checked_records, checked_records_with, verify_threads,
+};
 use super::{
     Clock, FailureKind, Ledger, LedgerError, TreeHead, Verified, VerifyFailure, leaf_hash,
 };
@@ -55,6 +57,8 @@ struct TreeCheck<'a, M, P> {
     sizes: &'a BTreeSet<u64>,
     trees: BTreeMap<u64, TreeHead>,
     mismatch: Option<VerifyFailure>,
+    /// The nodes the last leaf completed (reused: no allocation per record).
+    completed: Vec<merkle::Digest>,
 }
 
 impl<M, P> TreeCheck<'_, M, P>
@@ -64,14 +68,20 @@ where
 {
     /// Checks one record's nodes and place. A mismatch is kept, not returned: damage to the
     /// log itself, found further on, is reported first, and derived data only after the log.
-    fn visit(&mut self, sequence: u64, offset: u64, hash: Hash) {
-        let completed = self.frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
+    fn visit(&mut self, sequence: u64, offset: u64, hash: Hash, leaf: merkle::Digest) {
+        self.frontier
+            .push_into(&Blake3TreeHasher, leaf, &mut self.completed);
+        let completed = &self.completed;
+        let same = |nodes: &[u8]| {
+            nodes.len() == 32 * completed.len()
+                && nodes.chunks_exact(32).zip(completed).all(|(a, b)| a == b)
+        };
         if self.mismatch.is_none()
             && let Some(stored) = self.stored.as_mut()
         {
             let rebuild = "`sanctions-ledger rebuild` recomputes it from the log";
             match stored.next() {
-                Some(Ok((leaf, nodes))) if leaf == sequence - 1 && nodes == completed.concat() => {}
+                Some(Ok((leaf, nodes))) if leaf == sequence - 1 && same(&nodes) => {}
                 Some(Err(error)) => {
                     self.mismatch = Some(VerifyFailure::new(
                         sequence,
@@ -228,6 +238,7 @@ impl Ledger {
             sizes: &all_sizes,
             trees: BTreeMap::new(),
             mismatch: None,
+            completed: Vec::new(),
         };
         if all_sizes.contains(&0) {
             tree.trees.insert(
@@ -256,12 +267,22 @@ impl Ledger {
             recorded_at: None,
         };
         let mut last = (0, self.genesis_hash());
-        for checked in checked_records(&self.log, None, previous, None, verify_threads()) {
-            let checked = checked?;
-            index.add(checked.event.id().as_str().as_bytes(), checked.sequence);
-            tree.visit(checked.sequence, checked.place.offset, checked.hash);
-            last = (checked.sequence, checked.hash);
-            progress(checked.sequence);
+        // The event id is all the index check needs of an event; a log-only check needs none.
+        let keep_id = |checked: CheckedRef<'_>, _: &[u8]| checked.event.id().as_str().to_owned();
+        let keep_nothing = |_: CheckedRef<'_>, _: &[u8]| String::new();
+        let keep: &Keep<'_, String> = if derived.is_some() {
+            &keep_id
+        } else {
+            &keep_nothing
+        };
+        for item in checked_records_with(&self.log, None, previous, None, verify_threads(), keep) {
+            let (link, event_id) = item?;
+            if derived.is_some() {
+                index.add(event_id.as_bytes(), link.sequence);
+            }
+            tree.visit(link.sequence, link.place.offset, link.hash, link.leaf);
+            last = (link.sequence, link.hash);
+            progress(link.sequence);
         }
         if last.0 != self.head.sequence || last.1 != self.head.hash {
             return Err(VerifyFailure::new(
@@ -453,6 +474,7 @@ impl Ledger {
             sizes: &no_sizes,
             trees: BTreeMap::new(),
             mismatch: None,
+            completed: Vec::new(),
         };
         let (start, previous_record) = self.start_after_checked(after)?;
         let mut last = (after, previous_record.hash);
@@ -469,7 +491,12 @@ impl Ledger {
                     ),
                 )));
             }
-            tree.visit(checked.sequence, checked.place.offset, checked.hash);
+            tree.visit(
+                checked.sequence,
+                checked.place.offset,
+                checked.hash,
+                leaf_hash(&checked.hash),
+            );
             last = (checked.sequence, checked.hash);
         }
         if last != (self.head.sequence, self.head.hash) {

@@ -226,12 +226,12 @@ impl Ledger {
         for node in &link {
             out.put(node)?;
         }
-        for checked in self.checked_range(first, signed.size) {
-            let checked = checked.map_err(|error| match error {
+        for stored in self.stored_range(first, signed.size) {
+            let (checked, bytes) = stored.map_err(|error| match error {
                 LedgerError::Damaged(failure) => BundleError::Record(failure),
                 other => BundleError::Ledger(other),
             })?;
-            out.put_block(&checked.bytes)?;
+            out.put_block(&bytes)?;
             progress(checked.sequence);
         }
         let trailer = out.digest.finish();
@@ -342,7 +342,8 @@ pub fn read(
                 ))
             })?;
         }
-        let event = verify::check_event(sequence, &record).map_err(BundleError::Record)?;
+        let event = verify::check_event(sequence, &record.event_bytes, record.schema_version)
+            .map_err(BundleError::Record)?;
         if !ids.insert(event.id().as_str().to_owned()) {
             return Err(BundleError::Record(VerifyFailure::new(
                 sequence,

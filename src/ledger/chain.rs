@@ -55,28 +55,31 @@ impl fmt::Debug for Hash {
     }
 }
 
-/// A BLAKE3 derive-key hasher for one context, set up once: deriving the context key costs a
-/// hash of the context string, which would otherwise be paid again for every record and node.
+/// BLAKE3 derive-key hashing for one context, its context key derived once: deriving it costs
+/// a hash of the context string, which would otherwise be paid again for every record and node.
+/// (A hasher is then made from the key for each hash, which costs less than copying a prepared
+/// `Hasher`, a struct of about 2 KB.)
 pub(crate) struct DeriveKey {
     context: &'static str,
-    hasher: std::sync::OnceLock<blake3::Hasher>,
+    key: std::sync::OnceLock<blake3::hazmat::ContextKey>,
 }
 
 impl DeriveKey {
-    /// A hasher for `context`, set up on first use.
+    /// Hashing for `context`, its key derived on first use.
     pub(crate) const fn new(context: &'static str) -> DeriveKey {
         DeriveKey {
             context,
-            hasher: std::sync::OnceLock::new(),
+            key: std::sync::OnceLock::new(),
         }
     }
 
     /// BLAKE3 derive-key(context) over the concatenation of `parts`.
     pub(crate) fn hash(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut hasher = self
-            .hasher
-            .get_or_init(|| blake3::Hasher::new_derive_key(self.context))
-            .clone();
+        use blake3::hazmat::HasherExt;
+        let key = self
+            .key
+            .get_or_init(|| blake3::hazmat::hash_derive_key_context(self.context));
+        let mut hasher = blake3::Hasher::new_from_context_key(key);
         for part in parts {
             hasher.update(part);
         }

@@ -118,6 +118,23 @@ pub fn decode_derived<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T
     finish_canonical(value, consumed, bytes)
 }
 
+/// Decodes one `T` that may borrow from `bytes` (strings and byte strings as slices), with the
+/// pinned configuration's bound; returns it and how many bytes it took. Not a canonical check:
+/// the caller proves canonicity (see [`is_encoding_of`]).
+pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> Result<(T, usize), EncodingError> {
+    check_len(bytes, crate::limits::RECORD_BYTES_MAX)?;
+    bincode::serde::borrow_decode_from_slice(bytes, config())
+        .map_err(|error| EncodingError::Decode(error.to_string()))
+}
+
+/// Whether `value` encodes to exactly `bytes` (the canonical check, for a value built or
+/// decoded by other means).
+pub fn is_encoding_of<T: Serialize>(value: &T, bytes: &[u8]) -> Result<bool, EncodingError> {
+    encodes_to(value, bytes)
+}
+
 fn check_len(bytes: &[u8], bytes_max: usize) -> Result<(), EncodingError> {
     if bytes.len() > bytes_max {
         return Err(EncodingError::TooLarge {

@@ -314,7 +314,21 @@ impl Frontier {
     /// Appends a leaf hash; returns the nodes it completes: the leaf itself (level 0), then
     /// each parent that is now complete (levels 1, 2, ...).
     pub fn push(&mut self, hasher: &dyn TreeHasher, leaf: Digest) -> Vec<Digest> {
-        let mut completed = vec![leaf];
+        let mut completed = Vec::new();
+        self.push_into(hasher, leaf, &mut completed);
+        completed
+    }
+
+    /// [`Frontier::push`], the completed nodes written into `completed` (cleared first): no
+    /// allocation per leaf when the caller reuses it.
+    pub fn push_into(
+        &mut self,
+        hasher: &dyn TreeHasher,
+        leaf: Digest,
+        completed: &mut Vec<Digest>,
+    ) {
+        completed.clear();
+        completed.push(leaf);
         let mut node = leaf;
         let mut size = self.size;
         while size & 1 == 1 {
@@ -325,7 +339,6 @@ impl Frontier {
         }
         self.nodes.push(node);
         self.size += 1;
-        completed
     }
 
     /// The tree hash.

@@ -1028,12 +1028,32 @@ impl Ledger {
         })
     }
 
-    /// [`Ledger::records`], with each record's stored bytes and place.
+    /// [`Ledger::records`], with each record's place.
     pub(crate) fn checked_range(
         &self,
         from: u64,
         to: u64,
     ) -> impl Iterator<Item = Result<verify::Checked, LedgerError>> + '_ {
+        self.kept_range(from, to, &|checked, _| checked.into_checked())
+    }
+
+    /// [`Ledger::checked_range`], with each record's stored bytes (for bundles).
+    pub(crate) fn stored_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<(verify::Checked, Vec<u8>), LedgerError>> + '_ {
+        self.kept_range(from, to, &|checked, bytes| {
+            (checked.into_checked(), bytes.to_vec())
+        })
+    }
+
+    fn kept_range<'a, T: Send + 'a>(
+        &'a self,
+        from: u64,
+        to: u64,
+        keep: &'a verify::Keep<'a, T>,
+    ) -> impl Iterator<Item = Result<T, LedgerError>> + 'a {
         let from = from.max(1);
         let start = if from > to || from > self.head.sequence {
             Ok(None)
@@ -1049,12 +1069,13 @@ impl Ledger {
         };
         let (records, failed) = match start {
             Ok(Some((place, previous))) => (
-                Some(checked_records(
+                Some(verify::checked_records_with(
                     &self.log,
                     place,
                     previous,
                     Some(to),
                     verify_threads(),
+                    keep,
                 )),
                 None,
             ),
@@ -1065,7 +1086,7 @@ impl Ledger {
             records
                 .into_iter()
                 .flatten()
-                .map(|checked| checked.map_err(LedgerError::Damaged)),
+                .map(|item| item.map(|(_, kept)| kept).map_err(LedgerError::Damaged)),
         )
     }
 

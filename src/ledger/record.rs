@@ -122,9 +122,77 @@ impl Record {
         Ok((value, hash))
     }
 
-    /// Reads record bytes (canonical, bounded).
+    /// Reads record bytes (canonical, bounded): [`RecordRef::from_bytes`], copied.
     pub fn from_bytes(bytes: &[u8]) -> Result<Record, EncodingError> {
-        let record: Record = encoding::decode_canonical(bytes, limits::RECORD_BYTES_MAX)?;
+        RecordRef::from_bytes(bytes).map(|record| record.to_record())
+    }
+
+    /// The previous hash as a [`Hash`](struct@Hash).
+    pub fn previous(&self) -> Hash {
+        Hash(self.previous_hash)
+    }
+}
+
+/// A record read from its stored bytes without copying them: its text and event bytes are
+/// slices of the stored bytes. Read canonically (see [`RecordRef::from_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRef<'a> {
+    /// Layout version, `RECORD_FORMAT_VERSION`.
+    pub format_version: u8,
+    /// Position in the log.
+    pub sequence: u64,
+    /// When the ledger learned the event.
+    pub recorded_at: Timestamp,
+    /// Who appended it.
+    #[serde(borrow)]
+    pub appended_by: &'a str,
+    /// Hash of the record before.
+    pub previous_hash: [u8; 32],
+    /// Version of the event schema.
+    pub schema_version: u16,
+    /// The event's canonical encoding.
+    #[serde(borrow, with = "serde_bytes")]
+    pub event_bytes: &'a [u8],
+}
+
+/// Every field of a record before its event bytes, and their length: what the record's bytes
+/// hold before the event bytes themselves (the length is the byte string's prefix).
+#[derive(Serialize)]
+struct RecordHead<'a> {
+    format_version: u8,
+    sequence: u64,
+    recorded_at: Timestamp,
+    appended_by: &'a str,
+    previous_hash: [u8; 32],
+    schema_version: u16,
+    event_len: u64,
+}
+
+impl<'a> RecordRef<'a> {
+    /// Reads record bytes (bounded), proving them canonical without re-encoding the event
+    /// bytes: the fields before them and their length prefix must re-encode to exactly the bytes
+    /// before them (the event bytes, last, are taken as they stand; their own canonical check is
+    /// the event's decoding).
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<RecordRef<'a>, EncodingError> {
+        let (record, consumed): (RecordRef<'a>, usize) = encoding::decode_borrowed(bytes)?;
+        if consumed != bytes.len() {
+            return Err(EncodingError::Trailing {
+                trailing: bytes.len() - consumed,
+            });
+        }
+        let head = RecordHead {
+            format_version: record.format_version,
+            sequence: record.sequence,
+            recorded_at: record.recorded_at,
+            appended_by: record.appended_by,
+            previous_hash: record.previous_hash,
+            schema_version: record.schema_version,
+            event_len: record.event_bytes.len() as u64,
+        };
+        let head_len = bytes.len() - record.event_bytes.len();
+        if !encoding::is_encoding_of(&head, &bytes[..head_len])? {
+            return Err(EncodingError::NotCanonical);
+        }
         if record.format_version != RECORD_FORMAT_VERSION {
             return Err(EncodingError::Decode(format!(
                 "record format version {} is not {RECORD_FORMAT_VERSION}",
@@ -132,6 +200,19 @@ impl Record {
             )));
         }
         Ok(record)
+    }
+
+    /// An owned copy.
+    pub fn to_record(&self) -> Record {
+        Record {
+            format_version: self.format_version,
+            sequence: self.sequence,
+            recorded_at: self.recorded_at,
+            appended_by: self.appended_by.to_owned(),
+            previous_hash: self.previous_hash,
+            schema_version: self.schema_version,
+            event_bytes: self.event_bytes.to_vec(),
+        }
     }
 
     /// The previous hash as a [`Hash`](struct@Hash).

@@ -1090,8 +1090,11 @@ impl Log {
             offset,
             sequence,
             end: None,
+            file: None,
             buffer: Vec::new(),
             buffer_start: 0,
+            buffer_segment: 0,
+            pinned: false,
             done: false,
         }
     }
@@ -1189,22 +1192,50 @@ pub struct Frames<'a> {
     sequence: u64,
     /// The current segment's acknowledged end, once known.
     end: Option<u64>,
+    /// The current segment's file name (made once per segment, not per frame).
+    file: Option<(u64, std::rc::Rc<str>)>,
     buffer: Vec<u8>,
     /// The file offset of `buffer[0]`.
     buffer_start: u64,
+    /// The segment `buffer` holds bytes of.
+    buffer_segment: u64,
+    /// While a batch borrows `buffer`, it must not be refilled: a frame outside it ends the
+    /// batch instead.
+    pinned: bool,
     done: bool,
 }
 
+/// What reading one more frame gave.
+enum Step {
+    Frame(FrameMeta),
+    /// Pinned, and the next frame (or segment header) is not in the buffer.
+    Exhausted,
+    Failure(VerifyFailure),
+    End,
+}
+
 impl Frames<'_> {
-    /// Makes `buffer` hold the bytes `at..at + len` of `file` (reading ahead in large blocks).
-    fn fill(&mut self, file: &str, at: u64, len: u64, end: u64) -> Result<(), VerifyFailure> {
+    /// Makes `buffer` hold the bytes `at..at + len` of `file`, the current segment (reading
+    /// ahead in large blocks). `Ok(false)` when pinned and they are not there.
+    fn fill(
+        &mut self,
+        segment: u64,
+        file: &str,
+        at: u64,
+        len: u64,
+        end: u64,
+    ) -> Result<bool, VerifyFailure> {
         let have = self.buffer_start..self.buffer_start + self.buffer.len() as u64;
-        if at >= have.start && at + len <= have.end {
-            return Ok(());
+        if self.buffer_segment == segment && at >= have.start && at + len <= have.end {
+            return Ok(true);
+        }
+        if self.pinned {
+            return Ok(false);
         }
         let read_len = (limits::LOG_READ_BLOCK_BYTES as u64).max(len).min(end - at);
         self.buffer.resize(read_len as usize, 0);
         self.buffer_start = at;
+        self.buffer_segment = segment;
         self.log
             .storage
             .read_at(file, at, &mut self.buffer)
@@ -1216,7 +1247,8 @@ impl Frames<'_> {
                     at,
                     error.to_string(),
                 )
-            })
+            })?;
+        Ok(true)
     }
 
     fn slice(&self, at: u64, len: u64) -> &[u8] {
@@ -1224,14 +1256,16 @@ impl Frames<'_> {
         &self.buffer[from..from + len as usize]
     }
 
-    fn next_frame(&mut self) -> Option<Result<RawFrame, VerifyFailure>> {
+    /// The next frame: its record bytes appended to `copy`, or (with none) left in the buffer,
+    /// where the frame's range then points.
+    fn step(&mut self, mut copy: Option<&mut Vec<u8>>) -> Step {
         loop {
             let log = self.log;
             let Some(&segment) = log.segments.get(self.segment_index) else {
                 // Past the last acknowledged segment: the log must end at the head.
                 if self.sequence != log.marker.sequence + 1 {
                     let file = format::segment_name(log.marker.segment);
-                    return Some(Err(damage_at(
+                    return Step::Failure(damage_at(
                         self.sequence,
                         FailureKind::HeadMismatch,
                         &file,
@@ -1241,11 +1275,18 @@ impl Frames<'_> {
                             self.sequence - 1,
                             log.marker.sequence
                         ),
-                    )));
+                    ));
                 }
-                return None;
+                return Step::End;
             };
-            let file = format::segment_name(segment);
+            if self.file.as_ref().is_none_or(|(at, _)| *at != segment) {
+                self.file = Some((segment, format::segment_name(segment).into()));
+            }
+            let file: std::rc::Rc<str> = self
+                .file
+                .as_ref()
+                .map_or_else(|| "".into(), |(_, name)| name.clone());
+            let file = &*file;
             let end = match self.end {
                 Some(end) => end,
                 None => match log.acknowledged_end(segment) {
@@ -1253,36 +1294,38 @@ impl Frames<'_> {
                         self.end = Some(end);
                         end
                     }
-                    Err(failure) => return Some(Err(failure)),
+                    Err(failure) => return Step::Failure(failure),
                 },
             };
             if self.offset == 0 {
                 if segment != self.sequence {
-                    return Some(Err(damage_at(
+                    return Step::Failure(damage_at(
                         self.sequence,
                         FailureKind::Gap,
-                        &file,
+                        file,
                         0,
                         format!(
                             "the next record is {}, but the next segment starts at {segment}",
                             self.sequence
                         ),
-                    )));
+                    ));
                 }
-                if let Err(failure) = self.fill(&file, 0, SEGMENT_HEADER_BYTES.min(end), end) {
-                    return Some(Err(failure));
+                match self.fill(segment, file, 0, SEGMENT_HEADER_BYTES.min(end), end) {
+                    Ok(true) => {}
+                    Ok(false) => return Step::Exhausted,
+                    Err(failure) => return Step::Failure(failure),
                 }
                 let header = self.slice(0, SEGMENT_HEADER_BYTES.min(end));
                 if let Err(reason) =
                     format::check_segment_header(header, segment, &log.genesis_hash)
                 {
-                    return Some(Err(damage_at(
+                    return Step::Failure(damage_at(
                         self.sequence,
                         FailureKind::SegmentDamaged,
-                        &file,
+                        file,
                         0,
                         reason,
-                    )));
+                    ));
                 }
                 self.offset = SEGMENT_HEADER_BYTES;
             }
@@ -1290,70 +1333,154 @@ impl Frames<'_> {
                 if segment == log.marker.segment {
                     self.segment_index = log.segments.len();
                 } else if end == SEGMENT_HEADER_BYTES {
-                    return Some(Err(damage_at(
+                    return Step::Failure(damage_at(
                         self.sequence,
                         FailureKind::SegmentDamaged,
-                        &file,
+                        file,
                         end,
                         "a segment before the head's holds no record",
-                    )));
+                    ));
                 } else {
                     self.segment_index += 1;
                 }
                 self.offset = 0;
                 self.end = None;
-                // The buffer holds the finished segment's bytes: never serve them for the next.
-                self.buffer.clear();
-                self.buffer_start = 0;
                 continue;
             }
             let at = self.offset;
             let sequence = self.sequence;
-            let damaged = |kind, detail: String| damage_at(sequence, kind, &file, at, detail);
+            let damaged = |kind, detail: String| damage_at(sequence, kind, file, at, detail);
             if end - at < FRAME_OVERHEAD_BYTES {
-                return Some(Err(damaged(
+                return Step::Failure(damaged(
                     FailureKind::FrameDamaged,
                     format!(
                         "{} bytes are left in the segment, too few for a frame",
                         end - at
                     ),
-                )));
+                ));
             }
-            if let Err(failure) = self.fill(&file, at, 4, end) {
-                return Some(Err(failure));
+            match self.fill(segment, file, at, 4, end) {
+                Ok(true) => {}
+                Ok(false) => return Step::Exhausted,
+                Err(failure) => return Step::Failure(failure),
             }
             let prefix: [u8; 4] = self.slice(at, 4).try_into().unwrap_or_default();
             let (len, end_of_append) = match format::frame_prefix(prefix) {
                 Ok(announced) => announced,
-                Err(reason) => return Some(Err(damaged(FailureKind::FrameDamaged, reason))),
+                Err(reason) => return Step::Failure(damaged(FailureKind::FrameDamaged, reason)),
             };
             if at + FRAME_OVERHEAD_BYTES + len > end {
-                return Some(Err(damaged(
+                return Step::Failure(damaged(
                     FailureKind::FrameDamaged,
                     format!(
                         "the frame announces {len} record bytes, which run past the segment's {end} acknowledged bytes"
                     ),
-                )));
+                ));
             }
-            if let Err(failure) = self.fill(&file, at, FRAME_OVERHEAD_BYTES + len, end) {
-                return Some(Err(failure));
+            match self.fill(segment, file, at, FRAME_OVERHEAD_BYTES + len, end) {
+                Ok(true) => {}
+                Ok(false) => return Step::Exhausted,
+                Err(failure) => return Step::Failure(failure),
             }
-            let record_bytes = self.slice(at + 4, len).to_vec();
+            let bytes = match copy.as_mut() {
+                Some(data) => {
+                    let start = data.len();
+                    data.extend_from_slice(self.slice(at + 4, len));
+                    start..data.len()
+                }
+                None => {
+                    let start = (at + 4 - self.buffer_start) as usize;
+                    start..start + len as usize
+                }
+            };
             let stored_hash = Hash(self.slice(at + 4 + len, 32).try_into().unwrap_or_default());
-            let frame = RawFrame {
+            let frame = FrameMeta {
                 sequence: self.sequence,
                 place: Place {
                     segment,
                     offset: at,
                 },
-                record_bytes,
+                bytes,
                 stored_hash,
                 end_of_append,
             };
             self.offset = at + FRAME_OVERHEAD_BYTES + len;
             self.sequence += 1;
-            return Some(Ok(frame));
+            return Step::Frame(frame);
         }
+    }
+
+    fn next_frame(&mut self) -> Option<Result<RawFrame, VerifyFailure>> {
+        let mut data = Vec::new();
+        match self.step(Some(&mut data)) {
+            Step::Frame(meta) => Some(Ok(RawFrame {
+                sequence: meta.sequence,
+                place: meta.place,
+                record_bytes: data,
+                stored_hash: meta.stored_hash,
+                end_of_append: meta.end_of_append,
+            })),
+            Step::Failure(failure) => Some(Err(failure)),
+            Step::End | Step::Exhausted => None,
+        }
+    }
+
+    /// Reads up to `max` frames into `batch`, which then holds the block they were read in
+    /// (no copy per frame): the batch ends where the block does. Returns the failure that
+    /// stopped it early, if one did.
+    pub fn next_batch(&mut self, max: usize, batch: &mut FrameBatch) -> Option<VerifyFailure> {
+        batch.frames.clear();
+        // The block the last batch borrowed went with it: read a fresh one from here.
+        std::mem::swap(&mut self.buffer, &mut batch.data);
+        self.buffer.clear();
+        let mut failure = None;
+        while batch.frames.len() < max && !self.done {
+            // The first frame may read a block; the others must lie in it.
+            self.pinned = !batch.frames.is_empty();
+            match self.step(None) {
+                Step::Frame(meta) => batch.frames.push(meta),
+                Step::Exhausted => break,
+                Step::Failure(found) => {
+                    self.done = true;
+                    failure = Some(found);
+                }
+                Step::End => self.done = true,
+            }
+        }
+        self.pinned = false;
+        std::mem::swap(&mut self.buffer, &mut batch.data);
+        failure
+    }
+}
+
+/// Where one frame of a [`FrameBatch`] is, and what its frame says.
+#[derive(Clone, Debug)]
+pub struct FrameMeta {
+    /// The sequence it stands at (counted, not decoded).
+    pub sequence: u64,
+    /// Where it is.
+    pub place: Place,
+    /// Its record bytes within the batch's buffer.
+    pub bytes: std::ops::Range<usize>,
+    /// The hash stored after them.
+    pub stored_hash: Hash,
+    /// Whether the frame ends an append.
+    pub end_of_append: bool,
+}
+
+/// Frames read in order into one reused buffer, for checking on several threads.
+#[derive(Debug, Default)]
+pub struct FrameBatch {
+    /// The record bytes of every frame, one after the other.
+    pub data: Vec<u8>,
+    /// Each frame.
+    pub frames: Vec<FrameMeta>,
+}
+
+impl FrameMeta {
+    /// The bytes the frame takes in its segment.
+    pub fn frame_len(&self) -> u64 {
+        self.bytes.len() as u64 + FRAME_OVERHEAD_BYTES
     }
 }
 
