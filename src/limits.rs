@@ -92,3 +92,6 @@ pub const DERIVED_VALUE_BYTES_MAX: usize = 16 * 1024;
 /// Largest evaluated view of one listing, in bytes (all its periods, measures and "why"s; about
 /// 3 million events about one listing). Stored split into `DERIVED_VALUE_BYTES_MAX` entries.
 pub const DERIVED_VIEW_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Listings read from the derived store per scan when every listing is visited (a rebuild, a
+/// verification): bounds how long one sled iterator stays open.
+pub const LISTINGS_PER_SCAN: usize = 10_000;

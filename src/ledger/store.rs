@@ -833,6 +833,18 @@ impl Store {
         }))
     }
 
+    /// The entries of a projection tree from key `start` on (inclusive), in key order.
+    pub fn derived_from(
+        &self,
+        tree: Derived,
+        start: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        guarded_iter(self.derived_tree(tree).range(start.to_vec()..).map(|item| {
+            item.map(|(key, value)| (key.to_vec(), value.to_vec()))
+                .map_err(StoreError::from)
+        }))
+    }
+
     /// Applies writes to the projection trees in one transaction (all or nothing). Not fsynced.
     pub fn derived_apply(&self, writes: &[DerivedWrite]) -> Result<(), StoreError> {
         guarded(|| {
@@ -854,30 +866,21 @@ impl Store {
         })
     }
 
-    /// Writes many entries to the projection trees, in sled batches of at most
-    /// `DERIVED_BULK_BATCH` entries per tree (not one transaction: for `rebuild`, which binds the
-    /// trees to the head only after every entry is written). Not fsynced.
+    /// Writes many entries to the projection trees (not one transaction: for `rebuild`, which
+    /// binds the trees to the head only after every entry is written), in key order, one
+    /// `insert` each. Not through `sled::Batch`: in sled 0.34.7 applying batches holds about
+    /// 3.5 KB of memory per entry written, never given back (measured: 3.5 GB for a million
+    /// 60-byte entries, against 263 MB for the same inserts one by one). Not fsynced.
     pub fn derived_bulk(
         &self,
         writes: impl Iterator<Item = (Derived, Vec<u8>, Vec<u8>)>,
     ) -> Result<(), StoreError> {
         guarded(|| {
             let trees = self.derived_trees().clone();
-            let mut batches: Vec<(sled::Batch, usize)> =
-                trees.iter().map(|_| (sled::Batch::default(), 0)).collect();
+            let mut writes: Vec<(Derived, Vec<u8>, Vec<u8>)> = writes.collect();
+            writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
             for (tree, key, value) in writes {
-                let (batch, count) = &mut batches[tree as usize];
-                batch.insert(key, value);
-                *count += 1;
-                if *count == crate::limits::DERIVED_BULK_BATCH {
-                    trees[tree as usize].apply_batch(std::mem::take(batch))?;
-                    *count = 0;
-                }
-            }
-            for (index, (batch, count)) in batches.into_iter().enumerate() {
-                if count > 0 {
-                    trees[index].apply_batch(batch)?;
-                }
+                trees[tree as usize].insert(key, value)?;
             }
             Ok(())
         })

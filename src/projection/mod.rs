@@ -606,27 +606,50 @@ pub fn applied(ledger: &Ledger) -> Result<Option<(u64, Hash)>, ProjectionError> 
     Ok(Some((sequence, hash)))
 }
 
-/// Every listing that has facts (optionally of one subject), in key order, one at a time.
+/// Every listing that has facts (optionally of one subject), in key order, one at a time. The
+/// facts tree is read `LISTINGS_PER_SCAN` listings at a time, each scan ended before `visit`
+/// runs: a sled iterator held open pins what sled may reclaim, so writing while one is open
+/// (as `rebuild` does) would grow memory without bound.
 fn each_listing(
     reader: &Reader<'_>,
     subject: Option<&str>,
     visit: &mut dyn FnMut(ListingKey) -> Result<(), ProjectionError>,
 ) -> Result<(), ProjectionError> {
-    let mut last: Option<Vec<u8>> = None;
-    for item in reader.scan(Derived::ListingFacts, &listings_prefix(subject)) {
-        let (key, _) = item?;
-        let listing = key
-            .get(..key.len().saturating_sub(FACT_SUFFIX_BYTES))
-            .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
-        if last.as_deref() == Some(listing) {
-            continue;
+    let prefix = listings_prefix(subject);
+    let mut start = prefix.clone();
+    loop {
+        let mut batch: Vec<(Vec<u8>, ListingKey)> = Vec::new();
+        for item in reader.store.derived_from(Derived::ListingFacts, &start) {
+            let (key, _) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let listing = key
+                .get(..key.len().saturating_sub(FACT_SUFFIX_BYTES))
+                .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
+            if batch.last().is_some_and(|(last, _)| last == listing) {
+                continue;
+            }
+            if batch.len() == limits::LISTINGS_PER_SCAN {
+                break;
+            }
+            let parsed = ListingKey::from_key(listing)
+                .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
+            batch.push((listing.to_vec(), parsed));
         }
-        let parsed = ListingKey::from_key(listing)
-            .ok_or_else(|| ProjectionError::Damaged("listing fact key".into()))?;
-        last = Some(listing.to_vec());
-        visit(parsed)?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(());
+        };
+        // Past every fact of the last listing: its keys go on with 0x00.
+        start = [last.as_slice(), b"\x01"].concat();
+        let full = batch.len() == limits::LISTINGS_PER_SCAN;
+        for (_, listing) in batch {
+            visit(listing)?;
+        }
+        if !full {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 /// Rebuilds every projection from the whole log, in bounded memory: one sequential read of the
