@@ -47,7 +47,7 @@ pub const STORE_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 pub const PROBLEMS_PER_EVENT_MAX: usize = 100;
 /// Most problems reported for one batch before reading stops.
 pub const PROBLEMS_PER_BATCH_MAX: usize = 1_000;
-/// How long opening a ledger waits for sled's file lock before saying it is in use, in ms.
+/// How long opening a ledger waits for the log's writer lock, or sled's file lock, before saying it is in use, in ms.
 pub const STORE_LOCK_WAIT_MS: u64 = 3_000;
 /// Most events one `links` answer follows, in each direction.
 pub const LINKS_TRAVERSAL_MAX: usize = 10_000;

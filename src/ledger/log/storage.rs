@@ -64,10 +64,20 @@ impl FileStorage {
             .create(true)
             .truncate(false)
             .open(dir.join("lock"))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(error)) => return Err(error),
+        // A lock can be held a moment by a process that is only passing through (a child forked
+        // while the lock's file was open, until its `exec` closes it), so it is waited for a
+        // bounded time before the log is said to be in use.
+        let deadline = std::time::Instant::now()
+            + std::time::Duration::from_millis(crate::limits::STORE_LOCK_WAIT_MS);
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(error)) => return Err(error),
+            }
         }
         Ok(Some(FileStorage {
             dir: dir.to_owned(),
