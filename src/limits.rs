@@ -4,8 +4,8 @@
 //! the bound and one past it. Units are in the names. Changing a limit that affects what may be
 //! stored (anything marked "format") is a format change: old records must still decode.
 
-/// Largest encoded event, in bytes (format). Kept far below sled's ~128 KiB blob threshold,
-/// because sled writes blobs to files it never fsyncs (see DEPENDENCIES.md, risk 3).
+/// Largest encoded event, in bytes (format): a record (event, operator and fixed fields) then
+/// always fits `RECORD_BYTES_MAX`.
 pub const EVENT_BYTES_MAX: usize = 48 * 1024;
 /// Largest stored record value (record bytes plus the 32-byte hash), in bytes (format).
 pub const RECORD_BYTES_MAX: usize = 64 * 1024;
@@ -61,15 +61,10 @@ pub const KEY_NAME_BYTES_MAX: usize = 64;
 pub const KEY_FILE_BYTES_MAX: usize = 1024;
 /// Largest proof document accepted, in bytes (a record, two checkpoints and 2 x 64 hashes fit).
 pub const PROOF_BYTES_MAX: usize = 256 * 1024;
-/// Records the Merkle tree catches up per durable batch when it is behind the log.
-pub const MERKLE_CATCH_UP_BATCH: usize = 10_000;
 /// Records restored per durable batch.
 pub const RESTORE_BATCH_RECORDS: usize = 10_000;
-/// Entries per sled batch when `rebuild` writes the derived trees in bulk.
+/// Entries `rebuild` gathers before it writes them to the derived store (in key order).
 pub const DERIVED_BULK_BATCH: usize = 50_000;
-/// Most facts `rebuild` holds decoded in memory before it writes the fact lists built so far
-/// to the store and continues from there (bounds its memory on long logs; about 1 KB each).
-pub const REBUILD_FACTS_HELD_MAX: usize = 4_000_000;
 /// Largest segment file of the log, in bytes: a record that would take a segment past it
 /// starts the next segment.
 pub const SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;

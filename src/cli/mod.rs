@@ -35,9 +35,10 @@ pub const BUNDLED_DATASET_NAME: &str = "data/xinjiang-2021.jsonl";
     long_about = "An append-only, BLAKE3 hash-chained ledger of sanctions events: designations, delistings, \
 renewals, amendments, counter-sanctions (retaliations), officials' statements and corrections.\n\n\
 Exit codes: 0 success (verify: OK, the ledger extends the checkpoint given); 1 a negative answer \
-(verification found damage; a proof or bundle rejected); 2 an error (bad input, refused append, \
-missing or unreadable ledger, unusable checkpoint or key); 3 UNANCHORED (verify without a \
-checkpoint: internally consistent only) or UNDECIDED; 4 TRUNCATED; 5 DIVERGED or FORKED.",
+(verification found damage, located by file and byte; a proof or bundle rejected); 2 an error \
+(bad input, refused append, missing or unreadable ledger, ledger in use, full disk, unusable \
+checkpoint or key); 3 UNANCHORED (verify without a checkpoint: internally consistent only) or \
+UNDECIDED; 4 TRUNCATED; 5 DIVERGED or FORKED.",
     after_help = "Start with `sanctions-ledger quickstart`, then `sanctions-ledger --ledger ledger log`."
 )]
 struct Cli {
@@ -169,10 +170,11 @@ enum Command {
     },
     /// Show the head: the last sequence and its hash.
     Head,
-    /// Re-hash and re-link the whole log and its Merkle tree, and check it against a
-    /// checkpoint you kept. Verdicts: OK (exit 0: it extends the checkpoint), UNANCHORED (3:
-    /// internally consistent, no checkpoint given), TRUNCATED (4), DIVERGED (5); damage exits 1,
-    /// naming the first damage found.
+    /// Re-hash and re-link the whole log (every core), then check everything derived from it
+    /// (index, record places, Merkle tree, projections), and the log against a checkpoint you
+    /// kept. Verdicts: OK (exit 0: it extends the checkpoint), UNANCHORED (3: internally
+    /// consistent, no checkpoint given), TRUNCATED (4), DIVERGED (5); damage exits 1, naming the
+    /// first damage found, its file and byte. Writes nothing to the log.
     Verify {
         /// Check only the log (its records, links, framing, head and kept checkpoints), not the
         /// derived data answers come from; the verdict says so.
@@ -324,7 +326,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Rebuild the projections (the derived state) and the Merkle tree from the log.
+    /// Rebuild the derived store (event-id index, record places, Merkle tree, projections) from
+    /// the log; a store sled cannot open is moved aside first (never deleted).
     Rebuild,
     /// Build a synthetic ledger (realistic mix of events, recorded over 25 years) for
     /// benchmarks and exploration. Deterministic for a seed.
