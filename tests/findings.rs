@@ -78,7 +78,7 @@ fn validate_applies_every_limit_append_applies() {
         assert!(text.contains("at most 49152 are allowed"), "{text}");
     }
     let head = run_cli(dir.path(), &["head"], None);
-    assert!(stdout(&head).starts_with("26 "), "nothing was appended");
+    assert!(stdout(&head).starts_with("30 "), "nothing was appended");
 }
 
 #[test]
@@ -205,13 +205,15 @@ fn a_full_disk_refuses_appends_whole_and_loses_nothing_then_appends_resume() {
         .write(true)
         .open(&filler)
         .unwrap()
-        .set_len(full.saturating_sub(3 * 1024 * 1024))
+        .set_len(full.saturating_sub(2 * 1024 * 1024))
         .unwrap();
     let mut first_refusal = String::new();
     let mut acknowledged = Vec::new();
     let mut refused = 0;
-    for index in 0..400 {
-        let events: Vec<_> = (0..5).map(|n| statement(index * 5 + n)).collect();
+    // Until the disk is full (how fast depends on how sled lays out the derived store, so the
+    // bound is generous: 3,000 appends of 20 events would need far more than 2 MiB).
+    for index in 0..3_000 {
+        let events: Vec<_> = (0..20).map(|n| statement(index * 20 + n)).collect();
         let input = common::json_lines(&events);
         let output = run_cli(&mount, &["--json", "append", "-"], Some(input.as_bytes()));
         let text = format!("{}{}", stdout(&output), stderr(&output));
@@ -255,7 +257,7 @@ fn a_full_disk_refuses_appends_whole_and_loses_nothing_then_appends_resume() {
     for id in &acknowledged {
         assert!(log.contains(&format!("\"{id}\"")), "{id} is lost");
     }
-    let events: Vec<_> = (10_000..10_003).map(statement).collect();
+    let events: Vec<_> = (100_000..100_003).map(statement).collect();
     let input = common::json_lines(&events);
     let output = run_cli(&mount, &["append", "-"], Some(input.as_bytes()));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
