@@ -80,7 +80,7 @@ fn frames(from: u64, count: u64) -> Vec<u8> {
             recorded_at: Timestamp::from_unix_micros(1_616_414_400_000_000),
             appended_by: "bench".to_owned(),
             previous_hash: previous,
-            schema_version: 1,
+            schema_version: EVENT_SCHEMA_VERSION,
             event_bytes: record::encode_event(event).unwrap(),
         }
         .to_bytes()
@@ -162,7 +162,7 @@ fn append(c: &mut Criterion) {
                         recorded_at: Timestamp::from_unix_micros(1_616_414_400_000_000),
                         appended_by: "bench".to_owned(),
                         previous_hash: previous,
-                        schema_version: 1,
+                        schema_version: EVENT_SCHEMA_VERSION,
                         event_bytes: record::encode_event(event).unwrap(),
                     }
                     .to_bytes()

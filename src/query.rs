@@ -60,17 +60,55 @@ pub struct ListingInForce {
     pub why: Vec<u64>,
 }
 
-/// A fact that did not fit, reported with the answer.
+/// Something an answer depends on that the ledger does not establish, reported with it.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct WarningJson {
+    /// "does_not_fit": a recorded fact that did not fit (a delisting, renewal or amendment of
+    /// a listing not in force then); "no_decision_recorded": a listing past its end date with
+    /// no renewal, delisting or other decision recorded after it (shown as not in force, but
+    /// the ledger does not know whether it was renewed).
+    pub kind: String,
     /// The listing (authority/programme/subject).
     pub listing: String,
-    /// The event's effective date.
+    /// The fact's effective date; for "no_decision_recorded", the end date that passed.
     pub date: String,
-    /// The event's sequence.
+    /// The fact's record; for "no_decision_recorded", the record that set that end date.
     pub sequence: u64,
-    /// What does not fit.
+    /// In words.
     pub message: String,
+}
+
+impl WarningJson {
+    fn does_not_fit(listing: &ListingKey, warning: &crate::projection::evaluate::Warning) -> Self {
+        WarningJson {
+            kind: "does_not_fit".into(),
+            listing: listing.to_string(),
+            date: warning.date.to_string(),
+            sequence: warning.sequence,
+            message: warning.message.clone(),
+        }
+    }
+
+    /// The warning for a listing whose latest period begun by `date` is past its end date on
+    /// `date` with no decision recorded, if it is.
+    fn no_decision(listing: &ListingKey, view: &ListingView, date: CivilDate) -> Option<Self> {
+        let interval = view.intervals.iter().rev().find(|i| i.start <= date)?;
+        if interval.ending_on(date) != Ending::NoDecisionRecorded {
+            return None;
+        }
+        let end = interval.end?;
+        let set_by = interval.end_set_by(end).unwrap_or(0);
+        Some(WarningJson {
+            kind: "no_decision_recorded".into(),
+            listing: listing.to_string(),
+            date: end.to_string(),
+            sequence: set_by,
+            message: format!(
+                "in force through {end} (the end date record {set_by} set); no renewal, delisting or other decision is recorded after it, so it is shown as not in force from {}: whether it was renewed is not known to this ledger",
+                end.next_day()
+            ),
+        })
+    }
 }
 
 /// Filters of a state question.
@@ -95,7 +133,8 @@ pub struct StateAnswer {
     pub known_at: KnownAt,
     /// The listings in force, by subject, authority, programme.
     pub listings: Vec<ListingInForce>,
-    /// Facts up to the date that did not fit (e.g. a delisting of something not in force).
+    /// What the answer depends on that the ledger does not establish: facts up to the date
+    /// that did not fit, and listings past their end date with no decision recorded.
     pub warnings: Vec<WarningJson>,
 }
 
@@ -106,8 +145,12 @@ pub struct IntervalJson {
     pub start: String,
     /// Last day in force, if any (before `start`: never in force).
     pub end: Option<String>,
-    /// How it stands as of the latest date the answer considers: open, lapsed, or delisted.
+    /// How it stands as of the date the answer judges by (`--today`): "open", "delisted",
+    /// "not_renewed" (a delisting after the end date records the decision), or
+    /// "no_decision_recorded" (past its end date; nothing recorded after it).
     pub ending: String,
+    /// The record that ended it ("delisted", "not_renewed").
+    pub ended_by: Option<u64>,
     /// Measures from each date on.
     pub measures: Vec<(String, Vec<String>)>,
     /// Sequences of the events that shaped it.
@@ -130,19 +173,20 @@ pub struct ListingHistory {
 /// One event in a timeline.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct TimelineEntry {
-    /// Its sequence (null for a lapse, which no event records).
+    /// Its sequence (null for an end date that passed, which no event records).
     pub sequence: Option<u64>,
     /// When the ledger learned it.
     pub recorded_at: Option<String>,
     /// When it took effect.
     pub effective_on: String,
-    /// Its kind (or "lapse").
+    /// Its kind (or "end_date_passed": no decision recorded after a listing's end date).
     pub kind: String,
     /// Its id.
     pub event_id: Option<String>,
     /// In words.
     pub summary: String,
-    /// "in effect", "retracted by N" or "superseded by N", as known at the answer's time.
+    /// "in effect", "retracted by N" or "superseded by N", as known at the answer's time;
+    /// "no decision recorded" for an end date that passed.
     pub status: String,
 }
 
@@ -168,9 +212,11 @@ pub struct HistoryAnswer {
 pub struct LeftForce {
     /// The listing as it was on the first date.
     pub listing: ListingInForce,
-    /// Why: "delisted", "lapsed" or "ended".
+    /// Why: "delisted", "not_renewed" (a delisting after its end date records the decision)
+    /// or "no_decision_recorded" (its end date passed with nothing recorded after it; a
+    /// warning says so).
     pub reason: String,
-    /// The delisting's sequence, if delisted.
+    /// The delisting's sequence, if delisted or not renewed.
     pub by: Option<u64>,
 }
 
@@ -198,6 +244,8 @@ pub struct DiffAnswer {
     pub left_force: Vec<LeftForce>,
     /// In force on both, with different measures or end date.
     pub changed: Vec<Changed>,
+    /// What the answer depends on that the ledger does not establish, as of `to`.
+    pub warnings: Vec<WarningJson>,
 }
 
 /// An event in a links graph.
@@ -215,6 +263,12 @@ pub struct LinkedEvent {
     pub summary: String,
     /// As known at the answer's time.
     pub status: String,
+    /// How it is linked: the field of the nearer event that names it, or that it names it by
+    /// ("in_response_to": answers; "about_events": a statement about; "maintains": says an
+    /// earlier counter-sanction remains in effect; "corrects"; "replacement").
+    pub relation: String,
+    /// The event it is linked through, when not directly to the one asked about.
+    pub via: Option<String>,
 }
 
 /// One link: `from` names `to` (answers it, speaks about it, corrects it).
@@ -224,7 +278,7 @@ pub struct LinkEdge {
     pub from: String,
     /// The event named.
     pub to: String,
-    /// How: "in_response_to", "about_events", "corrects" (or "replacement").
+    /// How: "in_response_to", "about_events", "maintains", "corrects" (or "replacement").
     pub relation: String,
 }
 
@@ -235,10 +289,18 @@ pub struct LinksAnswer {
     pub event_id: String,
     /// What the ledger knew.
     pub known_at: KnownAt,
-    /// Events it answers, directly or through others.
+    /// Events it answers (`in_response_to`), directly or through others: `refers_to` with
+    /// that relation.
     pub answers: Vec<LinkedEvent>,
-    /// Events that answer it, directly or through others.
+    /// Events that answer it (`in_response_to`), directly or through others: `referred_to_by`
+    /// with that relation (statements about it are not answers).
     pub answered_by: Vec<LinkedEvent>,
+    /// Events it names (answers, speaks about, maintains, corrects), directly or through
+    /// others; each says how (`relation`).
+    pub refers_to: Vec<LinkedEvent>,
+    /// Events that name it (answer it, speak about it, maintain it, correct it), directly or
+    /// through others; each says how (`relation`).
+    pub referred_to_by: Vec<LinkedEvent>,
     /// Every link among them.
     pub edges: Vec<LinkEdge>,
     /// Whether the traversal stopped at `LINKS_TRAVERSAL_MAX` events.
@@ -252,6 +314,12 @@ pub struct SubjectMatch {
     pub subject: String,
     /// Its kind.
     pub kind: String,
+    /// The name (or alias) that matched best, as recorded.
+    pub matched_name: String,
+    /// How: "exact" (the same words in any order), "all_words" (every word of the query is
+    /// one of the name's), "word_prefixes" (every word begins one of the name's), "contains"
+    /// (the query is part of the name, spaces aside).
+    pub r#match: String,
     /// Its names and aliases (latest known).
     pub names: Vec<String>,
     /// How many listings name it.
@@ -265,8 +333,19 @@ pub struct SubjectsAnswer {
     pub query: String,
     /// What the ledger knew.
     pub known_at: KnownAt,
-    /// Matches, by id.
+    /// Matches, best first (exact, all words, word prefixes, contains), then by id.
     pub subjects: Vec<SubjectMatch>,
+}
+
+/// Refuses a diff whose first date is after its second (it would list every listing as
+/// leaving force): the message names both options and what would be valid.
+pub fn check_diff_dates(from: CivilDate, to: CivilDate) -> Result<(), String> {
+    if from > to {
+        return Err(format!(
+            "--from {from} is after --to {to}: give the earlier date as --from (e.g. --from {to} --to {from})"
+        ));
+    }
+    Ok(())
 }
 
 /// A subject's kind and names, as shown in answers.
@@ -325,7 +404,7 @@ fn summary(event: &Event) -> String {
 fn status_text(status: Status) -> String {
     match status {
         Status::Original => "in effect".into(),
-        Status::Retracted => "retracted".into(),
+        Status::RetractedBy(sequence) => format!("retracted by {sequence}"),
         Status::SupersededBy(sequence) => format!("superseded by {sequence}"),
     }
 }
@@ -372,6 +451,23 @@ impl<'a> Query<'a> {
             hashes: (known_hash.to_hex(), ledger.head().hash.to_hex()),
             names: std::cell::RefCell::new(BTreeMap::new()),
         })
+    }
+
+    /// The first record in the whole ledger (whatever the answer's time) that names
+    /// `subject`: its sequence and recorded time, to tell "not known yet" from "unknown".
+    pub fn first_record_about(
+        &self,
+        subject: &str,
+    ) -> Result<Option<(u64, Timestamp)>, ProjectionError> {
+        let first = projection::records_about(&self.reader, subject, self.head)?
+            .into_iter()
+            .next();
+        match first {
+            Some(sequence) => Ok(self
+                .describe(sequence)?
+                .map(|(_, recorded_at)| (sequence, recorded_at))),
+            None => Ok(None),
+        }
     }
 
     /// What the answers count as known.
@@ -481,13 +577,9 @@ impl<'a> Query<'a> {
                 }
             }
             for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
-                warnings.push(WarningJson {
-                    listing: key.to_string(),
-                    date: warning.date.to_string(),
-                    sequence: warning.sequence,
-                    message: warning.message.clone(),
-                });
+                warnings.push(WarningJson::does_not_fit(&key, warning));
             }
+            warnings.extend(WarningJson::no_decision(&key, &view, date));
             if let Some(interval) = view.in_force_on(date) {
                 let listing = self.in_force(&key, interval, date)?;
                 listings.insert(key, (listing, interval.clone()));
@@ -508,7 +600,8 @@ impl<'a> Query<'a> {
         })
     }
 
-    /// What changed between `from` and `to`.
+    /// What changed between `from` and `to` (`from` must not be after `to`:
+    /// [`check_diff_dates`]).
     pub fn diff(
         &self,
         from: CivilDate,
@@ -516,7 +609,7 @@ impl<'a> Query<'a> {
         filter: &Filter,
     ) -> Result<DiffAnswer, ProjectionError> {
         let (before, _) = self.state_map(from, filter)?;
-        let (after, _) = self.state_map(to, filter)?;
+        let (after, warnings) = self.state_map(to, filter)?;
         let mut answer = DiffAnswer {
             from: from.to_string(),
             to: to.to_string(),
@@ -524,13 +617,15 @@ impl<'a> Query<'a> {
             came_into_force: Vec::new(),
             left_force: Vec::new(),
             changed: Vec::new(),
+            warnings,
         };
         for (key, (listing, interval)) in &before {
             match after.get(key) {
                 None => {
                     let (reason, by) = match interval.ending_on(to) {
                         Ending::Delisted(sequence) => ("delisted", Some(sequence)),
-                        Ending::Lapsed => ("lapsed", None),
+                        Ending::NotRenewed(sequence) => ("not_renewed", Some(sequence)),
+                        Ending::NoDecisionRecorded => ("no_decision_recorded", None),
                         Ending::Open => ("ended", None),
                     };
                     answer.left_force.push(LeftForce {
@@ -567,33 +662,43 @@ impl<'a> Query<'a> {
             .map(|view| (view.event, view.record.recorded_at)))
     }
 
-    /// A subject's history across all authorities; lapses are judged as of `today`.
+    /// A subject's history across all authorities, judged as of `today` (whether an end date
+    /// has passed). Every record about it known at the answer's time is in the timeline,
+    /// retracted and superseded ones too (with the correction that decided), so a history
+    /// never empties without saying why. `None` if no record known then names the subject.
     pub fn history(
         &self,
         subject: &str,
         today: CivilDate,
-    ) -> Result<HistoryAnswer, ProjectionError> {
+    ) -> Result<Option<HistoryAnswer>, ProjectionError> {
+        let mut sources = projection::records_about(&self.reader, subject, self.known_at)?;
+        if sources.is_empty() {
+            return Ok(None);
+        }
         let details = self.subject_details(subject, CivilDate::MAX)?;
         let mut listings = Vec::new();
         let mut warnings = Vec::new();
-        let mut sources: BTreeSet<u64> = BTreeSet::new();
-        let mut lapses = Vec::new();
+        let mut passed = Vec::new();
         for (key, view) in self.views(Some(subject))? {
             let mut intervals = Vec::new();
             for interval in &view.intervals {
                 sources.extend(interval.why.iter().map(|(_, sequence)| *sequence));
-                let ending = interval.ending_on(today);
-                if let (Ending::Lapsed, Some(end)) = (ending, interval.end) {
-                    lapses.push((end, key.to_string()));
-                }
+                let (ending, ended_by) = match interval.ending_on(today) {
+                    Ending::Open => ("open", None),
+                    Ending::Delisted(sequence) => ("delisted", Some(sequence)),
+                    Ending::NotRenewed(sequence) => ("not_renewed", Some(sequence)),
+                    Ending::NoDecisionRecorded => {
+                        if let Some(end) = interval.end {
+                            passed.push((end, key.to_string()));
+                        }
+                        ("no_decision_recorded", None)
+                    }
+                };
                 intervals.push(IntervalJson {
                     start: interval.start.to_string(),
                     end: interval.end.map(|end| end.to_string()),
-                    ending: match ending {
-                        Ending::Open => "open".into(),
-                        Ending::Lapsed => "lapsed".into(),
-                        Ending::Delisted(sequence) => format!("delisted by {sequence}"),
-                    },
+                    ending: ending.into(),
+                    ended_by,
                     measures: interval
                         .measures
                         .iter()
@@ -610,24 +715,16 @@ impl<'a> Query<'a> {
             }
             for warning in &view.warnings {
                 sources.insert(warning.sequence);
-                warnings.push(WarningJson {
-                    listing: key.to_string(),
-                    date: warning.date.to_string(),
-                    sequence: warning.sequence,
-                    message: warning.message.clone(),
-                });
+                warnings.push(WarningJson::does_not_fit(&key, warning));
             }
+            warnings.extend(WarningJson::no_decision(&key, &view, today));
             listings.push(ListingHistory {
                 authority: key.authority.clone(),
                 programme: key.programme.clone(),
                 intervals,
             });
         }
-        sources.extend(
-            projection::statements_about(&self.reader, subject)?
-                .into_iter()
-                .filter(|sequence| *sequence <= self.known_at),
-        );
+        listings.retain(|listing| !listing.intervals.is_empty());
         let mut timeline = Vec::new();
         for sequence in sources {
             if let Some((event, recorded_at)) = self.describe(sequence)? {
@@ -643,30 +740,40 @@ impl<'a> Query<'a> {
                 });
             }
         }
-        for (end, listing) in lapses {
+        for (end, listing) in passed {
             timeline.push(TimelineEntry {
                 sequence: None,
                 recorded_at: None,
                 effective_on: end.next_day().to_string(),
-                kind: "lapse".into(),
+                kind: "end_date_passed".into(),
                 event_id: None,
-                summary: format!("{listing} lapsed after {end} (no renewal recorded)"),
-                status: "in effect".into(),
+                summary: format!(
+                    "{listing}: its end date {end} passed with no renewal, delisting or other decision recorded after it"
+                ),
+                status: "no decision recorded".into(),
             });
         }
         timeline.sort_by(|a, b| (&a.effective_on, a.sequence).cmp(&(&b.effective_on, b.sequence)));
-        Ok(HistoryAnswer {
+        Ok(Some(HistoryAnswer {
             subject: subject.to_owned(),
             names: details.map(|(_, names)| names).unwrap_or_default(),
             known_at: self.known_at(),
             listings,
             timeline,
             warnings,
-        })
+        }))
     }
 
-    fn linked(&self, sequence: u64, event: &Event) -> Result<LinkedEvent, ProjectionError> {
+    fn linked(
+        &self,
+        sequence: u64,
+        event: &Event,
+        relation: &str,
+        via: Option<String>,
+    ) -> Result<LinkedEvent, ProjectionError> {
         Ok(LinkedEvent {
+            relation: relation.to_owned(),
+            via,
             event_id: event.id().to_string(),
             sequence,
             kind: event.body().kind().into(),
@@ -701,7 +808,7 @@ impl<'a> Query<'a> {
                 continue;
             };
             for (relation, target) in event.body().links() {
-                edges.insert((event.id().to_string(), target.to_string(), relation));
+                edges.insert((event.id().to_string(), target.to_string(), relation.clone()));
                 if let Some(target_sequence) = self.ledger.sequence_of(target.as_str())?
                     && seen.insert(target_sequence)
                 {
@@ -710,9 +817,10 @@ impl<'a> Query<'a> {
                         break;
                     }
                     if let Some((target_event, _)) = self.describe(target_sequence)? {
+                        let via = (sequence != start).then(|| event.id().to_string());
                         answers.insert(
                             target_sequence,
-                            self.linked(target_sequence, &target_event)?,
+                            self.linked(target_sequence, &target_event, &relation, via)?,
                         );
                     }
                     queue.push_back(target_sequence);
@@ -730,13 +838,14 @@ impl<'a> Query<'a> {
                 let Some((event, _)) = self.describe(source)? else {
                     continue;
                 };
-                edges.insert((event.id().to_string(), id.clone(), relation));
+                edges.insert((event.id().to_string(), id.clone(), relation.clone()));
                 if seen.insert(source) {
                     if seen.len() > limits::LINKS_TRAVERSAL_MAX {
                         truncated = true;
                         break;
                     }
-                    answered_by.insert(source, self.linked(source, &event)?);
+                    let via = (id != event_id).then(|| id.clone());
+                    answered_by.insert(source, self.linked(source, &event, &relation, via)?);
                     queue.push_back((source, event.id().to_string()));
                 }
             }
@@ -744,8 +853,18 @@ impl<'a> Query<'a> {
         Ok(Some(LinksAnswer {
             event_id: event_id.to_owned(),
             known_at: self.known_at(),
-            answers: answers.into_values().collect(),
-            answered_by: answered_by.into_values().collect(),
+            answers: answers
+                .values()
+                .filter(|linked| linked.relation == "in_response_to")
+                .cloned()
+                .collect(),
+            answered_by: answered_by
+                .values()
+                .filter(|linked| linked.relation == "in_response_to")
+                .cloned()
+                .collect(),
+            refers_to: answers.into_values().collect(),
+            referred_to_by: answered_by.into_values().collect(),
             edges: edges
                 .into_iter()
                 .map(|(from, to, relation)| LinkEdge { from, to, relation })
@@ -754,33 +873,54 @@ impl<'a> Query<'a> {
         }))
     }
 
-    /// Subjects whose names (in any script) contain `query`, ignoring case and accents.
+    /// Subjects with a name or alias matching `query` as screeners type it: word order,
+    /// punctuation, case, accents and script variants ignored (`projection::names`), best
+    /// matches first, each with the name that matched.
     pub fn subjects(&self, query: &str) -> Result<SubjectsAnswer, ProjectionError> {
+        let wanted = projection::names::words(query);
         let mut subjects = Vec::new();
-        for subject in projection::find_subjects(&self.reader, query)? {
+        for subject in projection::find_subjects(&self.reader, query)?.into_keys() {
             let Some(fact) =
                 projection::subject_on(&self.reader, &subject, CivilDate::MAX, self.known_at)?
             else {
                 continue;
             };
+            // The best of the names counted as known (an index entry may come from a record
+            // a correction since retracted).
+            let best = projection::subject_names(&self.reader, &subject, self.known_at)?
+                .into_iter()
+                .filter_map(|name| {
+                    projection::names::rank(&wanted, &projection::names::words(&name))
+                        .map(|rank| (rank, name))
+                })
+                .min_by(|a, b| a.0.cmp(&b.0));
+            let Some((rank, matched_name)) = best else {
+                continue;
+            };
             let listings = projection::listing_keys(&self.reader, Some(&subject))?.len() as u64;
-            subjects.push(SubjectMatch {
-                subject,
-                kind: fact.subject.kind.as_str().into(),
-                names: fact
-                    .subject
-                    .names
-                    .iter()
-                    .chain(&fact.subject.aliases)
-                    .map(ToString::to_string)
-                    .collect(),
-                listings,
-            });
+            subjects.push((
+                rank,
+                SubjectMatch {
+                    subject,
+                    kind: fact.subject.kind.as_str().into(),
+                    matched_name,
+                    r#match: rank.as_str().into(),
+                    names: fact
+                        .subject
+                        .names
+                        .iter()
+                        .chain(&fact.subject.aliases)
+                        .map(ToString::to_string)
+                        .collect(),
+                    listings,
+                },
+            ));
         }
+        subjects.sort_by(|a, b| (a.0, &a.1.subject).cmp(&(b.0, &b.1.subject)));
         Ok(SubjectsAnswer {
             query: query.to_owned(),
             known_at: self.known_at(),
-            subjects,
+            subjects: subjects.into_iter().map(|(_, found)| found).collect(),
         })
     }
 }

@@ -273,7 +273,10 @@ fn recorded_time_never_goes_back() {
     );
     let bad_time = at("yesterday", &GOOD.replace("eu-1", "eu-2"));
     assert_eq!(bad_time.status.code(), Some(2));
-    assert!(stderr(&bad_time).contains("is not an RFC 3339 time"));
+    assert!(
+        stderr(&bad_time)
+            .contains("--recorded-at \"yesterday\" is neither an RFC 3339 time nor a date")
+    );
     assert_eq!(
         at("2021-03-22T18:00:00Z", &GOOD.replace("eu-1", "eu-2"))
             .status

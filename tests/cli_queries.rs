@@ -129,7 +129,7 @@ fn history_diff_links_and_subjects() {
     assert_eq!(diff["came_into_force"].as_array().unwrap().len(), 14);
     let links = json(dir.path(), &["links", "eu-council-2021-03-22-ghr-xinjiang"]);
     assert!(
-        links["answered_by"]
+        links["referred_to_by"]
             .as_array()
             .unwrap()
             .iter()
@@ -160,13 +160,16 @@ fn bad_questions_get_clear_errors_and_exit_2() {
         ),
         (
             &["state", "--as-of", "2021-03-22", "--known-at", "yesterday"],
-            "is not an RFC 3339 time",
+            "--known-at \"yesterday\" is neither an RFC 3339 time nor a date",
         ),
         (
             &["state", "--as-of", "2021-03-22", "--kind", "company"],
             "--kind \"company\" is not a subject kind",
         ),
-        (&["history", "nobody"], "no subject \"nobody\" is known"),
+        (
+            &["history", "nobody"],
+            "no subject \"nobody\" is in the ledger",
+        ),
         (
             &["links", "no-such-event"],
             "no event \"no-such-event\" is recorded",

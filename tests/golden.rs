@@ -7,10 +7,14 @@
 //! bincode's behaviour fails here. Changing the file is a format change: bump the format
 //! version and review it as such. To regenerate after a deliberate change, run with
 //! `SANCTIONS_LEDGER_BLESS_GOLDEN=1` and review the diff.
+//!
+//! `tests/golden/vectors-v1.json` is the same file as it stood for event schema version 1
+//! (before measures per subject, `maintains` and optional source titles): frozen, never
+//! blessed. Records written then must still decode (upcast), verify and answer.
 
 mod common;
 
-use sanctions_ledger::domain::Timestamp;
+use sanctions_ledger::domain::{EVENT_SCHEMA_VERSION, Timestamp};
 use sanctions_ledger::intake::{event_from_json, event_to_json};
 use sanctions_ledger::ledger::chain::{self, Hash};
 use sanctions_ledger::ledger::checkpoint::SignerKey;
@@ -42,9 +46,10 @@ fn events() -> Vec<Value> {
                "authority": "CN-MFA", "programme": "CN-COUNTERMEASURES",
                "subjects": [{"id": "lt-dovile-sakaliene", "kind": "person", "names": ["Dovilė Šakalienė"]},
                             {"id": "de-merics", "kind": "entity", "names": ["Mercator Institute for China Studies"]}],
-               "measures": ["entry_ban", "business_ban"], "in_response_to": ["golden-designation"]}),
+               "measures": ["entry_ban", "business_ban"], "in_response_to": ["golden-designation"],
+               "measures_by_subject": [{"subject": "de-merics", "measures": ["business_ban"]}]}),
         json!({"kind": "statement", "id": "golden-statement", "effective_on": "2021-03-22",
-               "sources": [{"publisher": "NBC News", "title": "Sanctions", "url": "https://www.nbcnews.com/"}],
+               "sources": [{"publisher": "NBC News", "url": "https://www.nbcnews.com/"}],
                "speaker": "Antony Blinken", "role": "US Secretary of State",
                "text": "Amid growing international condemnation…\nSecond line.", "about_events": ["golden-designation"],
                "about_subjects": ["xj-wang-junzheng"]}),
@@ -95,7 +100,7 @@ fn compute() -> Value {
             recorded_at: recorded_at(index),
             appended_by: "golden".to_owned(),
             previous_hash: previous.0,
-            schema_version: 1,
+            schema_version: EVENT_SCHEMA_VERSION,
             event_bytes: event_bytes.clone(),
         };
         let record_bytes = record.to_bytes().unwrap();
@@ -279,4 +284,115 @@ fn a_real_ledger_reproduces_the_golden_chain() {
         verified.head_hash.to_hex(),
         expected["records"][6]["record_hash"]
     );
+}
+
+const VECTORS_V1: &str = "tests/golden/vectors-v1.json";
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn version_1_records_still_decode_verify_and_answer() {
+    use sanctions_ledger::ledger::log::{FileStorage, Log, LogOptions};
+    use sanctions_ledger::query::{Filter, Query};
+    let v1: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS_V1).unwrap()).unwrap();
+    let genesis = unhex(v1["genesis"]["bytes"].as_str().unwrap());
+    let records: Vec<(Vec<u8>, Hash)> = v1["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let bytes = unhex(entry["record_bytes"].as_str().unwrap());
+            let record = Record::from_bytes(&bytes).unwrap();
+            assert_eq!(record.schema_version, 1);
+            // Upcast: the version-1 event reads as it was written (the new fields empty).
+            let event = record::decode_event(&record.event_bytes, 1).unwrap();
+            assert_eq!(event_to_json(&event), entry["event"]);
+            let hash = chain::record_hash(&bytes);
+            assert_eq!(hash.to_hex(), entry["record_hash"]);
+            (bytes, hash)
+        })
+        .collect();
+    // A ledger written by the version-1 code: its log files hold exactly these bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    std::fs::create_dir(&path).unwrap();
+    let storage = FileStorage::writer(&path.join("log"), true)
+        .unwrap()
+        .unwrap();
+    let mut log = Log::create(Box::new(storage), &genesis, LogOptions::default()).unwrap();
+    let frames: Vec<(&[u8], Hash)> = records.iter().map(|(b, h)| (b.as_slice(), *h)).collect();
+    log.append(&frames).unwrap();
+    drop(log);
+    let mut ledger = Ledger::open(&path).unwrap();
+    let verified = ledger.verify(&mut |_| {}).unwrap();
+    assert_eq!(verified.records, 7);
+    assert_eq!(verified.head_hash.to_hex(), v1["records"][6]["record_hash"]);
+    sanctions_ledger::projection::sync(&ledger).unwrap();
+    {
+        let query = Query::new(&ledger, None).unwrap();
+        let state = query
+            .state(
+                sanctions_ledger::domain::CivilDate::parse("2021-06-01").unwrap(),
+                &Filter::default(),
+            )
+            .unwrap();
+        let listed: Vec<(&str, &str, Vec<String>)> = state
+            .listings
+            .iter()
+            .map(|l| (l.authority.as_str(), l.subject.as_str(), l.measures.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (
+                    "CN-MFA",
+                    "de-merics",
+                    vec!["entry_ban".into(), "business_ban".into()]
+                ),
+                (
+                    "CN-MFA",
+                    "lt-dovile-sakaliene",
+                    vec!["entry_ban".into(), "business_ban".into()]
+                ),
+                (
+                    "EU-COUNCIL",
+                    "xj-wang-junzheng",
+                    vec![
+                        "asset_freeze".into(),
+                        "funds_ban".into(),
+                        "travel_ban".into()
+                    ]
+                ),
+            ]
+        );
+    }
+    // A version-2 event appends after them; the mixed chain verifies.
+    let event = event_from_json(
+        &json!({"kind": "statement", "id": "after-v1", "effective_on": "2022-02-01",
+        "sources": [{"publisher": "Someone", "url": "https://example.org/"}],
+        "speaker": "Someone", "text": "Words.", "about_events": ["golden-retaliation"]}),
+    )
+    .unwrap();
+    let options = AppendOptions {
+        appended_by: "golden".to_owned(),
+        recorded_at: None,
+    };
+    let report = ledger
+        .append(
+            &[event],
+            &options,
+            &FixedClock(Timestamp::from_unix_micros(
+                CREATED_AT_MICROS + 400 * 86_400_000_000,
+            )),
+        )
+        .unwrap();
+    assert_eq!(report.head.sequence, 8);
+    let appended = ledger.record(8).unwrap().unwrap();
+    assert_eq!(appended.record.schema_version, EVENT_SCHEMA_VERSION);
+    assert_eq!(ledger.verify(&mut |_| {}).unwrap().records, 8);
 }

@@ -306,7 +306,7 @@ fn cases() -> Vec<Case> {
             "unknown field",
             with(&["measurez"], json!([])),
             "/measurez",
-            "unknown field \"measurez\"; the fields allowed here are authority, caveats, effective_on, id, kind, legal_basis, measures, programme, reason, sources, subjects, until",
+            "unknown field \"measurez\"; the fields allowed here are authority, caveats, effective_on, id, kind, legal_basis, measures, measures_by_subject, programme, reason, sources, subjects, until",
             true,
         ),
         case(

@@ -41,6 +41,7 @@ fn each_outside_library_stays_in_its_room() {
         ("rand_core::", &["src/ledger/checkpoint.rs"]),
         ("sha2::", &["src/ledger/checkpoint.rs"]),
         ("base64::", &["src/ledger/checkpoint.rs", "src/proof.rs"]),
+        ("ferrous_opencc::", &["src/projection/names.rs"]),
     ];
     let files = sources();
     assert!(files.len() > 10, "the scan found the sources");

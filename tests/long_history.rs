@@ -43,6 +43,7 @@ fn long_history(events: u64) {
     assert_eq!(state.listings[0].why.len() as u64, events);
     let history = query
         .history("one-subject", CivilDate::parse("2026-12-01").unwrap())
+        .unwrap()
         .unwrap();
     assert_eq!(history.timeline.len() as u64, events);
     drop(query);
@@ -58,6 +59,7 @@ fn long_history(events: u64) {
     let query = Query::new(&ledger, None).unwrap();
     let history = query
         .history("one-subject", CivilDate::parse("2026-12-01").unwrap())
+        .unwrap()
         .unwrap();
     assert_eq!(history.timeline.len() as u64, events + 1);
 }

@@ -170,7 +170,13 @@ fn effective_events(log: &[(i64, Value)], known: usize) -> Vec<(usize, Value)> {
         .collect()
 }
 
-fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet<Answer> {
+/// The listings in force on `as_of`, and those past their end date with no decision (no
+/// delisting) recorded after it: (authority, programme, subject).
+fn model_state(
+    log: &[(i64, Value)],
+    known: usize,
+    as_of: CivilDate,
+) -> (BTreeSet<Answer>, BTreeSet<(String, String, String)>) {
     let events = effective_events(log, known);
     let date = |event: &Value, field: &str| {
         event
@@ -179,6 +185,7 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
             .map(|text| CivilDate::parse(text).unwrap())
     };
     let mut answers = BTreeSet::new();
+    let mut undecided = BTreeSet::new();
     for (authority, programme) in PROGRAMMES {
         for subject in SUBJECTS {
             let mut relevant: Vec<&(usize, Value)> = events
@@ -211,6 +218,8 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
             // (since, until, measures) of the period in force, if any, at each step.
             let mut period: Option<(CivilDate, Option<CivilDate>, Vec<String>)> = None;
             let mut result: Option<(CivilDate, Option<CivilDate>, Vec<String>)> = None;
+            // Whether a delisting ended the current period (in force, or after its end date).
+            let mut decided = false;
             for (_, event) in relevant {
                 let on = date(event, "effective_on").unwrap();
                 if on > as_of {
@@ -231,12 +240,17 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
                             (true, Some((since, _, _))) => {
                                 Some((since, date(event, "until"), measures))
                             }
-                            _ => Some((on, date(event, "until"), measures)),
+                            _ => {
+                                decided = false;
+                                Some((on, date(event, "until"), measures))
+                            }
                         };
                     }
                     "delisting" if in_force => {
+                        decided = true;
                         period = period.map(|(since, _, m)| (since, Some(on.previous_day()), m))
                     }
+                    "delisting" if period.is_some() => decided = true,
                     "renewal" if in_force => {
                         period = period.map(|(since, until, m)| {
                             (since, until.map(|_| date(event, "until").unwrap()), m)
@@ -255,6 +269,12 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
                 }
                 result = period.clone();
             }
+            if let Some((_, Some(until), _)) = &result
+                && *until < as_of
+                && !decided
+            {
+                undecided.insert((authority.into(), programme.into(), subject.into()));
+            }
             if let Some((since, until, measures)) = result
                 && since <= as_of
                 && until.is_none_or(|u| as_of <= u)
@@ -270,7 +290,7 @@ fn model_state(log: &[(i64, Value)], known: usize, as_of: CivilDate) -> BTreeSet
             }
         }
     }
-    answers
+    (answers, undecided)
 }
 
 // ----- The comparison. -----
@@ -355,7 +375,33 @@ fn the_projections_agree_with_the_reference_model() {
                     measures: l.measures,
                 })
                 .collect();
-            let expected: BTreeSet<Answer> = model_state(&log, known, as_of)
+            let (model_answers, model_undecided) = model_state(&log, known, as_of);
+            let actual_undecided: BTreeSet<(String, String, String)> = answer
+                .warnings
+                .iter()
+                .filter(|w| w.kind == "no_decision_recorded")
+                .map(|w| {
+                    let mut parts = w.listing.splitn(3, '/').map(str::to_owned);
+                    (
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                        parts.next().unwrap(),
+                    )
+                })
+                .collect();
+            let expected_undecided: BTreeSet<(String, String, String)> = model_undecided
+                .into_iter()
+                .filter(|(a, p, s)| {
+                    filter.authority.as_ref().is_none_or(|x| x == a)
+                        && filter.programme.as_ref().is_none_or(|x| x == p)
+                        && filter.subject.as_ref().is_none_or(|x| x == s)
+                })
+                .collect();
+            assert_eq!(
+                actual_undecided, expected_undecided,
+                "no decision recorded: seed {seed}, as of {as_of}, known {known} records, filter {filter:?}"
+            );
+            let expected: BTreeSet<Answer> = model_answers
                 .into_iter()
                 .filter(|a| {
                     filter.authority.as_ref().is_none_or(|x| *x == a.authority)

@@ -103,13 +103,32 @@ impl World {
             .any(|(s, _, _)| s == subject)
     }
 
+    /// Messages of the recorded facts that did not fit, up to `as_of`.
     fn warnings(&self, as_of: &str) -> Vec<String> {
+        self.warnings_of("does_not_fit", as_of)
+    }
+
+    /// Listings the answer for `as_of` says are past their end date with no decision recorded.
+    fn undecided(&self, as_of: &str) -> Vec<String> {
         let query = Query::new(&self.ledger, None).unwrap();
         query
             .state(date(as_of), &Filter::default())
             .unwrap()
             .warnings
             .into_iter()
+            .filter(|w| w.kind == "no_decision_recorded")
+            .map(|w| format!("{} after {}", w.listing, w.date))
+            .collect()
+    }
+
+    fn warnings_of(&self, kind: &str, as_of: &str) -> Vec<String> {
+        let query = Query::new(&self.ledger, None).unwrap();
+        query
+            .state(date(as_of), &Filter::default())
+            .unwrap()
+            .warnings
+            .into_iter()
+            .filter(|w| w.kind == kind)
             .map(|w| w.message)
             .collect()
     }
@@ -139,11 +158,67 @@ fn a_delisting_effective_on_d_means_not_in_force_on_d() {
 }
 
 #[test]
-fn a_listing_with_an_end_date_is_in_force_through_it_then_lapses() {
+fn a_listing_with_an_end_date_is_in_force_through_it_then_lapses_with_no_decision_recorded() {
     let mut world = World::new();
     world.record(&[designation("d", "2021-03-22", &["zhu"], Some("2021-12-08"))]);
     assert!(world.in_force("2021-12-08", None, "zhu"));
+    assert!(world.undecided("2021-12-08").is_empty());
     assert!(!world.in_force("2021-12-09", None, "zhu"));
+    // Not a fact: the answer says it depends on a decision the ledger does not hold.
+    assert_eq!(
+        world.undecided("2021-12-09"),
+        vec!["EU-COUNCIL/EU-GHR/zhu after 2021-12-08"]
+    );
+    assert_eq!(
+        world.undecided("2030-01-01"),
+        vec!["EU-COUNCIL/EU-GHR/zhu after 2021-12-08"]
+    );
+}
+
+#[test]
+fn a_delisting_after_the_end_date_records_that_the_listing_was_not_renewed() {
+    let mut world = World::new();
+    world.record(&[designation("d", "2021-03-22", &["zhu"], Some("2021-12-08"))]);
+    world.record(&[delisting("not-renewed", "2021-12-09", &["zhu"])]);
+    assert!(!world.in_force("2021-12-09", None, "zhu"));
+    assert!(
+        world.undecided("2021-12-09").is_empty(),
+        "a decision is recorded"
+    );
+    assert!(
+        world.warnings("2021-12-09").is_empty(),
+        "and it fits: no warning"
+    );
+    let query = Query::new(&world.ledger, None).unwrap();
+    let history = query.history("zhu", date("2022-01-01")).unwrap().unwrap();
+    let period = &history.listings[0].intervals[0];
+    assert_eq!(
+        (
+            period.end.as_deref(),
+            period.ending.as_str(),
+            period.ended_by
+        ),
+        (Some("2021-12-08"), "not_renewed", Some(2))
+    );
+    let diff = query
+        .diff(date("2021-12-01"), date("2022-01-01"), &Filter::default())
+        .unwrap();
+    assert_eq!(
+        (diff.left_force[0].reason.as_str(), diff.left_force[0].by),
+        ("not_renewed", Some(2))
+    );
+    // Before the decision takes effect, the gap shows; a delisting of a listing never in
+    // force still warns.
+    let mut other = World::new();
+    other.record(&[designation("d", "2021-03-22", &["zhu"], Some("2021-12-08"))]);
+    other.record(&[delisting("late", "2022-03-01", &["zhu"])]);
+    assert_eq!(
+        other.undecided("2022-01-01"),
+        vec!["EU-COUNCIL/EU-GHR/zhu after 2021-12-08"]
+    );
+    assert!(other.undecided("2022-03-01").is_empty());
+    other.record(&[delisting("never", "2022-04-01", &["nobody-listed"])]);
+    assert_eq!(other.warnings("2022-05-01").len(), 1);
 }
 
 #[test]
@@ -331,7 +406,7 @@ fn statements_change_no_state_and_appear_in_history_and_links() {
                           "text": "Words.", "about_events": ["d"], "about_subjects": ["zhu"]})]);
     assert_eq!(world.state("2021-04-01", None), before);
     let query = Query::new(&world.ledger, None).unwrap();
-    let history = query.history("zhu", date("2026-01-01")).unwrap();
+    let history = query.history("zhu", date("2026-01-01")).unwrap().unwrap();
     assert!(
         history
             .timeline
@@ -341,7 +416,7 @@ fn statements_change_no_state_and_appear_in_history_and_links() {
     let links = query.links("d").unwrap().unwrap();
     assert_eq!(
         links
-            .answered_by
+            .referred_to_by
             .iter()
             .map(|e| e.event_id.as_str())
             .collect::<Vec<_>>(),
@@ -423,7 +498,10 @@ fn a_diff_says_what_came_into_force_left_force_and_why() {
         .collect();
     assert_eq!(
         left,
-        vec![("wang", "delisted", Some(2)), ("zhu", "lapsed", None)]
+        vec![
+            ("wang", "delisted", Some(2)),
+            ("zhu", "no_decision_recorded", None)
+        ]
     );
     assert_eq!(
         diff.changed
@@ -453,7 +531,7 @@ fn links_follow_the_chain_of_retaliations_transitively() {
     let links = query.links("d").unwrap().unwrap();
     assert_eq!(
         links
-            .answered_by
+            .referred_to_by
             .iter()
             .map(|e| e.event_id.as_str())
             .collect::<Vec<_>>(),
@@ -461,7 +539,7 @@ fn links_follow_the_chain_of_retaliations_transitively() {
     );
     let back = query.links("r2").unwrap().unwrap();
     assert_eq!(
-        back.answers
+        back.refers_to
             .iter()
             .map(|e| e.event_id.as_str())
             .collect::<Vec<_>>(),

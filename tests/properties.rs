@@ -4,7 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
-use sanctions_ledger::domain::{Event, Name};
+use sanctions_ledger::domain::{EVENT_SCHEMA_VERSION, Event, Name};
 use sanctions_ledger::intake::{event_from_json, event_to_json};
 use sanctions_ledger::ledger::record::{decode_event, encode_event};
 use sanctions_ledger::ledger::{AppendOptions, FixedClock, Ledger};
@@ -80,13 +80,18 @@ fn measures() -> impl Strategy<Value = Vec<&'static str>> {
 }
 
 fn source() -> impl Strategy<Value = Value> {
-    (name(), name()).prop_map(|(publisher, title)| json!({"publisher": publisher, "title": title, "url": "https://example.org/x"}))
+    (name(), prop::option::of(name())).prop_map(|(publisher, title)| match title {
+        Some(title) => {
+            json!({"publisher": publisher, "title": title, "url": "https://example.org/x"})
+        }
+        None => json!({"publisher": publisher, "url": "https://example.org/x"}),
+    })
 }
 
 /// Arbitrary events of the kinds that need no earlier event.
 fn event_json() -> impl Strategy<Value = Value> {
-    let designation = (identifier(), date(), source(), prop::collection::vec(subject(), 1..4), measures(), prop::option::of(name()))
-        .prop_map(|(id, date, source, mut subjects, measures, reason)| {
+    let designation = (identifier(), date(), source(), prop::collection::vec(subject(), 1..4), measures(), prop::option::of(name()), prop::option::of(measures()))
+        .prop_map(|(id, date, source, mut subjects, measures, reason, own)| {
             for (index, subject) in subjects.iter_mut().enumerate() {
                 subject["id"] = json!(format!("s{index}-{}", subject["id"].as_str().unwrap()));
             }
@@ -95,6 +100,9 @@ fn event_json() -> impl Strategy<Value = Value> {
                                    "subjects": subjects, "measures": measures});
             if let Some(reason) = reason {
                 event["reason"] = json!(reason);
+            }
+            if let Some(own) = own {
+                event["measures_by_subject"] = json!([{"subject": event["subjects"][0]["id"], "measures": own}]);
             }
             event
         });
@@ -114,8 +122,8 @@ proptest! {
         let event: Event = event_from_json(&value).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
         prop_assert!(event_schema().is_valid(&event_to_json(&event)), "a valid event fails the schema: {}", event_to_json(&event));
         let bytes = encode_event(&event).unwrap();
-        prop_assert_eq!(&decode_event(&bytes, 1).unwrap(), &event);
-        prop_assert_eq!(encode_event(&decode_event(&bytes, 1).unwrap()).unwrap(), bytes);
+        prop_assert_eq!(&decode_event(&bytes, EVENT_SCHEMA_VERSION).unwrap(), &event);
+        prop_assert_eq!(encode_event(&decode_event(&bytes, EVENT_SCHEMA_VERSION).unwrap()).unwrap(), bytes);
         prop_assert_eq!(&event_from_json(&event_to_json(&event)).unwrap(), &event);
     }
 }

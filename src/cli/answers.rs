@@ -1,7 +1,8 @@
 //! Printing query answers: a readable table, JSON (schemas/output/), CSV, or Graphviz dot.
 
 use crate::query::{
-    DiffAnswer, HistoryAnswer, KnownAt, LinksAnswer, ListingInForce, StateAnswer, SubjectsAnswer,
+    DiffAnswer, HistoryAnswer, KnownAt, LinkedEvent, LinksAnswer, ListingInForce, StateAnswer,
+    SubjectsAnswer, WarningJson,
 };
 use serde::Serialize;
 
@@ -159,14 +160,37 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
             if !rows.is_empty() {
                 out.push_str(&table(&LISTING_HEADER, &rows));
             }
-            for warning in &answer.warnings {
-                out.push_str(&format!(
-                    "\nwarning: {} (record {}, {}): {}",
-                    warning.listing, warning.sequence, warning.date, warning.message
-                ));
-            }
+            out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
+    }
+}
+
+/// The warnings under a table: one line each, saying which kind.
+fn warning_lines(warnings: &[WarningJson]) -> String {
+    warnings
+        .iter()
+        .map(|warning| {
+            let kind = match warning.kind.as_str() {
+                "no_decision_recorded" => "warning, no decision recorded",
+                _ => "warning, a fact that does not fit",
+            };
+            format!(
+                "\n{kind}: {} (record {}, {}): {}",
+                warning.listing, warning.sequence, warning.date, warning.message
+            )
+        })
+        .collect()
+}
+
+/// How a period ended, in words for the table.
+fn ending_words(ending: &str, ended_by: Option<u64>) -> String {
+    match (ending, ended_by) {
+        ("open", _) => "in force".into(),
+        ("delisted", Some(by)) => format!("delisted by record {by}"),
+        ("not_renewed", Some(by)) => format!("not renewed, recorded by record {by}"),
+        ("no_decision_recorded", _) => "past its end date, no decision recorded".into(),
+        (other, _) => other.into(),
     }
 }
 
@@ -184,10 +208,11 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
             );
         }
         for left in &answer.left_force {
-            let by = left
-                .by
-                .map(|by| format!("{} by {by}", left.reason))
-                .unwrap_or_else(|| left.reason.clone());
+            let by = match (left.reason.as_str(), left.by) {
+                ("no_decision_recorded", _) => "end date passed, no decision recorded".to_owned(),
+                (reason, Some(by)) => format!("{} by record {by}", reason.replace('_', " ")),
+                (reason, None) => reason.replace('_', " "),
+            };
             rows.push(
                 [
                     vec!["left force".to_owned(), by],
@@ -233,6 +258,7 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
             if !rows.is_empty() {
                 out.push_str(&table(&header, &rows));
             }
+            out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
@@ -275,7 +301,7 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
                         listing.programme,
                         interval.start,
                         interval.end.clone().unwrap_or_else(|| "open-ended".into()),
-                        interval.ending,
+                        ending_words(&interval.ending, interval.ended_by),
                         if interval.counter_sanction {
                             ", counter-sanction"
                         } else {
@@ -286,12 +312,7 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
             }
             out.push('\n');
             out.push_str(&table(&header, &rows));
-            for warning in &answer.warnings {
-                out.push_str(&format!(
-                    "\nwarning: {} (record {}, {}): {}",
-                    warning.listing, warning.sequence, warning.date, warning.message
-                ));
-            }
+            out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
@@ -311,7 +332,7 @@ pub fn links(answer: &LinksAnswer, format: Format) -> String {
                 "  {} [shape=box, style=bold];",
                 dot_id(&answer.event_id)
             ));
-            for event in answer.answers.iter().chain(&answer.answered_by) {
+            for event in answer.refers_to.iter().chain(&answer.referred_to_by) {
                 out.push(format!(
                     "  {} [shape=box, label={}];",
                     dot_id(&event.event_id),
@@ -343,18 +364,61 @@ pub fn links(answer: &LinksAnswer, format: Format) -> String {
         }
         Format::Table => {
             let mut out = format!("{}, {}\n", answer.event_id, known(&answer.known_at));
-            out.push_str(&format!("answers ({}):\n", answer.answers.len()));
-            for event in &answer.answers {
-                out.push_str(&format!(
-                    "  {} {} {} [{}] {}\n",
-                    event.sequence, event.effective_on, event.event_id, event.status, event.summary
-                ));
+            let groups = [
+                (&answer.refers_to, "in_response_to", "answers"),
+                (
+                    &answer.refers_to,
+                    "maintains",
+                    "maintains (says still in effect)",
+                ),
+                (&answer.refers_to, "about_events", "speaks about"),
+                (&answer.refers_to, "corrects", "corrects"),
+                (&answer.refers_to, "replacement", "its replacement names"),
+                (&answer.referred_to_by, "in_response_to", "answered by"),
+                (&answer.referred_to_by, "maintains", "maintained by"),
+                (
+                    &answer.referred_to_by,
+                    "about_events",
+                    "spoken about by (statements)",
+                ),
+                (&answer.referred_to_by, "corrects", "corrected by"),
+                (
+                    &answer.referred_to_by,
+                    "replacement",
+                    "named by the replacement in",
+                ),
+            ];
+            let mut any = false;
+            for (events, relation, label) in groups {
+                let members: Vec<&LinkedEvent> =
+                    events.iter().filter(|e| e.relation == relation).collect();
+                if members.is_empty() {
+                    continue;
+                }
+                any = true;
+                out.push_str(&format!("{label} ({}):\n", members.len()));
+                for event in members {
+                    out.push_str(&format!(
+                        "  {} {} {} [{}] {}{}\n",
+                        event.sequence,
+                        event.effective_on,
+                        event.event_id,
+                        event.status,
+                        event.summary,
+                        event
+                            .via
+                            .as_ref()
+                            .map_or(String::new(), |via| format!(" (via {via})"))
+                    ));
+                }
             }
-            out.push_str(&format!("answered by ({}):\n", answer.answered_by.len()));
-            for event in &answer.answered_by {
+            if !any {
+                out.push_str("no other event names it, and it names none\n");
+            }
+            if answer.truncated {
                 out.push_str(&format!(
-                    "  {} {} {} [{}] {}\n",
-                    event.sequence, event.effective_on, event.event_id, event.status, event.summary
+                    "(stopped at {} linked events: LINKS_TRAVERSAL_MAX)\n",
+                    crate::limits::LINKS_TRAVERSAL_MAX
                 ));
             }
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
@@ -372,13 +436,22 @@ pub fn subjects(answer: &SubjectsAnswer, format: Format) -> String {
                 vec![
                     s.subject.clone(),
                     s.kind.clone(),
+                    s.matched_name.clone(),
+                    s.r#match.replace('_', " "),
                     s.names.join(" / "),
                     s.listings.to_string(),
                 ]
             })
             .collect()
     };
-    let header = ["subject", "kind", "names", "listings"];
+    let header = [
+        "subject",
+        "kind",
+        "matched_name",
+        "match",
+        "names",
+        "listings",
+    ];
     match format {
         Format::Json => json(answer),
         Format::Csv | Format::Dot => csv(&header, &rows()),

@@ -9,7 +9,7 @@ pub mod answers;
 mod audit;
 pub mod json;
 mod output;
-mod tour;
+pub mod tour;
 
 use std::io::{BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use crate::domain::Timestamp;
 use crate::intake::{self, InputFormat};
-use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, SystemClock};
+use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, SystemClock};
 use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
@@ -60,7 +60,8 @@ struct Cli {
 
 #[derive(clap::Args, Debug)]
 struct KnownArgs {
-    /// Count only what was recorded at or before this time (RFC 3339); default: the head.
+    /// Count only what was recorded at or before this time: RFC 3339 (2021-03-22T12:00:00Z),
+    /// or a date (2021-03-22, meaning 00:00:00 UTC that day). Default: the head.
     #[arg(long, value_name = "TIME")]
     known_at: Option<String>,
 }
@@ -139,8 +140,10 @@ enum Command {
         /// Who is appending (stored in every record).
         #[arg(long, env = "SANCTIONS_LEDGER_OPERATOR", default_value = "cli")]
         operator: String,
-        /// Recorded time for the batch (RFC 3339), when replaying an archive of past knowledge;
-        /// never earlier than the head's. Default: now.
+        /// Recorded time for the batch (RFC 3339, or YYYY-MM-DD for 00:00:00 UTC that day), when
+        /// replaying an archive of past knowledge; never earlier than the head's, unless every
+        /// event is already recorded identically (then nothing is appended and the time does not
+        /// matter: re-running an import is safe). Default: now.
         #[arg(long, value_name = "TIME")]
         recorded_at: Option<String>,
     },
@@ -266,7 +269,9 @@ enum Command {
         #[arg(long, value_name = "PUB")]
         key: String,
     },
-    /// The listings in force on a date, as known at a time, and why.
+    /// The listings in force on a date, as known at a time, and why. A listing past its end
+    /// date with no renewal or delisting recorded after it is not in force, and the answer
+    /// warns ("no decision recorded"): that is a gap in what the ledger knows, not a fact.
     State {
         /// The effective date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
@@ -279,7 +284,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// A subject's timeline across all authorities, with its periods in force.
+    /// A subject's timeline across all authorities, with its periods in force. Every record
+    /// about it is shown, retracted or superseded ones too (with the correction that decided).
+    /// A subject no record known at --known-at names is an error (exit 2) that says whether it
+    /// is recorded later (and when) or not at all.
     History {
         /// The subject id (find it with `subjects`).
         subject: String,
@@ -292,7 +300,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// What came into force, left force (and why) or changed between two dates.
+    /// What came into force, left force (and why) or changed between two dates. --from must not
+    /// be after --to (refused, exit 2). A listing that left force because its end date passed
+    /// with no decision recorded says so, with a warning.
     Diff {
         /// The first date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
@@ -318,9 +328,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Find subjects by any of their names, ignoring case and accents, in any script.
+    /// Find subjects by any of their names as screeners type them: word order, commas and other
+    /// punctuation, case, accents and script variants (full-width letters, Traditional or
+    /// Simplified Chinese) do not matter. Exact matches first; shows which name matched.
     Subjects {
-        /// Part of a name, e.g. `sakaliene` or `王君正`.
+        /// A name or part of one, e.g. `"Shohrat Zakir"`, `sakaliene` or `王君正`.
         query: String,
         /// How to print the answer.
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -452,13 +464,10 @@ pub fn run() -> ExitCode {
                     Some(text) => parse_date("--today", text)?,
                     None => today_utc(),
                 };
-                let answer = query.history(subject, today).map_err(Failure::projection)?;
-                if answer.listings.is_empty() && answer.timeline.is_empty() {
-                    return Err(Failure::usage(format!(
-                        "no subject \"{subject}\" is known; find ids with `sanctions-ledger subjects NAME`"
-                    )));
+                match query.history(subject, today).map_err(Failure::projection)? {
+                    Some(answer) => Ok(answers::history(&answer, format)),
+                    None => Err(Failure::usage(unknown_subject(query, subject)?)),
                 }
-                Ok(answers::history(&answer, format))
             })
         }
         Command::Diff {
@@ -470,12 +479,10 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             with_query(&cli.ledger, known, |query| {
+                let (from, to) = (parse_date("--from", from)?, parse_date("--to", to)?);
+                crate::query::check_diff_dates(from, to).map_err(Failure::usage)?;
                 let answer = query
-                    .diff(
-                        parse_date("--from", from)?,
-                        parse_date("--to", to)?,
-                        &filter_of(filter)?,
-                    )
+                    .diff(from, to, &filter_of(filter)?)
                     .map_err(Failure::projection)?;
                 Ok(answers::diff(&answer, format))
             })
@@ -516,11 +523,40 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn parse_time(text: &str) -> Result<Timestamp, Failure> {
+/// A time given as `option`: RFC 3339 (`2021-03-22T12:00:00Z`, an offset, or fractions of a
+/// second), or a plain date (`2021-03-22`), which means the start of that day, UTC.
+fn parse_time(option: &str, text: &str) -> Result<Timestamp, Failure> {
+    if let Ok(date) = crate::domain::CivilDate::parse(text) {
+        return Ok(Timestamp::from_unix_micros(date.to_days() * 86_400_000_000));
+    }
     let timestamp: jiff::Timestamp = text.parse().map_err(|error| {
-        Failure::usage(format!("--recorded-at \"{text}\" is not an RFC 3339 time ({error}); expected e.g. 2021-03-22T12:00:00Z"))
+        Failure::usage(format!(
+            "{option} \"{text}\" is neither an RFC 3339 time nor a date ({error}); expected e.g. 2021-03-22T12:00:00Z, or 2021-03-22 for the start of that day (UTC)"
+        ))
     })?;
     Ok(Timestamp::from_unix_micros(timestamp.as_microsecond()))
+}
+
+/// Why `history` has nothing for `subject` as known at the question's time: not yet recorded
+/// then (and when it was), or not in the ledger at all.
+fn unknown_subject(query: &crate::query::Query<'_>, subject: &str) -> Result<String, Failure> {
+    let known = query.known_at();
+    Ok(
+        match query
+            .first_record_about(subject)
+            .map_err(Failure::projection)?
+        {
+            Some((sequence, recorded_at)) => format!(
+                "subject \"{subject}\" is not yet known at {}: the ledger first records it in record {sequence}, recorded {recorded_at}; ask with a later --known-at (or none, for everything recorded)",
+                known
+                    .time
+                    .unwrap_or_else(|| format!("record {}", known.sequence))
+            ),
+            None => format!(
+                "no subject \"{subject}\" is in the ledger; find ids with `sanctions-ledger subjects NAME`"
+            ),
+        },
+    )
 }
 
 /// RFC 3339 text of a recorded time, in UTC.
@@ -615,7 +651,9 @@ fn append(
     operator: &str,
     recorded_at: Option<&str>,
 ) -> Result<(), Failure> {
-    let recorded_at = recorded_at.map(parse_time).transpose()?;
+    let recorded_at = recorded_at
+        .map(|text| parse_time("--recorded-at", text))
+        .transpose()?;
     let (batch, label) = read_input(file, format)?;
     let mut ledger = open(ledger_path)?;
     let problems = intake::check_references(&batch, &label, &mut |id| {
@@ -789,7 +827,11 @@ fn with_query(
     known: &KnownArgs,
     ask: impl FnOnce(&crate::query::Query<'_>) -> Result<String, Failure>,
 ) -> Result<(), Failure> {
-    let known_at = known.known_at.as_deref().map(parse_time).transpose()?;
+    let known_at = known
+        .known_at
+        .as_deref()
+        .map(|text| parse_time("--known-at", text))
+        .transpose()?;
     let ledger = open(ledger_path)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
     let query = crate::query::Query::new(&ledger, known_at).map_err(Failure::projection)?;
@@ -860,8 +902,62 @@ fn rebuild(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The origin (genesis name) of the bundled ledger: with the fixed genesis time and the
+/// dataset's own times, every machine builds the same log, to the same head hash.
+pub const BUNDLED_ORIGIN: &str = "sanctions-ledger quickstart: Xinjiang 2020-2026";
+/// Who the bundled ledger's records say appended them.
+pub const BUNDLED_OPERATOR: &str = "quickstart";
+
+/// When a bundled event is recorded: the start (00:00:00 UTC) of the day it became public,
+/// which the dataset gives as its effective date.
+fn bundled_recorded_at(event: &crate::domain::Event) -> Timestamp {
+    Timestamp::from_unix_micros(event.effective_on().to_days() * 86_400_000_000)
+}
+
+/// Creates the bundled ledger at `path`: its fixed genesis (origin `BUNDLED_ORIGIN`, created at
+/// the first bundled event's recorded time).
+pub fn init_bundled(path: &Path, events: &[crate::domain::Event]) -> Result<Ledger, LedgerError> {
+    let genesis_time = events
+        .first()
+        .map_or(Timestamp::from_unix_micros(0), bundled_recorded_at);
+    Ledger::init(path, BUNDLED_ORIGIN, &FixedClock(genesis_time))
+}
+
+/// Appends the bundled events deterministically: one append per day of the dataset (its lines
+/// are in date order), each recorded at the start of that day, by `BUNDLED_OPERATOR`. Events
+/// already recorded identically append nothing. On a refusal, the index of the first event of
+/// the refused day's batch, and the error.
+pub fn append_bundled(
+    ledger: &mut Ledger,
+    events: &[crate::domain::Event],
+) -> Result<crate::ledger::AppendReport, Box<(usize, LedgerError)>> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut head = ledger.head();
+    let mut start = 0;
+    while start < events.len() {
+        let day = events[start].effective_on();
+        let end = start
+            + events[start..]
+                .iter()
+                .take_while(|event| event.effective_on() == day)
+                .count();
+        let options = AppendOptions {
+            appended_by: BUNDLED_OPERATOR.to_owned(),
+            recorded_at: Some(bundled_recorded_at(&events[start])),
+        };
+        let report = ledger
+            .append(&events[start..end], &options, &SystemClock)
+            .map_err(|error| Box::new((start, error)))?;
+        outcomes.extend(report.outcomes);
+        head = report.head;
+        start = end;
+    }
+    Ok(crate::ledger::AppendReport { outcomes, head })
+}
+
+/// Builds (or, if it exists, tops up) the bundled ledger, deterministically (`init_bundled`,
+/// `append_bundled`), verifies it and tours it.
 fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let clock = SystemClock;
     let batch = intake::read_batch(
         BUNDLED_DATASET.as_bytes(),
         BUNDLED_DATASET_NAME,
@@ -871,20 +967,13 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     let mut ledger = if ledger_path.join("log").exists() {
         open(ledger_path)?
     } else {
-        Ledger::init(
-            ledger_path,
-            "sanctions-ledger quickstart: Xinjiang 2020-2021",
-            &clock,
-        )
-        .map_err(Failure::ledger)?
+        init_bundled(ledger_path, &batch.events).map_err(Failure::ledger)?
     };
-    let options = AppendOptions {
-        appended_by: "quickstart".to_owned(),
-        recorded_at: None,
-    };
-    let report = ledger
-        .append(&batch.events, &options, &FixedClock(clock.now()))
-        .map_err(|error| Failure::append(error, BUNDLED_DATASET_NAME, &batch.lines))?;
+    let report = append_bundled(&mut ledger, &batch.events).map_err(|refused| {
+        let (start, error) = *refused;
+        Failure::append(error, BUNDLED_DATASET_NAME, &batch.lines[start..])
+    })?;
+    ledger.flush_derived().map_err(Failure::ledger)?;
     let verified = ledger.verify(&mut |_| {}).map_err(Failure::verify)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
     let tour = tour::Tour::build(&ledger, today_utc()).map_err(Failure::projection)?;

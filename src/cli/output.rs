@@ -609,10 +609,11 @@ impl Out {
                  record and says OK if the ledger extends that checkpoint, TRUNCATED or DIVERGED if not.\n\n\
                  Explore:\n  \
                  sanctions-ledger --ledger {ledger} state --as-of 2021-03-22 --authority EU-COUNCIL\n  \
+                 sanctions-ledger --ledger {ledger} state --as-of 2026-12-09 --authority EU-COUNCIL\n  \
                  sanctions-ledger --ledger {ledger} diff --from 2021-03-21 --to 2021-03-28\n  \
-                 sanctions-ledger --ledger {ledger} history xj-wang-junzheng\n  \
-                 sanctions-ledger --ledger {ledger} links eu-council-2021-03-22-ghr-xinjiang --format dot\n  \
-                 sanctions-ledger --ledger {ledger} subjects sakaliene\n  \
+                 sanctions-ledger --ledger {ledger} history xj-zhu-hailun\n  \
+                 sanctions-ledger --ledger {ledger} links cn-mfa-2021-03-22-eu\n  \
+                 sanctions-ledger --ledger {ledger} subjects \"Shohrat Zakir\"\n  \
                  sanctions-ledger --ledger {ledger} log",
                 super::BUNDLED_DATASET_NAME,
                 report.outcomes.len(),

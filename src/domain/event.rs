@@ -18,15 +18,16 @@ use serde::{Deserialize, Serialize};
 
 /// The version of the event schema written by this code. Stored in every record; older
 /// versions are upcast when read, never rewritten.
-pub const EVENT_SCHEMA_VERSION: u16 = 1;
+pub const EVENT_SCHEMA_VERSION: u16 = 2;
 
 /// A source document an event is drawn from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// Who published it (e.g. "U.S. Department of the Treasury", "ANI").
     pub publisher: Name,
-    /// Its title.
-    pub title: Name,
+    /// Its title, where the record of it gives one (schema version 2: optional; never
+    /// made up).
+    pub title: Option<Name>,
     /// Where it was read.
     pub url: Url,
     /// When it was published, if known.
@@ -151,6 +152,29 @@ impl Measure {
     }
 }
 
+/// The measures one subject of an event is under, where they differ from the event's (an act
+/// that imposes a travel ban on its persons but only an asset freeze on an entity).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectMeasures {
+    /// The subject (one of the event's).
+    pub subject: Identifier,
+    /// Its measures, in place of the event's.
+    pub measures: Vec<Measure>,
+}
+
+/// The measures `subject` is under by an event listing `measures` for all its subjects and
+/// `by_subject` for some.
+pub fn measures_of<'a>(
+    measures: &'a [Measure],
+    by_subject: &'a [SubjectMeasures],
+    subject: &Identifier,
+) -> &'a [Measure] {
+    by_subject
+        .iter()
+        .find(|own| &own.subject == subject)
+        .map_or(measures, |own| own.measures.as_slice())
+}
+
 /// An authority lists subjects under a programme.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Designation {
@@ -168,6 +192,8 @@ pub struct Designation {
     pub until: Option<CivilDate>,
     /// The published statement of reasons, if any.
     pub reason: Option<Text>,
+    /// Subjects under other measures than `measures` (schema version 2).
+    pub measures_by_subject: Vec<SubjectMeasures>,
 }
 
 /// An authority removes subjects from a programme.
@@ -232,6 +258,11 @@ pub struct Retaliation {
     pub until: Option<CivilDate>,
     /// The stated reason, if any.
     pub reason: Option<Text>,
+    /// Subjects under other measures than `measures` (schema version 2).
+    pub measures_by_subject: Vec<SubjectMeasures>,
+    /// Earlier counter-sanctions this one says remain in effect (schema version 2); each must
+    /// already be in the ledger.
+    pub maintains: Vec<Identifier>,
 }
 
 /// An official's words. Changes no sanctions state.
@@ -379,7 +410,9 @@ impl EventBody {
         };
         match self {
             EventBody::Retaliation(retaliation) => {
-                named("in_response_to", &retaliation.in_response_to)
+                let mut references = named("in_response_to", &retaliation.in_response_to);
+                references.extend(named("maintains", &retaliation.maintains));
+                references
             }
             EventBody::Statement(statement) => named("about_events", &statement.about_events),
             EventBody::Correction(correction) => {
@@ -603,8 +636,43 @@ impl Checker<'_> {
     }
 
     fn measures(&mut self, measures: &[Measure], min: usize) {
-        self.count("/measures", measures.len(), min, limits::ITEMS_PER_LIST_MAX);
-        self.unique("/measures", measures.iter());
+        self.measures_at(&"/measures", measures, min);
+    }
+
+    fn measures_at(&mut self, pointer: &dyn std::fmt::Display, measures: &[Measure], min: usize) {
+        let pointer = pointer.to_string();
+        self.count(&pointer, measures.len(), min, limits::ITEMS_PER_LIST_MAX);
+        self.unique(&pointer, measures.iter());
+    }
+
+    /// Each entry names one of the event's subjects, once, with at least one measure.
+    fn measures_by_subject(&mut self, by_subject: &[SubjectMeasures], subjects: &[Subject]) {
+        self.count(
+            "/measures_by_subject",
+            by_subject.len(),
+            0,
+            limits::SUBJECTS_PER_EVENT_MAX,
+        );
+        self.unique(
+            "/measures_by_subject",
+            by_subject.iter().map(|own| &own.subject),
+        );
+        for (index, own) in by_subject.iter().enumerate() {
+            if !subjects.iter().any(|subject| subject.id == own.subject) {
+                self.fail(
+                    format_args!("/measures_by_subject/{index}/subject"),
+                    format!(
+                        "\"{}\" is not one of the event's subjects; name one of them",
+                        own.subject
+                    ),
+                );
+            }
+            self.measures_at(
+                &format_args!("/measures_by_subject/{index}/measures"),
+                &own.measures,
+                1,
+            );
+        }
     }
 
     fn links(&mut self, pointer: &str, links: &[Identifier], min: usize, own_id: &Identifier) {
@@ -631,6 +699,7 @@ impl Checker<'_> {
                 );
                 self.subjects(&designation.subjects);
                 self.measures(&designation.measures, 1);
+                self.measures_by_subject(&designation.measures_by_subject, &designation.subjects);
                 self.until_not_before("/until", designation.until, effective_on);
             }
             EventBody::Delisting(delisting) => {
@@ -683,7 +752,9 @@ impl Checker<'_> {
                 );
                 self.subjects(&retaliation.subjects);
                 self.measures(&retaliation.measures, 1);
+                self.measures_by_subject(&retaliation.measures_by_subject, &retaliation.subjects);
                 self.links("/in_response_to", &retaliation.in_response_to, 1, own_id);
+                self.links("/maintains", &retaliation.maintains, 0, own_id);
                 self.until_not_before("/until", retaliation.until, effective_on);
             }
             EventBody::Statement(statement) => {

@@ -6,11 +6,13 @@
 mod date;
 mod event;
 mod text;
+pub mod v1;
 
 pub use date::{CivilDate, DateError, Timestamp};
 pub use event::{
     Amendment, Correction, Delisting, Designation, EVENT_SCHEMA_VERSION, Event, EventBody,
     EventParts, Measure, Problem, Renewal, Replacement, ReplacementBody, Retaliation, Source,
-    Statement, Subject, SubjectIdentifier, SubjectKind, UnresolvedReference, unresolved_references,
+    Statement, Subject, SubjectIdentifier, SubjectKind, SubjectMeasures, UnresolvedReference,
+    measures_of, unresolved_references,
 };
 pub use text::{Identifier, Name, Sha256Digest, Text, TextError, Url};

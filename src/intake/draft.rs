@@ -9,7 +9,8 @@
 use crate::domain::{
     Amendment, CivilDate, Correction, Delisting, Designation, Event, EventBody, EventParts,
     Identifier, Measure, Name, Problem, Renewal, Replacement, ReplacementBody, Retaliation,
-    Sha256Digest, Source, Statement, Subject, SubjectIdentifier, SubjectKind, Text, TextError, Url,
+    Sha256Digest, Source, Statement, Subject, SubjectIdentifier, SubjectKind, SubjectMeasures,
+    Text, TextError, Url,
 };
 use crate::limits;
 use serde_json::{Map, Value};
@@ -240,7 +241,7 @@ impl Walk {
     fn source(&mut self, value: &Value, pointer: &str) -> Option<Source> {
         let mut fields = self.object(value, pointer)?;
         let publisher = fields.required(self, "publisher", Walk::name);
-        let title = fields.required(self, "title", Walk::name);
+        let title = fields.optional(self, "title", Walk::name);
         let url = fields.required(self, "url", Walk::url);
         let published_on = fields.optional(self, "published_on", Walk::date);
         let sha256 = fields.optional(self, "sha256", Walk::digest);
@@ -285,6 +286,27 @@ impl Walk {
         })
     }
 
+    /// `measures_by_subject`: subjects under other measures than the event's.
+    fn measures_by_subject(&mut self, fields: &mut Fields<'_>) -> Option<Vec<SubjectMeasures>> {
+        fields.list(
+            self,
+            "measures_by_subject",
+            limits::SUBJECTS_PER_EVENT_MAX,
+            |walk, value, pointer| {
+                let mut fields = walk.object(value, pointer)?;
+                let subject = fields.required(walk, "subject", Walk::identifier);
+                let measures = fields.required(walk, "measures", |walk, value, pointer| {
+                    walk.array(value, pointer, limits::ITEMS_PER_LIST_MAX, Walk::measure)
+                });
+                fields.finish(walk);
+                Some(SubjectMeasures {
+                    subject: subject?,
+                    measures: measures?,
+                })
+            },
+        )
+    }
+
     fn ids(
         &mut self,
         fields: &mut Fields<'_>,
@@ -311,6 +333,7 @@ impl Walk {
                     measures: listed.measures,
                     until: fields.optional(self, "until", Walk::date)?,
                     reason: fields.optional(self, "reason", Walk::text)?,
+                    measures_by_subject: self.measures_by_subject(fields)?,
                 })
             }
             "delisting" => EventBody::Delisting(Delisting {
@@ -372,6 +395,8 @@ impl Walk {
                     )?,
                     until: fields.optional(self, "until", Walk::date)?,
                     reason: fields.optional(self, "reason", Walk::text)?,
+                    measures_by_subject: self.measures_by_subject(fields)?,
+                    maintains: self.ids(fields, "maintains", limits::LINKS_PER_EVENT_MAX)?,
                 })
             }
             "statement" => EventBody::Statement(Statement {

@@ -142,8 +142,9 @@ impl JsonSchema for SubjectKindName {
 pub struct SourceJson {
     /// Who published it.
     pub publisher: Name,
-    /// Its title.
-    pub title: Name,
+    /// Its title, if the record of it gives one (left out rather than made up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<Name>,
     /// Where it was read.
     pub url: Url,
     /// When it was published.
@@ -229,6 +230,22 @@ pub struct DesignationJson {
     /// The published statement of reasons.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Text>,
+    /// Subjects under other measures than `measures` (an act that bans its persons' travel but
+    /// only freezes an entity's assets): each names one of `subjects`, once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = limits::SUBJECTS_PER_EVENT_MAX))]
+    pub measures_by_subject: Vec<SubjectMeasuresJson>,
+}
+
+/// The measures one subject of an event is under, in place of the event's.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectMeasuresJson {
+    /// One of the event's subjects.
+    pub subject: Identifier,
+    /// Its measures; no measure twice.
+    #[schemars(length(min = 1, max = limits::ITEMS_PER_LIST_MAX), extend("uniqueItems" = true))]
+    pub measures: Vec<MeasureName>,
 }
 
 /// Fields of a delisting.
@@ -315,6 +332,15 @@ pub struct RetaliationJson {
     /// The stated reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Text>,
+    /// Subjects under other measures than `measures`: each names one of `subjects`, once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = limits::SUBJECTS_PER_EVENT_MAX))]
+    pub measures_by_subject: Vec<SubjectMeasuresJson>,
+    /// Earlier counter-sanctions this one says remain in effect: each must be in the ledger or
+    /// earlier in the batch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = limits::LINKS_PER_EVENT_MAX), extend("uniqueItems" = true))]
+    pub maintains: Vec<Identifier>,
 }
 
 /// Fields of a statement.
@@ -469,7 +495,18 @@ fn designation(d: &domain::Designation) -> DesignationJson {
         measures: measures(&d.measures),
         until: d.until.map(date),
         reason: long(&d.reason),
+        measures_by_subject: measures_by_subject(&d.measures_by_subject),
     }
+}
+
+fn measures_by_subject(items: &[domain::SubjectMeasures]) -> Vec<SubjectMeasuresJson> {
+    items
+        .iter()
+        .map(|own| SubjectMeasuresJson {
+            subject: Identifier(text(&own.subject)),
+            measures: measures(&own.measures),
+        })
+        .collect()
 }
 
 fn delisting(d: &domain::Delisting) -> DelistingJson {
@@ -511,6 +548,8 @@ fn retaliation(r: &domain::Retaliation) -> RetaliationJson {
         in_response_to: ids(&r.in_response_to),
         until: r.until.map(date),
         reason: long(&r.reason),
+        measures_by_subject: measures_by_subject(&r.measures_by_subject),
+        maintains: ids(&r.maintains),
     }
 }
 
@@ -569,7 +608,7 @@ impl From<&Event> for EventJson {
                 .iter()
                 .map(|source| SourceJson {
                     publisher: Name(text(&source.publisher)),
-                    title: Name(text(&source.title)),
+                    title: source.title.as_ref().map(|title| Name(text(title))),
                     url: Url(source.url.as_str().to_owned()),
                     published_on: source.published_on.map(date),
                     sha256: source.sha256.map(|digest| Sha256(digest.to_hex())),

@@ -90,13 +90,20 @@ pub enum EventDecodeError {
     UnknownSchema(u16),
 }
 
-/// Decodes stored event bytes of the given schema version into a checked event.
+/// Decodes stored event bytes of the given schema version into a checked event: version 2
+/// as it stands, version 1 through its own layout, upcast (never rewritten).
 pub fn decode_event(bytes: &[u8], schema_version: u16) -> Result<Event, EventDecodeError> {
-    // Version 1 is the only one so far; later versions add an upcast here.
-    if schema_version != crate::domain::EVENT_SCHEMA_VERSION {
-        return Err(EventDecodeError::UnknownSchema(schema_version));
-    }
-    let parts: EventParts = encoding::decode_canonical(bytes, limits::EVENT_BYTES_MAX)?;
+    let parts: EventParts = match schema_version {
+        crate::domain::EVENT_SCHEMA_VERSION => {
+            encoding::decode_canonical(bytes, limits::EVENT_BYTES_MAX)?
+        }
+        1 => encoding::decode_canonical::<crate::domain::v1::EventPartsV1>(
+            bytes,
+            limits::EVENT_BYTES_MAX,
+        )?
+        .into(),
+        other => return Err(EventDecodeError::UnknownSchema(other)),
+    };
     Event::new(parts).map_err(|problems| {
         let listed: Vec<String> = problems
             .iter()

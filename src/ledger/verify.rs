@@ -200,9 +200,8 @@ pub(crate) fn check_record_ref(
             sequence,
             FailureKind::TimeWentBack,
             format!(
-                "recorded at {} µs, before the previous record's {} µs",
-                record.recorded_at.unix_micros(),
-                previous.unix_micros()
+                "recorded at {}, before the previous record's {}",
+                record.recorded_at, previous
             ),
         ));
     }

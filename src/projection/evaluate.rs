@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     /// Not corrected: its own facts count.
     Original,
-    /// Retracted: none of its facts count.
-    Retracted,
+    /// Retracted by the correction at this sequence: none of its facts count.
+    RetractedBy(u64),
     /// Superseded by the correction at this sequence: only that correction's replacement counts.
     SupersededBy(u64),
 }
@@ -36,8 +36,12 @@ pub fn counts(fact: &ListingFact, known_at: u64, status: Status) -> bool {
 pub enum Ending {
     /// Still in force (open-ended, or its end date has not come).
     Open,
-    /// Lapsed after its end date (no renewal extended it).
-    Lapsed,
+    /// Past its end date with no decision recorded after it: no renewal extended it and no
+    /// delisting ended it. A gap in what the ledger knows, not a fact; answers warn.
+    NoDecisionRecorded,
+    /// Not renewed: past its end date, and a delisting effective after that date (at this
+    /// sequence) records the decision.
+    NotRenewed(u64),
     /// Delisted by the event at this sequence.
     Delisted(u64),
 }
@@ -52,12 +56,16 @@ pub struct Interval {
     pub end: Option<CivilDate>,
     /// Measures from each date on.
     pub measures: Vec<(CivilDate, Vec<Measure>)>,
-    /// The end date as it stood from each date on (renewals and delistings change it).
-    pub ends: Vec<(CivilDate, Option<CivilDate>)>,
+    /// The end date as it stood from each date on (renewals and delistings change it), and
+    /// the record that set it.
+    pub ends: Vec<(CivilDate, Option<CivilDate>, u64)>,
     /// Why: (effective date, sequence) of each event that shaped it.
     pub why: Vec<(CivilDate, u64)>,
-    /// How it ended (as far as its facts say; `Lapsed` is decided against a date).
+    /// The delisting that ended it while in force, if one did.
     pub delisted_by: Option<u64>,
+    /// A delisting effective after the end date had passed (a recorded non-renewal): its
+    /// effective date and sequence.
+    pub not_renewed: Option<(CivilDate, u64)>,
     /// Whether it began with a counter-sanction.
     pub retaliation: bool,
 }
@@ -84,8 +92,8 @@ impl Interval {
         self.ends
             .iter()
             .rev()
-            .find(|(from, _)| *from <= date)
-            .map(|(_, end)| *end)
+            .find(|(from, _, _)| *from <= date)
+            .map(|(_, end, _)| *end)
             .unwrap_or(self.end)
     }
 
@@ -98,13 +106,26 @@ impl Interval {
             .collect()
     }
 
-    /// How it stands on `date`: open, lapsed, or delisted.
+    /// How it stands on `date`: open, delisted, not renewed (a decision recorded and in
+    /// effect by `date`), or past its end with no decision recorded.
     pub fn ending_on(&self, date: CivilDate) -> Ending {
-        match (self.delisted_by, self.end) {
-            (Some(sequence), Some(end)) if end < date => Ending::Delisted(sequence),
-            (None, Some(end)) if end < date => Ending::Lapsed,
+        match (self.delisted_by, self.end, self.not_renewed) {
+            (Some(sequence), Some(end), _) if end < date => Ending::Delisted(sequence),
+            (None, Some(end), Some((decided, sequence))) if end < date && decided <= date => {
+                Ending::NotRenewed(sequence)
+            }
+            (None, Some(end), _) if end < date => Ending::NoDecisionRecorded,
             _ => Ending::Open,
         }
+    }
+
+    /// The record that set the end date standing on `date` (the last renewal or designation).
+    pub fn end_set_by(&self, date: CivilDate) -> Option<u64> {
+        self.ends
+            .iter()
+            .rev()
+            .find(|(from, _, _)| *from <= date)
+            .map(|(_, _, sequence)| *sequence)
     }
 }
 
@@ -163,7 +184,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                     // measures and end date.
                     if let Some(interval) = current.as_mut() {
                         interval.end = until;
-                        interval.ends.push((date, until));
+                        interval.ends.push((date, until, fact.source));
                         interval.measures.push((date, measures));
                         interval.why.push((date, fact.source));
                     }
@@ -173,9 +194,10 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         start: date,
                         end: until,
                         measures: vec![(date, measures)],
-                        ends: vec![(date, until)],
+                        ends: vec![(date, until, fact.source)],
                         why: vec![(date, fact.source)],
                         delisted_by: None,
+                        not_renewed: None,
                         retaliation,
                     });
                 }
@@ -183,10 +205,18 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
             FactKind::Close => match current.as_mut() {
                 Some(interval) if in_force => {
                     interval.end = Some(date.previous_day());
-                    interval.ends.push((date, interval.end));
+                    interval.ends.push((date, interval.end, fact.source));
                     interval.why.push((date, fact.source));
                     interval.delisted_by = Some(fact.source);
                     view.intervals.extend(current.take());
+                }
+                // Past its end date, undecided: the delisting records that it was not renewed.
+                Some(interval)
+                    if interval.end.is_some_and(|end| end < date)
+                        && interval.not_renewed.is_none() =>
+                {
+                    interval.not_renewed = Some((date, fact.source));
+                    interval.why.push((date, fact.source));
                 }
                 _ => view.warnings.push(Warning {
                     date,
@@ -197,7 +227,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
             FactKind::Renew { until } => match current.as_mut() {
                 Some(interval) if in_force && interval.end.is_some() => {
                     interval.end = Some(until);
-                    interval.ends.push((date, Some(until)));
+                    interval.ends.push((date, Some(until), fact.source));
                     interval.why.push((date, fact.source));
                 }
                 _ if broad => {}

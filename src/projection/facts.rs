@@ -5,7 +5,7 @@
 //! remembers its source event's sequence (its place in the log) and, when it comes from a
 //! superseding correction's replacement, the correction's sequence (`via`).
 
-use crate::domain::{CivilDate, Event, EventBody, Identifier, Measure, Subject};
+use crate::domain::{CivilDate, Event, EventBody, Identifier, Measure, Subject, measures_of};
 use serde::{Deserialize, Serialize};
 
 /// (authority, programme, subject): the unit a state answer is made of.
@@ -163,7 +163,8 @@ pub fn facts_of_body(
             for subject in &d.subjects {
                 let kind = FactKind::Open {
                     until: d.until,
-                    measures: d.measures.clone(),
+                    measures: measures_of(&d.measures, &d.measures_by_subject, &subject.id)
+                        .to_vec(),
                     retaliation: false,
                 };
                 facts
@@ -176,7 +177,8 @@ pub fn facts_of_body(
             for subject in &r.subjects {
                 let kind = FactKind::Open {
                     until: r.until,
-                    measures: r.measures.clone(),
+                    measures: measures_of(&r.measures, &r.measures_by_subject, &subject.id)
+                        .to_vec(),
                     retaliation: true,
                 };
                 facts

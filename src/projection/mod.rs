@@ -12,6 +12,7 @@
 
 pub mod evaluate;
 pub mod facts;
+pub mod names;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Version of the projection trees' layout; a different stored version means rebuild.
-pub const PROJECTION_FORMAT_VERSION: u8 = 2;
+pub const PROJECTION_FORMAT_VERSION: u8 = 3;
 /// Records applied per derived transaction when catching up.
 const APPLY_CHUNK_RECORDS: u64 = 1_000;
 const APPLIED_KEY: &[u8] = b"applied";
@@ -217,7 +218,8 @@ fn fact_entries(
             encode(fact)?,
         );
         for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
-            let name_subject = [fold(name.as_str()).as_bytes(), b"\0", subject].concat();
+            let name_subject =
+                [names::index_form(name.as_str()).as_bytes(), b"\0", subject].concat();
             entries.insert(
                 (Derived::Names, sequence_key(&name_subject, sequence)),
                 Vec::new(),
@@ -356,11 +358,14 @@ fn status_of(reader: &Reader<'_>, target: u64, known_at: u64) -> Result<Status, 
         if correction > known_at {
             continue;
         }
-        if status_of(reader, correction, known_at)? == Status::Retracted {
+        if matches!(
+            status_of(reader, correction, known_at)?,
+            Status::RetractedBy(_)
+        ) {
             continue;
         }
         return Ok(if value.first() == Some(&1) {
-            Status::Retracted
+            Status::RetractedBy(correction)
         } else {
             Status::SupersededBy(correction)
         });
@@ -433,16 +438,6 @@ fn view_writes(
         });
     }
     Ok(writes)
-}
-
-/// Folds a name for search: decomposed, without combining marks, lowercase.
-pub fn fold(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    use unicode_normalization::char::is_combining_mark;
-    name.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The listings under a programme that any record has named.
@@ -902,26 +897,103 @@ pub(crate) fn referrers(
     Ok(found)
 }
 
-/// Subject ids whose folded names contain the folded query.
+/// Subject ids with a name (or alias) any record gave them that matches `query` (see
+/// [`names::rank`]), each with its best match; one scan of the name index.
 pub(crate) fn find_subjects(
     reader: &Reader<'_>,
     query: &str,
-) -> Result<Vec<String>, ProjectionError> {
-    let needle = fold(query);
-    let mut found = BTreeSet::new();
+) -> Result<BTreeMap<String, names::Match>, ProjectionError> {
+    let wanted = names::words(query);
+    let mut found: BTreeMap<String, names::Match> = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(found);
+    }
     for item in reader.scan(Derived::Names, b"") {
         let (key, _) = item?;
         let Some(name_subject) = key.get(..key.len().saturating_sub(9)) else {
             continue;
         };
         let text = String::from_utf8_lossy(name_subject);
-        if let Some((name, subject)) = text.rsplit_once('\0')
-            && name.contains(&needle)
-        {
-            found.insert(subject.to_owned());
+        let Some((name, subject)) = text.rsplit_once('\0') else {
+            continue;
+        };
+        let words: Vec<String> = name.split(' ').map(str::to_owned).collect();
+        if let Some(rank) = names::rank(&wanted, &words) {
+            found
+                .entry(subject.to_owned())
+                .and_modify(|best| *best = (*best).min(rank))
+                .or_insert(rank);
         }
     }
-    Ok(found.into_iter().collect())
+    Ok(found)
+}
+
+/// Every name and alias the records counted as known at `known_at` gave a subject, each once,
+/// in the order first given.
+pub(crate) fn subject_names(
+    reader: &Reader<'_>,
+    subject: &str,
+    known_at: u64,
+) -> Result<Vec<String>, ProjectionError> {
+    let prefix = [subject.as_bytes(), b"\0"].concat();
+    let mut names: Vec<String> = Vec::new();
+    for item in reader.scan(Derived::SubjectFacts, &prefix) {
+        let fact: SubjectFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
+        let listing_fact = ListingFact {
+            source: fact.source,
+            via: fact.via,
+            effective_on: fact.effective_on,
+            kind: facts::FactKind::Close,
+        };
+        if !counts(
+            &listing_fact,
+            known_at,
+            status_of(reader, fact.source, known_at)?,
+        ) {
+            continue;
+        }
+        for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
+            if !names.iter().any(|known| known == name.as_str()) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The sequences of every record known at `known_at` that says something about `subject`:
+/// its listing facts and details (whatever corrections later decided about them), the
+/// corrections that decided, and statements about it.
+pub(crate) fn records_about(
+    reader: &Reader<'_>,
+    subject: &str,
+    known_at: u64,
+) -> Result<BTreeSet<u64>, ProjectionError> {
+    let prefix = [subject.as_bytes(), b"\0"].concat();
+    let mut sequences = BTreeSet::new();
+    for item in reader.scan(Derived::ListingFacts, &prefix) {
+        let fact: ListingFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
+        sequences.insert(fact.source);
+        sequences.extend(fact.via);
+    }
+    for item in reader.scan(Derived::SubjectFacts, &prefix) {
+        let fact: SubjectFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
+        sequences.insert(fact.source);
+        sequences.extend(fact.via);
+    }
+    sequences.extend(statements_about(reader, subject)?);
+    sequences.retain(|sequence| *sequence <= known_at);
+    let mut deciding = BTreeSet::new();
+    for sequence in &sequences {
+        match status_of(reader, *sequence, known_at)? {
+            Status::RetractedBy(correction) | Status::SupersededBy(correction) => {
+                deciding.insert(correction);
+            }
+            Status::Original => {}
+        }
+    }
+    sequences.extend(deciding);
+    Ok(sequences)
 }
 
 // ---- Verification -----------------------------------------------------------------------------

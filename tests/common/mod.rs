@@ -210,7 +210,7 @@ pub fn chained_records(
             recorded_at: Timestamp::from_unix_micros(sequence as i64),
             appended_by: "tests".into(),
             previous_hash: previous.0,
-            schema_version: 1,
+            schema_version: sanctions_ledger::domain::EVENT_SCHEMA_VERSION,
             event_bytes: record::encode_event(&event).unwrap(),
         }
         .to_bytes()
