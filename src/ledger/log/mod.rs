@@ -233,9 +233,17 @@ impl Log {
         storage
             .create(HEAD_FILE)
             .map_err(io_error(HEAD_FILE, "creating"))?;
+        // Both slots hold the empty log's marker (generations 0 and 1), so a new log's first
+        // open finds no empty slot to report as damage.
         let mut head = vec![0u8; HEAD_FILE_BYTES as usize];
-        let at = marker.slot_offset() as usize;
-        head[at..at + HEAD_SLOT_BYTES].copy_from_slice(&marker.to_bytes());
+        for generation in [0, 1] {
+            let slot = HeadMarker {
+                generation,
+                ..marker
+            };
+            let at = slot.slot_offset() as usize;
+            head[at..at + HEAD_SLOT_BYTES].copy_from_slice(&slot.to_bytes());
+        }
         storage
             .write_at(HEAD_FILE, 0, &head)
             .map_err(io_error(HEAD_FILE, "writing"))?;
