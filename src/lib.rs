@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod domain;
+pub mod import;
 pub mod intake;
 pub mod ledger;
 pub mod limits;

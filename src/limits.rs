@@ -90,3 +90,28 @@ pub const DERIVED_VIEW_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Listings read from the derived store per scan when every listing is visited (a rebuild, a
 /// verification): bounds how long one sled iterator stays open.
 pub const LISTINGS_PER_SCAN: usize = 10_000;
+/// Skipped entries listed in a snapshot event (`import --skip-bad`); the rest are counted.
+pub const SKIPPED_RECORDED_MAX: usize = 100;
+/// Largest list file `import` reads, in bytes (the largest official list, the EU's FSF XML, is
+/// about 24 MB; OFAC's SDN XML about 10 MB).
+pub const IMPORT_FILE_BYTES_MAX: u64 = 256 * 1024 * 1024;
+/// Most entries one snapshot may hold. What an import holds in memory grows with the entries
+/// (about 100 bytes each: an id and a digest), so this bounds it: about 200 MB at the limit.
+pub const IMPORT_ENTRIES_MAX: usize = 2_000_000;
+/// Largest entry, in bytes of the file (one XML entry element; the CSV rows of one target).
+pub const IMPORT_ENTRY_BYTES_MAX: usize = 1024 * 1024;
+/// Largest field (an XML text, a CSV cell, a shared string of a spreadsheet), in bytes.
+pub const IMPORT_FIELD_BYTES_MAX: usize = 64 * 1024;
+/// Deepest XML nesting an importer accepts.
+pub const IMPORT_XML_DEPTH_MAX: usize = 32;
+/// Largest decompressed part of a spreadsheet (XLSX) file, in bytes: a guard against
+/// compression bombs. The sheet is streamed; its shared strings are held.
+pub const IMPORT_XLSX_PART_BYTES_MAX: u64 = 1024 * 1024 * 1024;
+/// Largest total of a spreadsheet's shared strings held in memory, in bytes.
+pub const IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX: usize = 128 * 1024 * 1024;
+/// Events an import appends per durable append (a snapshot implies up to one per entry and
+/// programme; each append is all or nothing, and re-running the import completes one cut
+/// short).
+pub const IMPORT_APPEND_BATCH: usize = 5_000;
+/// Entry problems an import reports (the rest are counted).
+pub const IMPORT_PROBLEMS_MAX: usize = 1_000;

@@ -50,8 +50,11 @@ pub struct ListingInForce {
     pub names: Vec<String>,
     /// The measures in force on the date.
     pub measures: Vec<String>,
-    /// First day of the current period in force.
+    /// First day of the current period in force (see `since_basis`).
     pub since: String,
+    /// When a list snapshot gave the start without a listing date: how it is known (e.g.
+    /// "listed on or before 2021-12-09, first observed then in us-ofac-sdn"); otherwise null.
+    pub since_basis: Option<String>,
     /// Last day in force, if it has an end date.
     pub until: Option<String>,
     /// Whether the period began with a counter-sanction.
@@ -60,13 +63,32 @@ pub struct ListingInForce {
     pub why: Vec<u64>,
 }
 
+/// How far the ledger's knowledge of one imported list reaches: its first and last snapshot.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct CoverageJson {
+    /// The list (e.g. "us-ofac-sdn").
+    pub list: String,
+    /// The authority its listings are recorded under.
+    pub authority: String,
+    /// The publication date of its first snapshot recorded.
+    pub first_observed: String,
+    /// The publication date of its last snapshot recorded.
+    pub last_observed: String,
+    /// Snapshots recorded (late ones included).
+    pub snapshots: u64,
+    /// The record of its last snapshot.
+    pub last_sequence: u64,
+}
+
 /// Something an answer depends on that the ledger does not establish, reported with it.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct WarningJson {
     /// "does_not_fit": a recorded fact that did not fit (a delisting, renewal or amendment of
     /// a listing not in force then); "no_decision_recorded": a listing past its end date with
     /// no renewal, delisting or other decision recorded after it (shown as not in force, but
-    /// the ledger does not know whether it was renewed).
+    /// the ledger does not know whether it was renewed); "outside_observation": the date is
+    /// before an imported list's first snapshot or after its last, so what that list held then
+    /// was not observed (`listing` names the list).
     pub kind: String,
     /// The listing (authority/programme/subject).
     pub listing: String,
@@ -131,6 +153,8 @@ pub struct StateAnswer {
     pub as_of: String,
     /// What the ledger knew.
     pub known_at: KnownAt,
+    /// How far each imported list's observation reaches.
+    pub coverage: Vec<CoverageJson>,
     /// The listings in force, by subject, authority, programme.
     pub listings: Vec<ListingInForce>,
     /// What the answer depends on that the ledger does not establish: facts up to the date
@@ -199,6 +223,8 @@ pub struct HistoryAnswer {
     pub names: Vec<String>,
     /// What the ledger knew.
     pub known_at: KnownAt,
+    /// How far the observation of each imported list that named the subject reaches.
+    pub coverage: Vec<CoverageJson>,
     /// Its listings and their periods.
     pub listings: Vec<ListingHistory>,
     /// Every event about it, by effective date.
@@ -238,6 +264,8 @@ pub struct DiffAnswer {
     pub to: String,
     /// What the ledger knew.
     pub known_at: KnownAt,
+    /// How far each imported list's observation reaches.
+    pub coverage: Vec<CoverageJson>,
     /// In force on `to`, not on `from`.
     pub came_into_force: Vec<ListingInForce>,
     /// In force on `from`, not on `to`.
@@ -398,6 +426,37 @@ fn summary(event: &Event) -> String {
             Some(_) => format!("supersedes {}", c.corrects),
             None => format!("retracts {}", c.corrects),
         },
+        EventBody::Snapshot(snapshot) => format!(
+            "{} snapshot of {} entries published {}",
+            snapshot.list,
+            snapshot.entries,
+            event.effective_on()
+        ),
+        EventBody::Observation(observation) => format!(
+            "{} observed {} subject(s) already held",
+            event
+                .observed()
+                .map_or_else(String::new, |observed| observed.list.to_string()),
+            observation.entries.len()
+        ),
+    }
+}
+
+/// How a period's start is known when a list snapshot gave it without a listing date.
+fn since_basis(interval: &Interval) -> Option<String> {
+    let opened = interval.opened.as_ref()?;
+    match opened.basis {
+        crate::domain::Basis::FirstObserved { after } => Some(match after {
+            Some(after) => format!(
+                "listed on or before {}, first observed then in {} (not in its snapshot of {after})",
+                interval.start, opened.list
+            ),
+            None => format!(
+                "listed on or before {}, first observed then in {}",
+                interval.start, opened.list
+            ),
+        }),
+        _ => None,
     }
 }
 
@@ -435,6 +494,21 @@ impl<'a> Query<'a> {
                 low
             }
         };
+        Query::build(ledger, sequence, known_at)
+    }
+
+    /// Questions about `ledger` as known once record `sequence` was recorded (clamped to the
+    /// head). Projections must be in sync.
+    pub fn at_sequence(ledger: &'a Ledger, sequence: u64) -> Result<Query<'a>, ProjectionError> {
+        Query::build(ledger, sequence.min(ledger.head().sequence), None)
+    }
+
+    fn build(
+        ledger: &'a Ledger,
+        sequence: u64,
+        known_at: Option<Timestamp>,
+    ) -> Result<Query<'a>, ProjectionError> {
+        let head = ledger.head().sequence;
         let known_hash = match sequence {
             0 => ledger.genesis_hash(),
             _ if sequence == head => ledger.head().hash,
@@ -521,10 +595,72 @@ impl<'a> Query<'a> {
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             since: interval.start.to_string(),
+            since_basis: since_basis(interval),
             until: interval.end_on(date).map(|end| end.to_string()),
             counter_sanction: interval.retaliation,
             why: interval.why_on(date),
         })
+    }
+
+    /// How far each imported list's observation reaches, as known at the answer's time.
+    pub fn coverage(&self) -> Result<Vec<CoverageJson>, ProjectionError> {
+        let mut by_list: BTreeMap<String, CoverageJson> = BTreeMap::new();
+        for snapshot in projection::snapshots(self.ledger, None)? {
+            if snapshot.source > self.known_at {
+                continue;
+            }
+            let entry = by_list
+                .entry(snapshot.list.clone())
+                .or_insert_with(|| CoverageJson {
+                    list: snapshot.list.clone(),
+                    authority: snapshot.authority.clone(),
+                    first_observed: snapshot.published_on.to_string(),
+                    last_observed: snapshot.published_on.to_string(),
+                    snapshots: 0,
+                    last_sequence: snapshot.source,
+                });
+            entry.snapshots += 1;
+            // Snapshots come by publication date: the last one seen is the latest.
+            entry.last_observed = snapshot.published_on.to_string();
+            entry.last_sequence = snapshot.source;
+        }
+        Ok(by_list.into_values().collect())
+    }
+
+    /// Warnings for a question about `date`: before a list's first observation or after its
+    /// last (only lists of `authority`, if the question names one).
+    fn outside_observation(
+        coverage: &[CoverageJson],
+        date: CivilDate,
+        authority: Option<&str>,
+    ) -> Vec<WarningJson> {
+        let text = date.to_string();
+        coverage
+            .iter()
+            .filter(|list| authority.is_none_or(|a| a == list.authority))
+            .filter_map(|list| {
+                let message = if text < list.first_observed {
+                    format!(
+                        "{text} is before the first snapshot of {} ({}): what that list held then was not observed; its listings shown come from other records",
+                        list.list, list.first_observed
+                    )
+                } else if text > list.last_observed {
+                    format!(
+                        "{text} is after the last snapshot of {} ({}): what that list held since was not observed; its listings are shown as they stood then",
+                        list.list, list.last_observed
+                    )
+                } else {
+                    return None;
+                };
+                Some(WarningJson {
+                    kind: "outside_observation".into(),
+                    listing: list.list.clone(),
+                    date: text.clone(),
+                    sequence: list.last_sequence,
+                    message,
+                })
+            })
+            .collect()
     }
 
     fn views(
@@ -591,10 +727,17 @@ impl<'a> Query<'a> {
 
     /// The listings in force on `date`.
     pub fn state(&self, date: CivilDate, filter: &Filter) -> Result<StateAnswer, ProjectionError> {
-        let (listings, warnings) = self.state_map(date, filter)?;
+        let (listings, mut warnings) = self.state_map(date, filter)?;
+        let coverage = self.coverage()?;
+        warnings.extend(Query::outside_observation(
+            &coverage,
+            date,
+            filter.authority.as_deref(),
+        ));
         Ok(StateAnswer {
             as_of: date.to_string(),
             known_at: self.known_at(),
+            coverage,
             listings: listings.into_values().map(|(listing, _)| listing).collect(),
             warnings,
         })
@@ -609,11 +752,20 @@ impl<'a> Query<'a> {
         filter: &Filter,
     ) -> Result<DiffAnswer, ProjectionError> {
         let (before, _) = self.state_map(from, filter)?;
-        let (after, warnings) = self.state_map(to, filter)?;
+        let (after, mut warnings) = self.state_map(to, filter)?;
+        let coverage = self.coverage()?;
+        for date in [from, to] {
+            warnings.extend(Query::outside_observation(
+                &coverage,
+                date,
+                filter.authority.as_deref(),
+            ));
+        }
         let mut answer = DiffAnswer {
             from: from.to_string(),
             to: to.to_string(),
             known_at: self.known_at(),
+            coverage,
             came_into_force: Vec::new(),
             left_force: Vec::new(),
             changed: Vec::new(),
@@ -754,10 +906,21 @@ impl<'a> Query<'a> {
             });
         }
         timeline.sort_by(|a, b| (&a.effective_on, a.sequence).cmp(&(&b.effective_on, b.sequence)));
+        let lists: BTreeSet<String> = projection::subject_lists(self.ledger, subject)?
+            .into_iter()
+            .filter(|fact| fact.source <= self.known_at)
+            .map(|fact| fact.observed.list)
+            .collect();
+        let coverage = self
+            .coverage()?
+            .into_iter()
+            .filter(|list| lists.contains(&list.list))
+            .collect();
         Ok(Some(HistoryAnswer {
             subject: subject.to_owned(),
             names: details.map(|(_, names)| names).unwrap_or_default(),
             known_at: self.known_at(),
+            coverage,
             listings,
             timeline,
             warnings,

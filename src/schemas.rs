@@ -7,9 +7,9 @@
 use crate::cli::answers::Answered;
 use crate::cli::json::{
     AppendResult, BundleCheckResult, CheckpointResult, CheckpointsResult, CompareResult,
-    ErrorResult, ExportResult, GenResult, HeadResult, InitResult, KeygenResult, LogResult,
-    ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult, ShowResult, ValidateResult,
-    VerifyResult,
+    ErrorResult, ExportResult, GenResult, HeadResult, ImportResult, InitResult, KeygenResult,
+    LogResult, ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult, ShowResult,
+    ValidateResult, VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
@@ -55,7 +55,7 @@ pub fn all() -> Vec<(String, Value)> {
     let mut event = with_identity(
         serde_json::to_value(schema_for!(EventJson)).unwrap_or(Value::Null),
         "event.schema.json",
-        "Sanctions event (schema version 1)",
+        "Sanctions event (schema version 3)",
         "One sanctions event, as appended (a JSON file holding one event, or one line of a JSON Lines batch) \
          and as printed in records. `kind` selects the fields. Beyond this schema, intake checks: real calendar \
          dates; end dates not before the effective date; no duplicate subjects, measures or links; references \
@@ -63,7 +63,9 @@ pub fn all() -> Vec<(String, Value)> {
          no duplicate keys in an object; text normalised to Unicode NFC.",
     );
     event["examples"] = Value::Array(examples);
+    designation_needs_legal_basis_unless_observed(&mut event);
     let mut batch_schema = serde_json::to_value(schema_for!(Vec<EventJson>)).unwrap_or(Value::Null);
+    designation_needs_legal_basis_unless_observed(&mut batch_schema);
     batch_schema["minItems"] = json!(1);
     batch_schema["maxItems"] = json!(limits::BATCH_EVENTS_MAX);
     let batch = with_identity(
@@ -94,6 +96,7 @@ pub fn all() -> Vec<(String, Value)> {
         output::<VerifyResult>("verify", "verify"),
         output::<QuickstartResult>("quickstart", "quickstart"),
         output::<RebuildResult>("rebuild", "rebuild"),
+        output::<ImportResult>("import", "import"),
         output::<GenResult>("gen", "gen"),
         output::<Answered<StateAnswer>>("state", "state"),
         output::<Answered<HistoryAnswer>>("history", "history"),
@@ -134,6 +137,34 @@ pub fn all() -> Vec<(String, Value)> {
     ];
     files.extend(per_kind);
     files
+}
+
+/// A designation needs at least one legal act unless a list snapshot implied it (`observed`):
+/// a rule across two fields, written into every designation branch as if/then.
+fn designation_needs_legal_basis_unless_observed(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            if object
+                .get("properties")
+                .and_then(|p| p.get("kind"))
+                .and_then(|k| k.get("const"))
+                == Some(&json!("designation"))
+            {
+                object.insert("if".into(), json!({"not": {"required": ["observed"]}}));
+                object.insert(
+                    "then".into(),
+                    json!({"properties": {"legal_basis": {"minItems": 1}}}),
+                );
+            }
+            for value in object.values_mut() {
+                designation_needs_legal_basis_unless_observed(value);
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(designation_needs_legal_basis_unless_observed),
+        _ => {}
+    }
 }
 
 /// One schema file per event kind: the event schema's branch for that kind, with the shared

@@ -106,7 +106,7 @@ fn an_unknown_kind_lists_the_valid_ones() {
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains(
-            "<stdin>:1: /kind: unknown event kind \"designaton\"; expected one of designation, delisting, renewal, amendment, retaliation, statement, correction"
+            "<stdin>:1: /kind: unknown event kind \"designaton\"; expected one of designation, delisting, renewal, amendment, retaliation, statement, correction, snapshot, observation"
         ),
         "{}",
         stderr(&output)

@@ -71,6 +71,30 @@ fn events() -> Vec<Value> {
     ]
 }
 
+/// Events an import writes (schema version 3): a snapshot, an observation and a designation a
+/// snapshot implied. Their encoding is frozen here by event bytes alone.
+fn imported_events() -> Vec<Value> {
+    let observed = |basis: &str| json!({"snapshot": "snapshot/us-ofac-sdn/2021-12-10/0123456789abcdef", "list": "us-ofac-sdn", "basis": basis});
+    let source = json!([{"publisher": "US Treasury OFAC", "url": "https://www.treasury.gov/ofac/downloads/sdn.csv", "published_on": "2021-12-10"}]);
+    vec![
+        json!({"kind": "snapshot", "id": "snapshot/us-ofac-sdn/2021-12-10/0123456789abcdef", "effective_on": "2021-12-10",
+               "sources": source, "list": "us-ofac-sdn", "authority": "US-OFAC", "publisher": "US Treasury OFAC",
+               "format": "ofac-sdn-csv", "entries": 9146, "file_bytes": 2_345_678,
+               "blake3": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+               "sha256": "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100",
+               "implied_events": 2, "skipped": [{"place": "line 7", "reason": "a field is too long"}], "skipped_count": 1}),
+        json!({"kind": "observation", "id": "us-ofac-sdn/2021-12-10/0123456789abcdef/observed", "effective_on": "2021-12-10",
+               "sources": source, "observed": observed("first_observed"),
+               "entries": [{"subject": "xj-wang-junzheng", "identifier": {"scheme": "ofac-uid", "value": "28920"}}]}),
+        json!({"kind": "designation", "id": "us-ofac-sdn/2021-12-10/0123456789abcdef/designation/34079/GLOMAG", "effective_on": "2021-12-10",
+               "sources": source, "observed": observed("first_observed"),
+               "authority": "US-OFAC", "programme": "GLOMAG", "legal_basis": [],
+               "subjects": [{"id": "ofac-34079", "kind": "person", "names": ["ZAKIR, Shohrat"],
+                             "identifiers": [{"scheme": "ofac-uid", "value": "34079"}]}],
+               "measures": ["unspecified"]}),
+    ]
+}
+
 fn recorded_at(index: usize) -> Timestamp {
     Timestamp::from_unix_micros(CREATED_AT_MICROS + (index as i64 + 1) * 3_600_000_000)
 }
@@ -108,8 +132,17 @@ fn compute() -> Value {
         records.push(json!({"event": value, "event_bytes": hex(&event_bytes),
                             "record_bytes": hex(&record_bytes), "record_hash": previous.to_hex()}));
     }
+    let imported: Vec<Value> = imported_events()
+        .into_iter()
+        .map(|value| {
+            let event = event_from_json(&value).expect("imported golden event valid");
+            assert_eq!(event_to_json(&event), value, "canonical JSON");
+            json!({"event": value, "event_bytes": hex(&record::encode_event(&event).unwrap())})
+        })
+        .collect();
     json!({
         "contexts": {"record": chain::RECORD_CONTEXT, "genesis": chain::GENESIS_CONTEXT},
+        "imported_events": imported,
         "encoding": "bincode 2.0.1, serde path, standard() little-endian varint",
         "genesis": genesis_json,
         "records": records,
@@ -227,6 +260,10 @@ fn the_format_matches_the_golden_vectors() {
         actual["proofs"], expected["proofs"],
         "the Merkle tree, checkpoint, key or bundle format changed"
     );
+    assert_eq!(
+        actual["imported_events"], expected["imported_events"],
+        "the encoding of snapshot, observation or observed fields changed"
+    );
     let (actual_records, expected_records) = (
         actual["records"].as_array().unwrap(),
         expected["records"].as_array().unwrap(),
@@ -287,6 +324,7 @@ fn a_real_ledger_reproduces_the_golden_chain() {
 }
 
 const VECTORS_V1: &str = "tests/golden/vectors-v1.json";
+const VECTORS_V2: &str = "tests/golden/vectors-v2.json";
 
 fn unhex(text: &str) -> Vec<u8> {
     (0..text.len())
@@ -295,11 +333,11 @@ fn unhex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn version_1_records_still_decode_verify_and_answer() {
+/// Writes the records of an older version's vector file into a fresh ledger's log, checking
+/// that each still decodes (upcast) to the event JSON frozen with it, and opens and verifies it.
+fn older_version_ledger(vectors: &str, version: u16) -> (tempfile::TempDir, Ledger) {
     use sanctions_ledger::ledger::log::{FileStorage, Log, LogOptions};
-    use sanctions_ledger::query::{Filter, Query};
-    let v1: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS_V1).unwrap()).unwrap();
+    let v1: Value = serde_json::from_str(&std::fs::read_to_string(vectors).unwrap()).unwrap();
     let genesis = unhex(v1["genesis"]["bytes"].as_str().unwrap());
     let records: Vec<(Vec<u8>, Hash)> = v1["records"]
         .as_array()
@@ -308,16 +346,16 @@ fn version_1_records_still_decode_verify_and_answer() {
         .map(|entry| {
             let bytes = unhex(entry["record_bytes"].as_str().unwrap());
             let record = Record::from_bytes(&bytes).unwrap();
-            assert_eq!(record.schema_version, 1);
-            // Upcast: the version-1 event reads as it was written (the new fields empty).
-            let event = record::decode_event(&record.event_bytes, 1).unwrap();
+            assert_eq!(record.schema_version, version);
+            // Upcast: the older event reads as it was written (the new fields empty).
+            let event = record::decode_event(&record.event_bytes, version).unwrap();
             assert_eq!(event_to_json(&event), entry["event"]);
             let hash = chain::record_hash(&bytes);
             assert_eq!(hash.to_hex(), entry["record_hash"]);
             (bytes, hash)
         })
         .collect();
-    // A ledger written by the version-1 code: its log files hold exactly these bytes.
+    // A ledger written by that version's code: its log files hold exactly these bytes.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger");
     std::fs::create_dir(&path).unwrap();
@@ -328,10 +366,32 @@ fn version_1_records_still_decode_verify_and_answer() {
     let frames: Vec<(&[u8], Hash)> = records.iter().map(|(b, h)| (b.as_slice(), *h)).collect();
     log.append(&frames).unwrap();
     drop(log);
-    let mut ledger = Ledger::open(&path).unwrap();
+    let ledger = Ledger::open(&path).unwrap();
     let verified = ledger.verify(&mut |_| {}).unwrap();
     assert_eq!(verified.records, 7);
     assert_eq!(verified.head_hash.to_hex(), v1["records"][6]["record_hash"]);
+    (dir, ledger)
+}
+
+#[test]
+fn version_2_records_still_decode_verify_and_answer() {
+    let (_dir, ledger) = older_version_ledger(VECTORS_V2, 2);
+    sanctions_ledger::projection::sync(&ledger).unwrap();
+    let query = sanctions_ledger::query::Query::new(&ledger, None).unwrap();
+    let today = sanctions_ledger::domain::CivilDate::parse("2022-06-01").unwrap();
+    let history = query.history("xj-wang-junzheng", today).unwrap().unwrap();
+    let listings: Vec<(&str, &str)> = history
+        .listings
+        .iter()
+        .map(|l| (l.authority.as_str(), l.programme.as_str()))
+        .collect();
+    assert_eq!(listings, vec![("EU-COUNCIL", "EU-GHR")]);
+}
+
+#[test]
+fn version_1_records_still_decode_verify_and_answer() {
+    use sanctions_ledger::query::{Filter, Query};
+    let (_dir, mut ledger) = older_version_ledger(VECTORS_V1, 1);
     sanctions_ledger::projection::sync(&ledger).unwrap();
     {
         let query = Query::new(&ledger, None).unwrap();

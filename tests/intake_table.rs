@@ -80,7 +80,7 @@ fn case(
 
 fn cases() -> Vec<Case> {
     let subject = json!({"id": "s", "kind": "person", "names": ["S"]});
-    let kinds = "designation, delisting, renewal, amendment, retaliation, statement, correction";
+    let kinds = "designation, delisting, renewal, amendment, retaliation, statement, correction, snapshot, observation";
     vec![
         case(
             "not an object",
@@ -285,7 +285,7 @@ fn cases() -> Vec<Case> {
             "unknown measure",
             with(&["measures", "0"], json!("freeze")),
             "/measures/0",
-            "unknown measure \"freeze\"; expected one of asset_freeze, funds_ban, travel_ban, entry_ban, visa_restriction, dealings_prohibition, business_ban, transaction_ban, exchanges_ban",
+            "unknown measure \"freeze\"; expected one of asset_freeze, funds_ban, travel_ban, entry_ban, visa_restriction, dealings_prohibition, business_ban, transaction_ban, exchanges_ban, unspecified",
             true,
         ),
         case(
@@ -306,7 +306,7 @@ fn cases() -> Vec<Case> {
             "unknown field",
             with(&["measurez"], json!([])),
             "/measurez",
-            "unknown field \"measurez\"; the fields allowed here are authority, caveats, effective_on, id, kind, legal_basis, measures, measures_by_subject, programme, reason, sources, subjects, until",
+            "unknown field \"measurez\"; the fields allowed here are authority, caveats, effective_on, id, kind, legal_basis, measures, measures_by_subject, observed, programme, reason, sources, subjects, until",
             true,
         ),
         case(

@@ -76,7 +76,11 @@ fn listing_fields(listing: &ListingInForce) -> Vec<String> {
         listing.subject.clone(),
         listing.names.join(" / "),
         listing.measures.join(" "),
-        listing.since.clone(),
+        // "on or before": a list snapshot showed it without a listing date.
+        match listing.since_basis {
+            Some(_) => format!("<={}", listing.since),
+            None => listing.since.clone(),
+        },
         listing.until.clone().unwrap_or_default(),
         if listing.counter_sanction {
             "yes".into()
@@ -160,10 +164,25 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
             if !rows.is_empty() {
                 out.push_str(&table(&LISTING_HEADER, &rows));
             }
+            out.push_str(&coverage_lines(&answer.coverage));
             out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
     }
+}
+
+/// How far imported lists were observed, under a table ("<=" before a date in SINCE means
+/// "listed on or before": first observed in a snapshot that gives no listing date).
+fn coverage_lines(coverage: &[crate::query::CoverageJson]) -> String {
+    coverage
+        .iter()
+        .map(|list| {
+            format!(
+                "\nobserved: {} ({}) from {} to {}, {} snapshot(s)",
+                list.list, list.authority, list.first_observed, list.last_observed, list.snapshots
+            )
+        })
+        .collect()
 }
 
 /// The warnings under a table: one line each, saying which kind.
@@ -173,6 +192,7 @@ fn warning_lines(warnings: &[WarningJson]) -> String {
         .map(|warning| {
             let kind = match warning.kind.as_str() {
                 "no_decision_recorded" => "warning, no decision recorded",
+                "outside_observation" => "warning, outside what was observed",
                 _ => "warning, a fact that does not fit",
             };
             format!(
@@ -258,6 +278,7 @@ pub fn diff(answer: &DiffAnswer, format: Format) -> String {
             if !rows.is_empty() {
                 out.push_str(&table(&header, &rows));
             }
+            out.push_str(&coverage_lines(&answer.coverage));
             out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }
@@ -312,6 +333,7 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
             }
             out.push('\n');
             out.push_str(&table(&header, &rows));
+            out.push_str(&coverage_lines(&answer.coverage));
             out.push_str(&warning_lines(&answer.warnings));
             format!("{}{}", out.trim_end(), footer(&answer.known_at))
         }

@@ -389,9 +389,15 @@ pub fn verify(
     out: &mut Out,
     ledger_path: &Path,
     log_only: bool,
+    sources: bool,
     checkpoint_path: Option<&Path>,
     key: Option<&str>,
 ) -> Result<(), Failure> {
+    if sources && log_only {
+        return Err(Failure::usage(
+            "--sources re-reads snapshot files against the projections; it cannot go with --log-only",
+        ));
+    }
     let key = key.map(load_verifier).transpose()?;
     let anchor = checkpoint_path
         .map(|path| load_checkpoint(path, key.as_ref()))
@@ -458,8 +464,28 @@ pub fn verify(
             ));
         }
     }
+    let sources_checked = if sources {
+        let (checked, problems) =
+            crate::import::plan::verify_sources(&ledger).map_err(Failure::import)?;
+        if let Some(first) = problems.first() {
+            return Err(Failure::sources_differ(
+                problems.len(),
+                &first.file,
+                &first.snapshot,
+                &first.reason,
+            ));
+        }
+        Some(checked)
+    } else {
+        None
+    };
     let recovery = ledger.recovery();
     let mut notes = Vec::new();
+    if let Some(checked) = sources_checked {
+        notes.push(format!(
+            "sources: {checked} stored snapshot file(s) re-read; each implies exactly the events recorded from it"
+        ));
+    }
     if let Some(reason) = &recovery.derived_rebuilt {
         notes.push(format!(
             "the derived store was rebuilt from the log before it was checked ({reason})"
@@ -575,6 +601,7 @@ pub fn verify(
         notes: notes.clone(),
         checkpoint: anchor.as_ref().map(|signed| checkpoint_json(signed, None)),
         signature_checked: key.is_some() && anchor.is_some(),
+        sources_checked,
         detail,
     };
     out.emit(&result, || {

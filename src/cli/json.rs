@@ -172,6 +172,9 @@ pub struct VerifyResult {
     /// Whether the log-derived trees (event-id index, record places, Merkle nodes) were checked
     /// against the records (and matched).
     pub derived_checked: bool,
+    /// With `--sources`: stored snapshot files re-read, each found to imply exactly the events
+    /// recorded from it; otherwise null.
+    pub sources_checked: Option<u64>,
     /// Whether the stored projections were also compared with a replay of the log (and matched).
     pub projections_checked: bool,
     /// Bytes found after the durable head (never acknowledged; cut when the ledger next opens for
@@ -370,6 +373,19 @@ pub struct RestoreResult {
     pub head: HeadRef,
     /// The checkpoint the bundle was proven against (kept in the new ledger).
     pub checkpoint: CheckpointJson,
+}
+
+/// A list file imported (or, with --dry-run, planned).
+#[derive(Serialize, JsonSchema)]
+pub struct ImportResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Set when the import is durable but bringing derived data up to date failed.
+    pub derived_error: Option<String>,
+    /// What was read, planned and appended.
+    #[serde(flatten)]
+    pub report: crate::import::plan::ImportReport,
 }
 
 /// The projections were rebuilt from the log.

@@ -147,6 +147,48 @@ enum Command {
         #[arg(long, value_name = "TIME")]
         recorded_at: Option<String>,
     },
+    /// Import a published list file (a snapshot): compared with the list's previous snapshot
+    /// in the ledger, each new entry becomes a designation (or, for a listing the ledger
+    /// already holds in force, an observation), each vanished entry a delisting inferred from
+    /// absence, each changed entry an amendment; the snapshot itself is recorded as an event
+    /// and the file kept under the ledger's sources/ as evidence. The same file again appends
+    /// nothing (exit 0); a snapshot older than the newest imported is refused (exit 2) unless
+    /// --late. Broken entries refuse the whole file (exit 2, each named with its place) unless
+    /// --skip-bad.
+    Import {
+        /// The list file.
+        file: PathBuf,
+        /// Which published list: us-ofac-sdn, us-ofac-consolidated, un-sc-consolidated,
+        /// uk-hmt-conlist, ca-sema, eu-fsf, or opensanctions:<dataset>.
+        #[arg(long)]
+        list: String,
+        /// The file's format, when recognising it from the content is wrong: ofac-sdn-csv,
+        /// ofac-xml, un-xml, uk-conlist-csv, uk-conlist-xlsx, ca-sema-xml, eu-fsf-xml,
+        /// ftm-entities, ftm-delta.
+        #[arg(long)]
+        format: Option<String>,
+        /// The publication date (YYYY-MM-DD), required when the file gives none (OFAC SDN CSV,
+        /// Canada SEMA, OpenSanctions); must agree with the file's when it gives one.
+        #[arg(long, value_name = "DATE")]
+        published_on: Option<String>,
+        /// Where the file was published (default: the list's usual address).
+        #[arg(long, value_name = "URL")]
+        source_url: Option<String>,
+        /// Print what would be appended; store and append nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Append the rest when entries are refused; the snapshot event records what was
+        /// skipped.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Record a snapshot older than the newest imported as a late observation (evidence and
+        /// coverage only, no events implied).
+        #[arg(long)]
+        late: bool,
+        /// Who is importing (stored in every record).
+        #[arg(long, env = "SANCTIONS_LEDGER_OPERATOR", default_value = "cli")]
+        operator: String,
+    },
     /// Check an input file without appending anything (references are looked up in the
     /// ledger given by --ledger, if there is one).
     Validate {
@@ -183,6 +225,10 @@ enum Command {
         /// derived data answers come from; the verdict says so.
         #[arg(long)]
         log_only: bool,
+        /// Also re-read every stored list snapshot file (sources/) and check that it implies
+        /// exactly the events recorded from it; a changed or missing file fails (exit 1), named.
+        #[arg(long)]
+        sources: bool,
         /// Accepted for compatibility: the projections are always checked unless --log-only.
         #[arg(long, hide = true)]
         projections: bool,
@@ -388,12 +434,38 @@ pub fn run() -> ExitCode {
             operator,
             recorded_at.as_deref(),
         ),
+        Command::Import {
+            file,
+            list,
+            format,
+            published_on,
+            source_url,
+            dry_run,
+            skip_bad,
+            late,
+            operator,
+        } => import(
+            &mut out,
+            &cli.ledger,
+            file,
+            ImportArgs {
+                list,
+                format: format.as_deref(),
+                published_on: published_on.as_deref(),
+                source_url: source_url.as_deref(),
+                dry_run: *dry_run,
+                skip_bad: *skip_bad,
+                late: *late,
+                operator,
+            },
+        ),
         Command::Validate { file, format } => validate(&mut out, &cli.ledger, file, *format),
         Command::Log { from, limit } => log(&mut out, &cli.ledger, *from, *limit),
         Command::Show { sequence } => show(&mut out, &cli.ledger, *sequence),
         Command::Head => head(&mut out, &cli.ledger),
         Command::Verify {
             log_only,
+            sources,
             projections: _,
             checkpoint,
             key,
@@ -401,6 +473,7 @@ pub fn run() -> ExitCode {
             &mut out,
             &cli.ledger,
             *log_only,
+            *sources,
             checkpoint.as_deref(),
             key.as_deref(),
         ),
@@ -674,15 +747,101 @@ fn append(
         .map_err(|error| Failure::append(error, &label, &batch.lines))?;
     // The append is acknowledged (durable in the log): what follows only brings derived data up
     // to date, and a failure there never reports the append as failed.
-    let derived = ledger
+    let derived = derived_up_to_date(&mut ledger);
+    out.appended(&report, derived.err().as_deref());
+    Ok(())
+}
+
+/// After an acknowledged append: the derived store flushed and the projections synced. A
+/// failure here never reports the append as failed (the log is the truth; `rebuild` mends).
+fn derived_up_to_date(ledger: &mut Ledger) -> Result<(), String> {
+    ledger
         .flush_derived()
         .map_err(|error| error.to_string())
         .and_then(|()| {
-            crate::projection::sync(&ledger)
+            crate::projection::sync(ledger)
                 .map(|_| ())
                 .map_err(|error| error.to_string())
-        });
-    out.appended(&report, derived.err().as_deref());
+        })
+}
+
+struct ImportArgs<'a> {
+    list: &'a str,
+    format: Option<&'a str>,
+    published_on: Option<&'a str>,
+    source_url: Option<&'a str>,
+    dry_run: bool,
+    skip_bad: bool,
+    late: bool,
+    operator: &'a str,
+}
+
+fn import(
+    out: &mut Out,
+    ledger_path: &Path,
+    file: &Path,
+    args: ImportArgs<'_>,
+) -> Result<(), Failure> {
+    use crate::import::{formats::Format, plan};
+    let list = crate::import::list_spec(args.list)
+        .map_err(|reason| Failure::usage(format!("--list: {reason}")))?;
+    let format = args
+        .format
+        .map(|name| {
+            Format::parse(name).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--format: unknown format \"{name}\"; expected one of {}",
+                    crate::import::formats::FORMATS
+                        .map(Format::as_str)
+                        .join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let published_on = args
+        .published_on
+        .map(|text| parse_date("--published-on", text))
+        .transpose()?;
+    let size = std::fs::metadata(file)
+        .map_err(|error| Failure::usage(format!("{}: {error}", file.display())))?
+        .len();
+    if size > crate::limits::IMPORT_FILE_BYTES_MAX {
+        return Err(Failure::usage(format!(
+            "{}: {size} bytes; at most {} (IMPORT_FILE_BYTES_MAX)",
+            file.display(),
+            crate::limits::IMPORT_FILE_BYTES_MAX
+        )));
+    }
+    let bytes = std::fs::read(file)
+        .map_err(|error| Failure::usage(format!("{}: {error}", file.display())))?;
+    let mut ledger = open(ledger_path)?;
+    let options = plan::ImportOptions {
+        list,
+        format,
+        published_on,
+        source_url: args.source_url.map(ToOwned::to_owned),
+        file_name: file.display().to_string(),
+        dry_run: args.dry_run,
+        skip_bad: args.skip_bad,
+        late: args.late,
+        appended_by: args.operator.to_owned(),
+    };
+    let visible = !out.is_json() && std::io::stderr().is_terminal();
+    let progress = output::progress_bar(0, visible, "importing");
+    let result = plan::import(
+        &mut ledger,
+        &bytes,
+        &options,
+        &SystemClock,
+        &mut |done, total| {
+            progress.set_length(total);
+            progress.set_position(done);
+        },
+    );
+    progress.finish_and_clear();
+    let report = result.map_err(Failure::import)?;
+    let derived = derived_up_to_date(&mut ledger);
+    out.imported(&report, derived.err().as_deref());
     Ok(())
 }
 

@@ -82,6 +82,45 @@ impl Failure {
         failure
     }
 
+    /// An import refused: each problem with its place, nothing appended.
+    pub fn import(error: crate::import::plan::ImportError) -> Failure {
+        use crate::import::plan::ImportError;
+        match error {
+            ImportError::Refused { problems, count } => {
+                let mut failure = Failure::new(
+                    2,
+                    "invalid_input",
+                    format!(
+                        "the file was refused with {count} problem(s){}; nothing was appended (--skip-bad appends the rest and records what was skipped)",
+                        if count > problems.len() {
+                            format!(", the first {} listed", problems.len())
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+                failure.problems = problems
+                    .into_iter()
+                    .map(|problem| InputProblem {
+                        file: problem.place,
+                        line: None,
+                        pointer: String::new(),
+                        reason: problem.reason,
+                    })
+                    .collect();
+                failure
+            }
+            ImportError::Usage(message) => Failure::usage(message),
+            error @ ImportError::Older { .. } => {
+                Failure::new(2, "older_snapshot", error.to_string())
+            }
+            error @ ImportError::Evidence { .. } => Failure::new(1, "evidence", error.to_string()),
+            error @ ImportError::Store(_) => Failure::new(1, "evidence", error.to_string()),
+            ImportError::Ledger(error) => Failure::ledger(error),
+            ImportError::Projection(error) => Failure::projection(error),
+        }
+    }
+
     /// An error from the ledger.
     pub fn ledger(error: LedgerError) -> Failure {
         use crate::ledger::log::LogError;
@@ -212,6 +251,17 @@ impl Failure {
         )
     }
 
+    /// A stored snapshot file that does not imply what was recorded from it (exit code 1).
+    pub fn sources_differ(count: usize, file: &str, snapshot: &str, reason: &str) -> Failure {
+        Failure::new(
+            1,
+            "verification_failed",
+            format!(
+                "FAILED: {count} problem(s) with stored snapshot files; first: {file} (snapshot {snapshot}): {reason}"
+            ),
+        )
+    }
+
     /// A proof that does not prove what it claims (exit code 1).
     pub fn proof_rejected(reason: impl std::fmt::Display) -> Failure {
         Failure::new(1, "proof_rejected", format!("REJECTED: {reason}"))
@@ -327,6 +377,17 @@ fn summary(body: &EventBody) -> String {
             },
             c.corrects
         ),
+        EventBody::Snapshot(snapshot) => format!(
+            "{} snapshot: {} entries, {} event(s) implied{}",
+            snapshot.list,
+            snapshot.entries,
+            snapshot.implied_events,
+            if snapshot.late { ", late" } else { "" }
+        ),
+        EventBody::Observation(observation) => format!(
+            "{} subject(s) observed, already held",
+            observation.entries.len()
+        ),
     }
 }
 
@@ -396,6 +457,75 @@ impl Out {
             }
         }
         ExitCode::from(failure.exit_code)
+    }
+
+    /// After `import`.
+    pub fn imported(
+        &self,
+        report: &crate::import::plan::ImportReport,
+        derived_error: Option<&str>,
+    ) {
+        let result = super::json::ImportResult {
+            ok: true,
+            derived_error: derived_error.map(ToOwned::to_owned),
+            report: report.clone(),
+        };
+        self.emit(&result, || {
+            let events = &report.events;
+            let mut lines = vec![
+                format!(
+                    "{}: {} ({} bytes, BLAKE3 {}), {} published {}, read as {}",
+                    match report.status.as_str() {
+                        "dry_run" => "dry run, nothing stored or appended",
+                        "already_imported" => "already imported, nothing appended",
+                        "late" => "imported late (evidence and coverage only)",
+                        _ => "imported",
+                    },
+                    report.file,
+                    report.file_bytes,
+                    &report.blake3[..16],
+                    report.list,
+                    report.published_on,
+                    report.format
+                ),
+                format!("  entries: {} read, {} refused", report.entries, report.refused_count),
+                match &report.previous {
+                    Some(previous) => format!(
+                        "  against the snapshot published {} ({} entries): {} added, {} removed, {} changed",
+                        previous.published_on, previous.entries, report.added, report.removed, report.changed
+                    ),
+                    None => format!("  first snapshot of {}: {} entries new", report.list, report.added),
+                },
+                format!(
+                    "  events: {} snapshot, {} designation(s), {} observation(s), {} delisting(s), {} amendment(s)",
+                    events.snapshot, events.designation, events.observation, events.delisting, events.amendment
+                ),
+            ];
+            if report.status != "dry_run" {
+                lines.push(format!(
+                    "  appended {}, already recorded {}; head {} {}",
+                    report.appended, report.already_recorded, report.head_sequence, report.head_hash
+                ));
+            }
+            for refused in report.refused.iter().take(20) {
+                lines.push(format!("  skipped {}: {}", refused.place, refused.reason));
+            }
+            if report.refused.len() > 20 {
+                lines.push(format!("  … {} more skipped (--json lists them)", report.refused_count - 20));
+            }
+            for planned in &report.planned {
+                lines.push(format!(
+                    "  would append {} {} ({})",
+                    planned["kind"].as_str().unwrap_or(""),
+                    planned["id"].as_str().unwrap_or(""),
+                    planned["effective_on"].as_str().unwrap_or("")
+                ));
+            }
+            if let Some(error) = derived_error {
+                lines.push(format!("  warning: the import is durable, but bringing derived data up to date failed: {error} (run rebuild)"));
+            }
+            lines.join("\n")
+        });
     }
 
     /// After `init`.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of the event schema written by this code. Stored in every record; older
 /// versions are upcast when read, never rewritten.
-pub const EVENT_SCHEMA_VERSION: u16 = 2;
+pub const EVENT_SCHEMA_VERSION: u16 = 3;
 
 /// A source document an event is drawn from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +115,9 @@ pub enum Measure {
     TransactionBan,
     /// Exchanges (official, academic, cultural) with the subject are restricted.
     ExchangesBan,
+    /// Listed, but the source does not say which measures apply (schema version 3: lists
+    /// such as the UN's or an aggregator's give none per entry).
+    Unspecified,
 }
 
 impl std::fmt::Display for Measure {
@@ -125,7 +128,7 @@ impl std::fmt::Display for Measure {
 
 impl Measure {
     /// Every measure, in format order.
-    pub const ALL: [Measure; 9] = [
+    pub const ALL: [Measure; 10] = [
         Measure::AssetFreeze,
         Measure::FundsBan,
         Measure::TravelBan,
@@ -135,6 +138,7 @@ impl Measure {
         Measure::BusinessBan,
         Measure::TransactionBan,
         Measure::ExchangesBan,
+        Measure::Unspecified,
     ];
     /// The published name (schemas/).
     pub fn as_str(self) -> &'static str {
@@ -148,6 +152,7 @@ impl Measure {
             Measure::BusinessBan => "business_ban",
             Measure::TransactionBan => "transaction_ban",
             Measure::ExchangesBan => "exchanges_ban",
+            Measure::Unspecified => "unspecified",
         }
     }
 }
@@ -325,7 +330,7 @@ impl From<ReplacementBody> for EventBody {
 
 impl TryFrom<EventBody> for ReplacementBody {
     type Error = EventBody;
-    /// Fails (giving the body back) for a correction.
+    /// Fails (giving the body back) for a correction, a snapshot or an observation.
     fn try_from(body: EventBody) -> Result<ReplacementBody, EventBody> {
         Ok(match body {
             EventBody::Designation(inner) => ReplacementBody::Designation(inner),
@@ -334,9 +339,129 @@ impl TryFrom<EventBody> for ReplacementBody {
             EventBody::Amendment(inner) => ReplacementBody::Amendment(inner),
             EventBody::Retaliation(inner) => ReplacementBody::Retaliation(inner),
             EventBody::Statement(inner) => ReplacementBody::Statement(inner),
-            correction @ EventBody::Correction(_) => return Err(correction),
+            other @ (EventBody::Correction(_)
+            | EventBody::Snapshot(_)
+            | EventBody::Observation(_)) => return Err(other),
         })
     }
+}
+
+/// A published list snapshot, as imported: the file is evidence, kept in the ledger folder
+/// under its hash (schema version 3). Its `effective_on` is the list's publication date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Which published list (e.g. "us-ofac-sdn", "uk-hmt-conlist", "opensanctions:eu_fsf").
+    pub list: Identifier,
+    /// The authority the list's listings are recorded under (e.g. "US-OFAC").
+    pub authority: Identifier,
+    /// Who publishes the list.
+    pub publisher: Name,
+    /// The file format it was read as (e.g. "ofac-sdn-csv").
+    pub format: Identifier,
+    /// Entries the file holds (read and accepted).
+    pub entries: u64,
+    /// The file's length in bytes.
+    pub file_bytes: u64,
+    /// BLAKE3 of the file: its name in the ledger's `sources/` folder.
+    pub blake3: Sha256Digest,
+    /// SHA-256 of the file, as publishers and other tools compute it.
+    pub sha256: Sha256Digest,
+    /// How many events this snapshot implies (designations, delistings, amendments,
+    /// observations), each recorded with `observed.snapshot` naming this event.
+    pub implied_events: u64,
+    /// Entries refused and skipped (`--skip-bad`), with their place and reason; at most
+    /// `SKIPPED_RECORDED_MAX` are listed.
+    pub skipped: Vec<SkippedEntry>,
+    /// How many entries were skipped in all.
+    pub skipped_count: u64,
+    /// Recorded after a newer snapshot of the same list (`--late`): kept as evidence and
+    /// coverage; no changes are inferred from it.
+    pub late: bool,
+}
+
+/// An entry of a snapshot that was refused and skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEntry {
+    /// Where in the file (line, or XML path and entry id).
+    pub place: Name,
+    /// Why it was refused.
+    pub reason: Text,
+}
+
+/// One list entry that a snapshot observed for a subject the ledger already held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedEntry {
+    /// The subject.
+    pub subject: Identifier,
+    /// The list's own id for it (e.g. scheme "ofac-uid", value "31492").
+    pub identifier: SubjectIdentifier,
+}
+
+/// A snapshot observed entries for subjects whose listings the ledger already holds in force
+/// (schema version 3): no designation is added, but the list's id joins the subject, and its
+/// history shows the list's observation. `observed` names the snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The entries observed.
+    pub entries: Vec<ObservedEntry>,
+}
+
+/// How an event's effective date is known when a list snapshot implies the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Basis {
+    /// The list gives the date (UN `LISTED_ON`, UK `Listed On`): the effective date is it.
+    ListedOn,
+    /// First seen in this snapshot: in force on or before the effective date (the
+    /// publication date), and after `after` when an earlier snapshot of the list lacked it.
+    FirstObserved {
+        /// The publication date of the previous snapshot, if there was one.
+        after: Option<CivilDate>,
+    },
+    /// Missing from this snapshot though the previous one (published `after`) held it:
+    /// ended on or before the effective date, inferred from absence (the legal date may be
+    /// earlier).
+    Absent {
+        /// The previous snapshot's publication date.
+        after: CivilDate,
+    },
+    /// Changed since the previous snapshot (published `after`): the change took effect on or
+    /// before the effective date.
+    Changed {
+        /// The previous snapshot's publication date.
+        after: CivilDate,
+    },
+}
+
+impl Basis {
+    /// The published name (schemas/).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::ListedOn => "listed_on",
+            Basis::FirstObserved { .. } => "first_observed",
+            Basis::Absent { .. } => "absent",
+            Basis::Changed { .. } => "changed",
+        }
+    }
+
+    /// The previous snapshot's publication date, where the basis has one.
+    pub fn after(self) -> Option<CivilDate> {
+        match self {
+            Basis::ListedOn => None,
+            Basis::FirstObserved { after } => after,
+            Basis::Absent { after } | Basis::Changed { after } => Some(after),
+        }
+    }
+}
+
+/// That an event was implied by a list snapshot, and how its date is known (schema version 3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observed {
+    /// The snapshot event; it must already be in the ledger or earlier in the batch.
+    pub snapshot: Identifier,
+    /// The snapshot's list.
+    pub list: Identifier,
+    /// How the effective date is known.
+    pub basis: Basis,
 }
 
 /// Retracts or supersedes an earlier event. The earlier event stays in the log.
@@ -367,6 +492,10 @@ pub enum EventBody {
     Statement(Statement),
     /// See [`Correction`].
     Correction(Correction),
+    /// See [`Snapshot`] (schema version 3).
+    Snapshot(Snapshot),
+    /// See [`Observation`] (schema version 3).
+    Observation(Observation),
 }
 
 impl EventBody {
@@ -380,6 +509,8 @@ impl EventBody {
             EventBody::Retaliation(_) => "retaliation",
             EventBody::Statement(_) => "statement",
             EventBody::Correction(_) => "correction",
+            EventBody::Snapshot(_) => "snapshot",
+            EventBody::Observation(_) => "observation",
         }
     }
 
@@ -455,7 +586,7 @@ pub fn unresolved_references<E>(
         std::collections::BTreeMap::new();
     let mut unresolved = Vec::new();
     for (index, event) in events.iter().enumerate() {
-        for (pointer, reference) in event.body().references() {
+        for (pointer, reference) in event.references() {
             if earlier.contains(&reference) {
                 continue;
             }
@@ -493,6 +624,8 @@ pub struct EventParts {
     pub caveats: Vec<Text>,
     /// The kind-specific content.
     pub body: EventBody,
+    /// The list snapshot that implied it, if one did (schema version 3).
+    pub observed: Option<Observed>,
 }
 
 /// One rule an event breaks: where (a JSON pointer into the event's JSON shape) and why.
@@ -536,6 +669,19 @@ impl Event {
     /// The effective date.
     pub fn effective_on(&self) -> CivilDate {
         self.parts.effective_on
+    }
+    /// The list snapshot that implied it, if one did.
+    pub fn observed(&self) -> Option<&Observed> {
+        self.parts.observed.as_ref()
+    }
+    /// Every other event this one names (its body's references, and the snapshot that
+    /// implied it), with the JSON pointer that names it.
+    pub fn references(&self) -> Vec<(String, Identifier)> {
+        let mut references = self.parts.body.references();
+        if let Some(observed) = &self.parts.observed {
+            references.push(("/observed/snapshot".to_owned(), observed.snapshot.clone()));
+        }
+        references
     }
 }
 
@@ -688,13 +834,20 @@ impl Checker<'_> {
         }
     }
 
-    fn body(&mut self, body: &EventBody, effective_on: CivilDate, own_id: &Identifier) {
+    fn body(
+        &mut self,
+        body: &EventBody,
+        effective_on: CivilDate,
+        own_id: &Identifier,
+        observed: bool,
+    ) {
         match body {
             EventBody::Designation(designation) => {
+                // A list entry seldom names its legal act: one a snapshot implied may give none.
                 self.count(
                     "/legal_basis",
                     designation.legal_basis.len(),
-                    1,
+                    usize::from(!observed),
                     limits::ITEMS_PER_LIST_MAX,
                 );
                 self.subjects(&designation.subjects);
@@ -767,6 +920,42 @@ impl Checker<'_> {
                 );
                 self.unique("/about_subjects", statement.about_subjects.iter());
             }
+            EventBody::Snapshot(snapshot) => {
+                self.count(
+                    "/skipped",
+                    snapshot.skipped.len(),
+                    0,
+                    limits::SKIPPED_RECORDED_MAX,
+                );
+                if (snapshot.skipped.len() as u64) > snapshot.skipped_count {
+                    self.fail(
+                        "/skipped_count",
+                        format!(
+                            "is {} but {} skipped entries are listed; it counts them all",
+                            snapshot.skipped_count,
+                            snapshot.skipped.len()
+                        ),
+                    );
+                }
+                if snapshot.late && snapshot.implied_events > 0 {
+                    self.fail(
+                        "/implied_events",
+                        "a late snapshot implies no events; expected 0",
+                    );
+                }
+            }
+            EventBody::Observation(observation) => {
+                self.count(
+                    "/entries",
+                    observation.entries.len(),
+                    1,
+                    limits::SUBJECTS_PER_EVENT_MAX,
+                );
+                self.unique(
+                    "/entries",
+                    observation.entries.iter().map(|entry| &entry.subject),
+                );
+            }
             EventBody::Correction(correction) => {
                 if &correction.corrects == own_id {
                     self.fail("/corrects", "an event cannot correct itself");
@@ -775,7 +964,7 @@ impl Checker<'_> {
                     let inner = format!("{}/replacement", self.prefix);
                     let outer = std::mem::replace(&mut self.prefix, inner);
                     let body = EventBody::from(replacement.body.clone());
-                    self.body(&body, replacement.effective_on, own_id);
+                    self.body(&body, replacement.effective_on, own_id, false);
                     self.prefix = outer;
                 }
             }
@@ -800,5 +989,59 @@ fn check_parts(parts: &EventParts, problems: &mut Vec<Problem>) {
         0,
         limits::ITEMS_PER_LIST_MAX,
     );
-    checker.body(&parts.body, parts.effective_on, &parts.id);
+    checker.body(
+        &parts.body,
+        parts.effective_on,
+        &parts.id,
+        parts.observed.is_some(),
+    );
+    checker.observed(parts);
+}
+
+impl Checker<'_> {
+    /// An event a snapshot implied says how its date is known, in a way that fits its kind;
+    /// a snapshot or an observation is, or is not, such an event by its kind.
+    fn observed(&mut self, parts: &EventParts) {
+        let kind = parts.body.kind();
+        let Some(observed) = &parts.observed else {
+            if matches!(parts.body, EventBody::Observation(_)) {
+                self.fail(
+                    "/observed",
+                    "missing; an observation names the snapshot that made it",
+                );
+            }
+            return;
+        };
+        if observed.snapshot == parts.id {
+            self.fail("/observed/snapshot", "an event cannot refer to itself");
+        }
+        let fits = match (&parts.body, observed.basis) {
+            (EventBody::Snapshot(_) | EventBody::Correction(_), _) => false,
+            (EventBody::Designation(_), Basis::ListedOn | Basis::FirstObserved { .. }) => true,
+            (EventBody::Observation(_), Basis::FirstObserved { .. }) => true,
+            (EventBody::Delisting(_), Basis::Absent { .. } | Basis::Changed { .. }) => true,
+            (EventBody::Amendment(_), Basis::Changed { .. }) => true,
+            _ => false,
+        };
+        if !fits {
+            self.fail(
+                "/observed/basis",
+                format!(
+                    "a {kind} cannot have basis \"{}\"; designations are listed_on or first_observed, observations first_observed, delistings absent or changed, amendments changed, and snapshots and corrections have none",
+                    observed.basis.as_str()
+                ),
+            );
+        }
+        if let Some(after) = observed.basis.after()
+            && after >= parts.effective_on
+        {
+            self.fail(
+                "/observed/after",
+                format!(
+                    "the previous snapshot's date {after} is not before the effective date {}; it must be earlier",
+                    parts.effective_on
+                ),
+            );
+        }
+    }
 }

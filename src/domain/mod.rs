@@ -10,9 +10,22 @@ pub mod v1;
 
 pub use date::{CivilDate, DateError, Timestamp};
 pub use event::{
-    Amendment, Correction, Delisting, Designation, EVENT_SCHEMA_VERSION, Event, EventBody,
-    EventParts, Measure, Problem, Renewal, Replacement, ReplacementBody, Retaliation, Source,
-    Statement, Subject, SubjectIdentifier, SubjectKind, SubjectMeasures, UnresolvedReference,
-    measures_of, unresolved_references,
+    Amendment, Basis, Correction, Delisting, Designation, EVENT_SCHEMA_VERSION, Event, EventBody,
+    EventParts, Measure, Observation, Observed, ObservedEntry, Problem, Renewal, Replacement,
+    ReplacementBody, Retaliation, SkippedEntry, Snapshot, Source, Statement, Subject,
+    SubjectIdentifier, SubjectKind, SubjectMeasures, UnresolvedReference, measures_of,
+    unresolved_references,
 };
 pub use text::{Identifier, Name, Sha256Digest, Text, TextError, Url};
+
+/// Identifier schemes that are a published list's own id for an entry: the projections index
+/// subjects by these (how an import finds a subject it already holds), and no other scheme.
+pub const LIST_ID_SCHEMES: [&str; 7] = [
+    "ofac-uid",
+    "un-reference",
+    "uk-ofsi-group-id",
+    "ca-sema-key",
+    "eu-fsf-logical-id",
+    "eu-fsf-reference",
+    "opensanctions-id",
+];

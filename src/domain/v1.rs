@@ -1,5 +1,8 @@
-//! Event schema version 1, as records written before version 2 hold it: read and upcast, never
-//! written.
+//! Event schema versions 1 and 2, as records written before version 3 hold them: read and
+//! upcast, never written.
+//!
+//! Version 3 appended `observed` to an event's parts and appended variants (kinds snapshot and
+//! observation, the measure `unspecified`); a version-2 event decodes through `EventPartsV2`.
 //!
 //! Version 2 made a source's title optional and appended fields to designations
 //! (`measures_by_subject`) and counter-sanctions (`measures_by_subject`, `maintains`). bincode writes no field names, so a version-1 event
@@ -200,6 +203,32 @@ impl From<EventPartsV1> for EventParts {
             sources: v1.sources.into_iter().map(Source::from).collect(),
             caveats: v1.caveats,
             body: v1.body.into(),
+            observed: None,
+        }
+    }
+}
+
+/// A version-2 event's parts. Version 3 appended `observed` to the parts, and appended
+/// variants (snapshot, observation; the measure `unspecified`) that version-2 bytes never
+/// hold, so a version-2 body decodes as it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPartsV2 {
+    id: Identifier,
+    effective_on: CivilDate,
+    sources: Vec<Source>,
+    caveats: Vec<Text>,
+    body: EventBody,
+}
+
+impl From<EventPartsV2> for EventParts {
+    fn from(v2: EventPartsV2) -> EventParts {
+        EventParts {
+            id: v2.id,
+            effective_on: v2.effective_on,
+            sources: v2.sources,
+            caveats: v2.caveats,
+            body: v2.body,
+            observed: None,
         }
     }
 }

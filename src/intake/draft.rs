@@ -7,16 +7,16 @@
 //! `event_to_json` is its inverse: `event_from_json(event_to_json(e)) == e`.
 
 use crate::domain::{
-    Amendment, CivilDate, Correction, Delisting, Designation, Event, EventBody, EventParts,
-    Identifier, Measure, Name, Problem, Renewal, Replacement, ReplacementBody, Retaliation,
-    Sha256Digest, Source, Statement, Subject, SubjectIdentifier, SubjectKind, SubjectMeasures,
-    Text, TextError, Url,
+    Amendment, Basis, CivilDate, Correction, Delisting, Designation, Event, EventBody, EventParts,
+    Identifier, Measure, Name, Observation, Observed, ObservedEntry, Problem, Renewal, Replacement,
+    ReplacementBody, Retaliation, Sha256Digest, SkippedEntry, Snapshot, Source, Statement, Subject,
+    SubjectIdentifier, SubjectKind, SubjectMeasures, Text, TextError, Url,
 };
 use crate::limits;
 use serde_json::{Map, Value};
 
 /// The event kinds, as published.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 9] = [
     "designation",
     "delisting",
     "renewal",
@@ -24,6 +24,8 @@ pub const KINDS: [&str; 7] = [
     "retaliation",
     "statement",
     "correction",
+    "snapshot",
+    "observation",
 ];
 
 fn describe(value: &Value) -> &'static str {
@@ -105,6 +107,92 @@ impl Walk {
             "a SHA-256 digest that",
             Sha256Digest::parse_hex,
         )
+    }
+    fn hash(&mut self, value: &Value, pointer: &str) -> Option<Sha256Digest> {
+        self.checked(
+            value,
+            pointer,
+            "a BLAKE3 hash that",
+            Sha256Digest::parse_hex,
+        )
+    }
+
+    fn count(&mut self, value: &Value, pointer: &str) -> Option<u64> {
+        match value.as_u64() {
+            Some(count) => Some(count),
+            None => {
+                self.fail(
+                    pointer,
+                    format!(
+                        "expected a whole number from 0 to {}, found {}",
+                        u64::MAX,
+                        describe(value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, value: &Value, pointer: &str) -> Option<bool> {
+        match value {
+            Value::Bool(flag) => Some(*flag),
+            other => {
+                self.fail(
+                    pointer,
+                    format!("expected true or false, found {}", describe(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn subject_identifier(&mut self, value: &Value, pointer: &str) -> Option<SubjectIdentifier> {
+        let mut fields = self.object(value, pointer)?;
+        let scheme = fields.required(self, "scheme", Walk::name);
+        let value = fields.required(self, "value", Walk::name);
+        fields.finish(self);
+        Some(SubjectIdentifier {
+            scheme: scheme?,
+            value: value?,
+        })
+    }
+
+    fn observed(&mut self, value: &Value, pointer: &str) -> Option<Observed> {
+        let mut fields = self.object(value, pointer)?;
+        let snapshot = fields.required(self, "snapshot", Walk::identifier);
+        let list = fields.required(self, "list", Walk::identifier);
+        let basis = fields.required(self, "basis", |walk, value, pointer| {
+            walk.choice(value, pointer, "basis", &super::shape::BASES, |name| name)
+        });
+        let after = fields.optional(self, "after", Walk::date);
+        fields.finish(self);
+        let (basis, after) = (basis?, after?);
+        let basis = match (basis, after) {
+            ("listed_on", None) => Basis::ListedOn,
+            ("first_observed", after) => Basis::FirstObserved { after },
+            ("absent", Some(after)) => Basis::Absent { after },
+            ("changed", Some(after)) => Basis::Changed { after },
+            ("listed_on", Some(_)) => {
+                self.fail(
+                    &format!("{pointer}/after"),
+                    "a listed_on basis has no previous snapshot date; leave \"after\" out",
+                );
+                return None;
+            }
+            (other, _) => {
+                self.fail(
+                    &format!("{pointer}/after"),
+                    format!("missing; a {other} basis needs the previous snapshot's date"),
+                );
+                return None;
+            }
+        };
+        Some(Observed {
+            snapshot: snapshot?,
+            list: list?,
+            basis,
+        })
     }
 
     fn date(&mut self, value: &Value, pointer: &str) -> Option<CivilDate> {
@@ -217,16 +305,7 @@ impl Walk {
             self,
             "identifiers",
             limits::ITEMS_PER_LIST_MAX,
-            |walk, value, pointer| {
-                let mut fields = walk.object(value, pointer)?;
-                let scheme = fields.required(walk, "scheme", Walk::name);
-                let value = fields.required(walk, "value", Walk::name);
-                fields.finish(walk);
-                Some(SubjectIdentifier {
-                    scheme: scheme?,
-                    value: value?,
-                })
-            },
+            Walk::subject_identifier,
         );
         fields.finish(self);
         Some(Subject {
@@ -427,6 +506,65 @@ impl Walk {
                 );
                 return None;
             }
+            "snapshot" | "observation" if !allow_correction => {
+                self.fail(
+                    &format!("{}/kind", fields.pointer),
+                    format!("a replacement cannot be a {kind}; expected a designation, delisting, renewal, amendment, retaliation or statement"),
+                );
+                return None;
+            }
+            "snapshot" => EventBody::Snapshot(Snapshot {
+                list: fields.required(self, "list", Walk::identifier)?,
+                authority: fields.required(self, "authority", Walk::identifier)?,
+                publisher: fields.required(self, "publisher", Walk::name)?,
+                format: fields.required(self, "format", Walk::identifier)?,
+                entries: fields.required(self, "entries", Walk::count)?,
+                file_bytes: fields.required(self, "file_bytes", Walk::count)?,
+                blake3: fields.required(self, "blake3", Walk::hash)?,
+                sha256: fields.required(self, "sha256", Walk::digest)?,
+                implied_events: fields.required(self, "implied_events", Walk::count)?,
+                skipped: fields.list(
+                    self,
+                    "skipped",
+                    limits::SKIPPED_RECORDED_MAX,
+                    |walk, value, pointer| {
+                        let mut fields = walk.object(value, pointer)?;
+                        let place = fields.required(walk, "place", Walk::name);
+                        let reason = fields.required(walk, "reason", Walk::text);
+                        fields.finish(walk);
+                        Some(SkippedEntry {
+                            place: place?,
+                            reason: reason?,
+                        })
+                    },
+                )?,
+                skipped_count: fields
+                    .optional(self, "skipped_count", Walk::count)?
+                    .unwrap_or(0),
+                late: fields
+                    .optional(self, "late", Walk::boolean)?
+                    .unwrap_or(false),
+            }),
+            "observation" => EventBody::Observation(Observation {
+                entries: fields.required(self, "entries", |walk, value, pointer| {
+                    walk.array(
+                        value,
+                        pointer,
+                        limits::SUBJECTS_PER_EVENT_MAX,
+                        |walk, value, pointer| {
+                            let mut fields = walk.object(value, pointer)?;
+                            let subject = fields.required(walk, "subject", Walk::identifier);
+                            let identifier =
+                                fields.required(walk, "identifier", Walk::subject_identifier);
+                            fields.finish(walk);
+                            Some(ObservedEntry {
+                                subject: subject?,
+                                identifier: identifier?,
+                            })
+                        },
+                    )
+                })?,
+            }),
             _ => return None,
         };
         Some(body)
@@ -545,6 +683,18 @@ fn required_fields_of(kind: &str) -> &'static [&'static str] {
         ],
         "statement" => &["speaker", "text"],
         "correction" => &["corrects", "reason"],
+        "snapshot" => &[
+            "list",
+            "authority",
+            "publisher",
+            "format",
+            "entries",
+            "file_bytes",
+            "blake3",
+            "sha256",
+            "implied_events",
+        ],
+        "observation" => &["entries"],
         _ => &[],
     }
 }
@@ -559,6 +709,7 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "measures",
             "until",
             "reason",
+            "measures_by_subject",
         ],
         "delisting" => &["authority", "programme", "subject_ids", "reason"],
         "renewal" => &[
@@ -578,6 +729,8 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "in_response_to",
             "until",
             "reason",
+            "measures_by_subject",
+            "maintains",
         ],
         "statement" => &[
             "speaker",
@@ -588,6 +741,21 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "about_subjects",
         ],
         "correction" => &["corrects", "reason", "replacement"],
+        "snapshot" => &[
+            "list",
+            "authority",
+            "publisher",
+            "format",
+            "entries",
+            "file_bytes",
+            "blake3",
+            "sha256",
+            "implied_events",
+            "skipped",
+            "skipped_count",
+            "late",
+        ],
+        "observation" => &["entries"],
         _ => &[],
     }
 }
@@ -699,6 +867,7 @@ fn parts_from_json(walk: &mut Walk, value: &Value) -> Option<EventParts> {
         walk.array(value, pointer, limits::SOURCES_PER_EVENT_MAX, Walk::source)
     });
     let caveats = fields.list(walk, "caveats", limits::ITEMS_PER_LIST_MAX, Walk::text);
+    let observed = fields.optional(walk, "observed", Walk::observed);
     let body = match kind {
         Some(kind) => walk.body_collecting(kind, &mut fields, true),
         None => None,
@@ -712,6 +881,7 @@ fn parts_from_json(walk: &mut Walk, value: &Value) -> Option<EventParts> {
         sources: sources?,
         caveats: caveats?,
         body: body?,
+        observed: observed?,
     })
 }
 

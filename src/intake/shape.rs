@@ -205,6 +205,121 @@ pub struct CommonJson {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = limits::ITEMS_PER_LIST_MAX))]
     pub caveats: Vec<Text>,
+    /// The list snapshot that implied the event (written by `import`), and how its date is
+    /// known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<ObservedJson>,
+}
+
+/// That a list snapshot implied an event, and how the event's date is known.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedJson {
+    /// The snapshot event: it must be in the ledger or earlier in the batch.
+    pub snapshot: Identifier,
+    /// The snapshot's list.
+    pub list: Identifier,
+    /// "listed_on": the list gives the date; "first_observed": first seen in this snapshot, in
+    /// force on or before `effective_on`; "absent": missing from this snapshot, ended on or
+    /// before `effective_on` (inferred from absence; the legal date may be earlier);
+    /// "changed": changed since the previous snapshot. Designations are listed_on or
+    /// first_observed, observations first_observed, delistings absent or changed, amendments
+    /// changed.
+    pub basis: BasisName,
+    /// The previous snapshot's publication date (after which it happened); required for
+    /// "absent" and "changed", before `effective_on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Date>,
+}
+
+/// How an event's date is known, by its published name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct BasisName(pub &'static str);
+
+/// The published names of [`BasisName`].
+pub const BASES: [&str; 4] = ["listed_on", "first_observed", "absent", "changed"];
+
+impl JsonSchema for BasisName {
+    fn schema_name() -> Cow<'static, str> {
+        "Basis".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"description": "How an event's date is known when a list snapshot implied it.", "type": "string", "enum": BASES})
+    }
+}
+
+/// Fields of a snapshot: a published list file, imported; the file is kept as evidence.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotJson {
+    /// Which published list (e.g. "us-ofac-sdn").
+    pub list: Identifier,
+    /// The authority its listings are recorded under.
+    pub authority: Identifier,
+    /// Who publishes the list.
+    pub publisher: Name,
+    /// The format it was read as (e.g. "ofac-sdn-csv").
+    pub format: Identifier,
+    /// Entries read and accepted.
+    pub entries: u64,
+    /// The file's length in bytes.
+    pub file_bytes: u64,
+    /// BLAKE3 of the file (its name in the ledger's `sources/` folder).
+    pub blake3: HashHex,
+    /// SHA-256 of the file.
+    pub sha256: Sha256,
+    /// Events the snapshot implies, each naming it in `observed.snapshot`.
+    pub implied_events: u64,
+    /// Entries refused and skipped, with place and reason (at most the first
+    /// `SKIPPED_RECORDED_MAX`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = limits::SKIPPED_RECORDED_MAX))]
+    pub skipped: Vec<SkippedEntryJson>,
+    /// How many entries were skipped in all.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_count: u64,
+    /// Recorded after a newer snapshot of the same list: evidence and coverage only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub late: bool,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// An entry of a snapshot refused and skipped.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedEntryJson {
+    /// Where in the file.
+    pub place: Name,
+    /// Why.
+    pub reason: Text,
+}
+
+/// Fields of an observation: list entries seen for subjects whose listings the ledger already
+/// held.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationJson {
+    /// The entries: each a subject, once, and the list's id for it.
+    #[schemars(length(min = 1, max = limits::SUBJECTS_PER_EVENT_MAX))]
+    pub entries: Vec<ObservedEntryJson>,
+}
+
+/// One entry observed.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedEntryJson {
+    /// The subject.
+    pub subject: Identifier,
+    /// The list's id for it.
+    pub identifier: SubjectIdentifierJson,
 }
 
 /// Fields of a designation.
@@ -215,8 +330,9 @@ pub struct DesignationJson {
     pub authority: Identifier,
     /// Under which programme.
     pub programme: Identifier,
-    /// Legal acts.
-    #[schemars(length(min = 1, max = limits::ITEMS_PER_LIST_MAX))]
+    /// Legal acts: at least one, unless a list snapshot implied the designation (`observed`;
+    /// list entries seldom name their act).
+    #[schemars(length(max = limits::ITEMS_PER_LIST_MAX))]
     pub legal_basis: Vec<Name>,
     /// Who is listed; no subject twice.
     #[schemars(length(min = 1, max = limits::SUBJECTS_PER_EVENT_MAX))]
@@ -422,6 +538,10 @@ pub enum EventJson {
     Statement(Full<StatementJson>),
     /// Retracts an earlier event, or supersedes it with replacement content.
     Correction(Full<CorrectionJson>),
+    /// A published list file, imported (`import`); the file is kept as evidence.
+    Snapshot(Full<SnapshotJson>),
+    /// List entries seen for subjects whose listings the ledger already held (`import`).
+    Observation(Full<ObservationJson>),
 }
 
 /// What a superseding correction puts in place: any kind but a correction.
@@ -620,6 +740,12 @@ impl From<&Event> for EventJson {
                 .iter()
                 .map(|caveat| Text(text(caveat)))
                 .collect(),
+            observed: parts.observed.as_ref().map(|observed| ObservedJson {
+                snapshot: Identifier(text(&observed.snapshot)),
+                list: Identifier(text(&observed.list)),
+                basis: BasisName(observed.basis.as_str()),
+                after: observed.basis.after().map(date),
+            }),
         };
         match &parts.body {
             EventBody::Designation(d) => EventJson::Designation(Full {
@@ -652,6 +778,46 @@ impl From<&Event> for EventJson {
                     corrects: Identifier(text(&c.corrects)),
                     reason: Text(text(&c.reason)),
                     replacement: c.replacement.as_deref().map(replacement),
+                },
+            }),
+            EventBody::Snapshot(snapshot) => EventJson::Snapshot(Full {
+                common,
+                body: SnapshotJson {
+                    list: Identifier(text(&snapshot.list)),
+                    authority: Identifier(text(&snapshot.authority)),
+                    publisher: Name(text(&snapshot.publisher)),
+                    format: Identifier(text(&snapshot.format)),
+                    entries: snapshot.entries,
+                    file_bytes: snapshot.file_bytes,
+                    blake3: HashHex(snapshot.blake3.to_hex()),
+                    sha256: Sha256(snapshot.sha256.to_hex()),
+                    implied_events: snapshot.implied_events,
+                    skipped: snapshot
+                        .skipped
+                        .iter()
+                        .map(|skipped| SkippedEntryJson {
+                            place: Name(text(&skipped.place)),
+                            reason: Text(text(&skipped.reason)),
+                        })
+                        .collect(),
+                    skipped_count: snapshot.skipped_count,
+                    late: snapshot.late,
+                },
+            }),
+            EventBody::Observation(observation) => EventJson::Observation(Full {
+                common,
+                body: ObservationJson {
+                    entries: observation
+                        .entries
+                        .iter()
+                        .map(|entry| ObservedEntryJson {
+                            subject: Identifier(text(&entry.subject)),
+                            identifier: SubjectIdentifierJson {
+                                scheme: Name(text(&entry.identifier.scheme)),
+                                value: Name(text(&entry.identifier.value)),
+                            },
+                        })
+                        .collect(),
                 },
             }),
         }

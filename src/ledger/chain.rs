@@ -209,6 +209,21 @@ impl IndexDigest {
     }
 }
 
+/// The plain BLAKE3 of a file's bytes, in hex (as `b3sum` prints it): the name a list snapshot
+/// is stored under. No derive-key context: anyone can recompute it with any BLAKE3 tool.
+pub fn file_blake3_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// The SHA-256 of a file's bytes, in hex (as `sha256sum` prints it).
+pub fn file_sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

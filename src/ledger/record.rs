@@ -90,13 +90,18 @@ pub enum EventDecodeError {
     UnknownSchema(u16),
 }
 
-/// Decodes stored event bytes of the given schema version into a checked event: version 2
-/// as it stands, version 1 through its own layout, upcast (never rewritten).
+/// Decodes stored event bytes of the given schema version into a checked event: version 3
+/// as it stands, versions 1 and 2 through their own layouts, upcast (never rewritten).
 pub fn decode_event(bytes: &[u8], schema_version: u16) -> Result<Event, EventDecodeError> {
     let parts: EventParts = match schema_version {
         crate::domain::EVENT_SCHEMA_VERSION => {
             encoding::decode_canonical(bytes, limits::EVENT_BYTES_MAX)?
         }
+        2 => encoding::decode_canonical::<crate::domain::v1::EventPartsV2>(
+            bytes,
+            limits::EVENT_BYTES_MAX,
+        )?
+        .into(),
         1 => encoding::decode_canonical::<crate::domain::v1::EventPartsV1>(
             bytes,
             limits::EVENT_BYTES_MAX,

@@ -193,10 +193,19 @@ pub enum Derived {
     Statements,
     /// folded name 0x00 subject id 0x00 record sequence -> empty.
     Names,
+    /// identifier scheme 0x00 value 0x00 subject id 0x00 record sequence -> empty: a list's id
+    /// for a subject (how an import finds a subject it already holds).
+    Identifiers,
+    /// list 0x00 publication date 0x00 snapshot sequence -> the snapshot (coverage).
+    Snapshots,
+    /// snapshot event id 0x00 record sequence -> empty: the events a snapshot implied.
+    ObservedIn,
+    /// subject id 0x00 list 0x00 record sequence index -> how the list observed the subject.
+    SubjectLists,
 }
 
 /// Every projection tree, in `Derived` order, with its sled name.
-pub const DERIVED_TREES: [(Derived, &str); 10] = [
+pub const DERIVED_TREES: [(Derived, &str); 14] = [
     (Derived::Meta, "proj_meta"),
     (Derived::ListingFacts, "proj_listing_facts"),
     (Derived::ProgrammeFacts, "proj_programme_facts"),
@@ -207,11 +216,15 @@ pub const DERIVED_TREES: [(Derived, &str); 10] = [
     (Derived::Links, "proj_links"),
     (Derived::Statements, "proj_statements"),
     (Derived::Names, "proj_names"),
+    (Derived::Identifiers, "proj_identifiers"),
+    (Derived::Snapshots, "proj_snapshots"),
+    (Derived::ObservedIn, "proj_observed_in"),
+    (Derived::SubjectLists, "proj_subject_lists"),
 ];
 
 impl Derived {
     /// Every projection tree, in order.
-    pub const ALL: [Derived; 10] = [
+    pub const ALL: [Derived; 14] = [
         Derived::Meta,
         Derived::ListingFacts,
         Derived::ProgrammeFacts,
@@ -222,6 +235,10 @@ impl Derived {
         Derived::Links,
         Derived::Statements,
         Derived::Names,
+        Derived::Identifiers,
+        Derived::Snapshots,
+        Derived::ObservedIn,
+        Derived::SubjectLists,
     ];
 
     /// The tree's sled name.

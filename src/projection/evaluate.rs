@@ -4,7 +4,7 @@
 //! with one test each. Used for the materialised current view (known at the head) and for
 //! questions about earlier knowledge; a naive reference model in tests/ checks it.
 
-use super::facts::{FactKind, ListingFact};
+use super::facts::{FactKind, FactObserved, ListingFact};
 use crate::domain::{CivilDate, Measure};
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,10 @@ pub struct Interval {
     pub not_renewed: Option<(CivilDate, u64)>,
     /// Whether it began with a counter-sanction.
     pub retaliation: bool,
+    /// The list snapshot that implied its start, if one did (how the start date is known).
+    pub opened: Option<FactObserved>,
+    /// The list snapshot that implied its end (a delisting inferred from absence), if one did.
+    pub closed: Option<FactObserved>,
 }
 
 impl Interval {
@@ -199,6 +203,8 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         delisted_by: None,
                         not_renewed: None,
                         retaliation,
+                        opened: fact.observed.clone(),
+                        closed: None,
                     });
                 }
             }
@@ -208,6 +214,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                     interval.ends.push((date, interval.end, fact.source));
                     interval.why.push((date, fact.source));
                     interval.delisted_by = Some(fact.source);
+                    interval.closed = fact.observed.clone();
                     view.intervals.extend(current.take());
                 }
                 // Past its end date, undecided: the delisting records that it was not renewed.
@@ -216,6 +223,7 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         && interval.not_renewed.is_none() =>
                 {
                     interval.not_renewed = Some((date, fact.source));
+                    interval.closed = fact.observed.clone();
                     interval.why.push((date, fact.source));
                 }
                 _ => view.warnings.push(Warning {

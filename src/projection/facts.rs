@@ -5,7 +5,10 @@
 //! remembers its source event's sequence (its place in the log) and, when it comes from a
 //! superseding correction's replacement, the correction's sequence (`via`).
 
-use crate::domain::{CivilDate, Event, EventBody, Identifier, Measure, Subject, measures_of};
+use crate::domain::{
+    Basis, CivilDate, Event, EventBody, Identifier, Measure, Observed, Sha256Digest, Subject,
+    measures_of,
+};
 use serde::{Deserialize, Serialize};
 
 /// (authority, programme, subject): the unit a state answer is made of.
@@ -91,6 +94,27 @@ pub enum FactKind {
     },
 }
 
+/// That a list snapshot implied a fact, and how its date is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactObserved {
+    /// The snapshot event's id.
+    pub snapshot: String,
+    /// The snapshot's list.
+    pub list: String,
+    /// How the date is known.
+    pub basis: Basis,
+}
+
+impl From<&Observed> for FactObserved {
+    fn from(observed: &Observed) -> FactObserved {
+        FactObserved {
+            snapshot: observed.snapshot.to_string(),
+            list: observed.list.to_string(),
+            basis: observed.basis,
+        }
+    }
+}
+
 /// One fact about a listing (or, for a renewal of every listing, about a programme).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListingFact {
@@ -102,6 +126,50 @@ pub struct ListingFact {
     pub effective_on: CivilDate,
     /// What it does.
     pub kind: FactKind,
+    /// The list snapshot that implied it, if one did.
+    pub observed: Option<FactObserved>,
+}
+
+/// A list snapshot, as the coverage of answers needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotFact {
+    /// The snapshot event's sequence.
+    pub source: u64,
+    /// Its id.
+    pub id: String,
+    /// The list.
+    pub list: String,
+    /// The authority its listings are recorded under.
+    pub authority: String,
+    /// Its publication date (the event's effective date).
+    pub published_on: CivilDate,
+    /// Entries it holds.
+    pub entries: u64,
+    /// Events it implies.
+    pub implied_events: u64,
+    /// Recorded late (after a newer snapshot of the list).
+    pub late: bool,
+    /// The format it was read as.
+    pub format: String,
+    /// The file's BLAKE3 (its name under `sources/`).
+    pub blake3: Sha256Digest,
+    /// The file's SHA-256.
+    pub sha256: Sha256Digest,
+    /// The file's length.
+    pub file_bytes: u64,
+}
+
+/// That a list observed a subject: an event a snapshot implied names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectListFact {
+    /// The event's sequence.
+    pub source: u64,
+    /// The event's kind ("designation", "observation", "delisting", "amendment").
+    pub kind: String,
+    /// Its effective date.
+    pub effective_on: CivilDate,
+    /// The snapshot and how the date is known.
+    pub observed: FactObserved,
 }
 
 /// A subject's details as an event gives them.
@@ -128,6 +196,14 @@ pub struct EventFacts {
     pub subjects: Vec<SubjectFact>,
     /// Subjects a statement is about.
     pub statement_subjects: Vec<String>,
+    /// The list identifiers the event gives subjects: (scheme, value, subject id).
+    pub identifiers: Vec<(String, String, String)>,
+    /// The snapshot, for a snapshot event.
+    pub snapshot: Option<SnapshotFact>,
+    /// The snapshot that implied the event, if one did.
+    pub observed_in: Option<String>,
+    /// Subjects the event names as a list observed them: (subject id, fact).
+    pub subject_lists: Vec<(String, SubjectListFact)>,
 }
 
 fn key(authority: &Identifier, programme: &Identifier, subject: &Identifier) -> ListingKey {
@@ -138,18 +214,22 @@ fn key(authority: &Identifier, programme: &Identifier, subject: &Identifier) -> 
     }
 }
 
-/// The facts of an event body, dated `effective_on`, from source `source` (via `via`).
+/// The facts of an event body, dated `effective_on`, from source `source` (via `via`), which
+/// the snapshot `observed` implied, if one did.
 pub fn facts_of_body(
     body: &EventBody,
     effective_on: CivilDate,
     source: u64,
     via: Option<u64>,
+    observed: Option<&Observed>,
 ) -> EventFacts {
+    let fact_observed = observed.map(FactObserved::from);
     let fact = |kind: FactKind| ListingFact {
         source,
         via,
         effective_on,
         kind,
+        observed: fact_observed.clone(),
     };
     let subject_fact = |subject: &Subject| SubjectFact {
         source,
@@ -226,6 +306,64 @@ pub fn facts_of_body(
             facts.statement_subjects = s.about_subjects.iter().map(ToString::to_string).collect();
         }
         EventBody::Correction(_) => {}
+        EventBody::Snapshot(snapshot) => {
+            facts.snapshot = Some(SnapshotFact {
+                source,
+                id: String::new(),
+                list: snapshot.list.to_string(),
+                authority: snapshot.authority.to_string(),
+                published_on: effective_on,
+                entries: snapshot.entries,
+                implied_events: snapshot.implied_events,
+                late: snapshot.late,
+                format: snapshot.format.to_string(),
+                blake3: snapshot.blake3,
+                sha256: snapshot.sha256,
+                file_bytes: snapshot.file_bytes,
+            });
+        }
+        EventBody::Observation(observation) => {
+            for entry in &observation.entries {
+                facts.identifiers.push((
+                    entry.identifier.scheme.to_string(),
+                    entry.identifier.value.to_string(),
+                    entry.subject.to_string(),
+                ));
+            }
+        }
+    }
+    for subject in &facts.subjects {
+        for identifier in &subject.subject.identifiers {
+            if !crate::domain::LIST_ID_SCHEMES.contains(&identifier.scheme.as_str()) {
+                continue;
+            }
+            facts.identifiers.push((
+                identifier.scheme.to_string(),
+                identifier.value.to_string(),
+                subject.subject.id.to_string(),
+            ));
+        }
+    }
+    if let Some(observed) = &fact_observed {
+        facts.observed_in = Some(observed.snapshot.clone());
+        let named: Vec<&Identifier> = match body {
+            EventBody::Designation(d) => d.subjects.iter().map(|s| &s.id).collect(),
+            EventBody::Delisting(d) => d.subject_ids.iter().collect(),
+            EventBody::Amendment(a) => vec![&a.subject.id],
+            EventBody::Observation(o) => o.entries.iter().map(|e| &e.subject).collect(),
+            _ => Vec::new(),
+        };
+        for subject in named {
+            facts.subject_lists.push((
+                subject.to_string(),
+                SubjectListFact {
+                    source,
+                    kind: body.kind().to_owned(),
+                    effective_on,
+                    observed: observed.clone(),
+                },
+            ));
+        }
     }
     facts
 }
@@ -233,7 +371,17 @@ pub fn facts_of_body(
 /// The facts of a recorded event at `sequence` (none for a correction: its effect is applied
 /// through the correction table and its replacement's facts, see `replacement_facts`).
 pub fn facts_of(event: &Event, sequence: u64) -> EventFacts {
-    facts_of_body(event.body(), event.effective_on(), sequence, None)
+    let mut facts = facts_of_body(
+        event.body(),
+        event.effective_on(),
+        sequence,
+        None,
+        event.observed(),
+    );
+    if let Some(snapshot) = facts.snapshot.as_mut() {
+        snapshot.id = event.id().to_string();
+    }
+    facts
 }
 
 /// The facts a superseding correction at `correction` puts in place of event `target`.
@@ -242,7 +390,13 @@ pub fn replacement_facts(event: &Event, correction: u64, target: u64) -> EventFa
         EventBody::Correction(c) => match &c.replacement {
             Some(replacement) => {
                 let body = EventBody::from(replacement.body.clone());
-                facts_of_body(&body, replacement.effective_on, target, Some(correction))
+                facts_of_body(
+                    &body,
+                    replacement.effective_on,
+                    target,
+                    Some(correction),
+                    None,
+                )
             }
             None => EventFacts::default(),
         },

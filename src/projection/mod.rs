@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Version of the projection trees' layout; a different stored version means rebuild.
-pub const PROJECTION_FORMAT_VERSION: u8 = 3;
+pub const PROJECTION_FORMAT_VERSION: u8 = 4;
 /// Records applied per derived transaction when catching up.
 const APPLY_CHUNK_RECORDS: u64 = 1_000;
 const APPLIED_KEY: &[u8] = b"applied";
@@ -126,8 +126,14 @@ fn key_sequence(tree: Derived, key: &[u8]) -> Option<u64> {
         Derived::ListingFacts
         | Derived::ProgrammeFacts
         | Derived::SubjectFacts
-        | Derived::Links => 10,
-        Derived::ProgrammeListings | Derived::Statements | Derived::Names => 8,
+        | Derived::Links
+        | Derived::SubjectLists => 10,
+        Derived::ProgrammeListings
+        | Derived::Statements
+        | Derived::Names
+        | Derived::Identifiers
+        | Derived::Snapshots
+        | Derived::ObservedIn => 8,
         Derived::Corrections => return key.get(8..16)?.try_into().ok().map(u64::from_be_bytes),
         Derived::Meta | Derived::Current => return None,
     };
@@ -233,6 +239,48 @@ fn fact_entries(
                 sequence_key(subject.as_bytes(), sequence),
             ),
             Vec::new(),
+        );
+    }
+    for (scheme, value, subject) in &facts.identifiers {
+        let key = [
+            scheme.as_bytes(),
+            b"\0",
+            value.as_bytes(),
+            b"\0",
+            subject.as_bytes(),
+        ]
+        .concat();
+        entries.insert(
+            (Derived::Identifiers, sequence_key(&key, sequence)),
+            Vec::new(),
+        );
+    }
+    if let Some(snapshot) = &facts.snapshot {
+        let key = [
+            snapshot.list.as_bytes(),
+            b"\0",
+            snapshot.published_on.to_string().as_bytes(),
+        ]
+        .concat();
+        entries.insert(
+            (Derived::Snapshots, sequence_key(&key, sequence)),
+            encode(snapshot)?,
+        );
+    }
+    if let Some(snapshot) = &facts.observed_in {
+        entries.insert(
+            (
+                Derived::ObservedIn,
+                sequence_key(snapshot.as_bytes(), sequence),
+            ),
+            Vec::new(),
+        );
+    }
+    for (index, (subject, fact)) in facts.subject_lists.iter().enumerate() {
+        let key = [subject.as_bytes(), b"\0", fact.observed.list.as_bytes()].concat();
+        entries.insert(
+            (Derived::SubjectLists, fact_key(&key, sequence, index)),
+            encode(fact)?,
         );
     }
     Ok(())
@@ -838,6 +886,7 @@ pub(crate) fn subject_on(
             via: fact.via,
             effective_on: fact.effective_on,
             kind: facts::FactKind::Close,
+            observed: None,
         };
         if counts(
             &listing_fact,
@@ -944,6 +993,7 @@ pub(crate) fn subject_names(
             via: fact.via,
             effective_on: fact.effective_on,
             kind: facts::FactKind::Close,
+            observed: None,
         };
         if !counts(
             &listing_fact,
@@ -982,6 +1032,11 @@ pub(crate) fn records_about(
         sequences.extend(fact.via);
     }
     sequences.extend(statements_about(reader, subject)?);
+    // Observations by imported lists (which add no listing fact of their own).
+    for item in reader.scan(Derived::SubjectLists, &prefix) {
+        let fact: facts::SubjectListFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
+        sequences.insert(fact.source);
+    }
     sequences.retain(|sequence| *sequence <= known_at);
     let mut deciding = BTreeSet::new();
     for sequence in &sequences {
@@ -994,6 +1049,87 @@ pub(crate) fn records_about(
     }
     sequences.extend(deciding);
     Ok(sequences)
+}
+
+/// Subjects a record before `before` gave the list identifier `scheme` = `value`, in the
+/// order first given (how an import finds a subject it already holds).
+pub fn subjects_with_identifier(
+    ledger: &Ledger,
+    scheme: &str,
+    value: &str,
+    before: u64,
+) -> Result<Vec<String>, ProjectionError> {
+    let reader = reader(ledger)?;
+    let prefix = [scheme.as_bytes(), b"\0", value.as_bytes(), b"\0"].concat();
+    let mut found: Vec<(u64, String)> = Vec::new();
+    for item in reader.scan(Derived::Identifiers, &prefix) {
+        let (key, _) = item?;
+        let Some(rest) = key.get(prefix.len()..key.len().saturating_sub(9)) else {
+            continue;
+        };
+        let Some(sequence) = key_u64(&key, key.len().saturating_sub(8)) else {
+            continue;
+        };
+        if sequence < before {
+            found.push((sequence, String::from_utf8_lossy(rest).into_owned()));
+        }
+    }
+    found.sort();
+    let mut subjects: Vec<String> = Vec::new();
+    for (_, subject) in found {
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
+        }
+    }
+    Ok(subjects)
+}
+
+/// Every snapshot recorded for `list` (all lists if `None`), by publication date then
+/// sequence.
+pub fn snapshots(
+    ledger: &Ledger,
+    list: Option<&str>,
+) -> Result<Vec<facts::SnapshotFact>, ProjectionError> {
+    let reader = reader(ledger)?;
+    let prefix = list.map_or_else(Vec::new, |list| [list.as_bytes(), b"\0"].concat());
+    let mut found = Vec::new();
+    for item in reader.scan(Derived::Snapshots, &prefix) {
+        found.push(decode::<facts::SnapshotFact>(
+            &item?.1,
+            limits::DERIVED_VALUE_BYTES_MAX,
+        )?);
+    }
+    found.sort_by_key(|snapshot| (snapshot.published_on, snapshot.source));
+    Ok(found)
+}
+
+/// The sequences of the events a snapshot implied (its `observed.snapshot` names it).
+pub fn observed_in(ledger: &Ledger, snapshot: &str) -> Result<Vec<u64>, ProjectionError> {
+    let reader = reader(ledger)?;
+    let prefix = [snapshot.as_bytes(), b"\0"].concat();
+    let mut found = Vec::new();
+    for item in reader.scan(Derived::ObservedIn, &prefix) {
+        found.extend(key_u64(&item?.0, prefix.len()));
+    }
+    Ok(found)
+}
+
+/// How lists observed `subject`: each event a snapshot implied about it, by sequence.
+pub fn subject_lists(
+    ledger: &Ledger,
+    subject: &str,
+) -> Result<Vec<facts::SubjectListFact>, ProjectionError> {
+    let reader = reader(ledger)?;
+    let prefix = [subject.as_bytes(), b"\0"].concat();
+    let mut found = Vec::new();
+    for item in reader.scan(Derived::SubjectLists, &prefix) {
+        found.push(decode::<facts::SubjectListFact>(
+            &item?.1,
+            limits::DERIVED_VALUE_BYTES_MAX,
+        )?);
+    }
+    found.sort_by_key(|fact| fact.source);
+    Ok(found)
 }
 
 // ---- Verification -----------------------------------------------------------------------------
