@@ -115,3 +115,8 @@ pub const IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX: usize = 128 * 1024 * 1024;
 pub const IMPORT_APPEND_BATCH: usize = 5_000;
 /// Entry problems an import reports (the rest are counted).
 pub const IMPORT_PROBLEMS_MAX: usize = 1_000;
+/// Events an import holds in memory between checking and appending them; past this it builds
+/// them again, a batch at a time.
+pub const IMPORT_EVENTS_HELD_MAX: usize = 50_000;
+/// Events an `import --dry-run` lists (the counts cover them all).
+pub const IMPORT_DRY_RUN_LISTED_MAX: usize = 10_000;

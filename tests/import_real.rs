@@ -542,10 +542,10 @@ fn canada_uk_legacy_and_opensanctions_files_import_with_their_independent_counts
     assert_eq!(counts(&delta), (2, 0, 0, 0), "two ADD operations");
 }
 
-#[test]
-fn verify_sources_passes_and_names_the_file_when_a_stored_byte_is_changed() {
+/// A ledger holding the UN pair; the first import's report.
+fn un_pair() -> (Ledger, Value) {
     let ledger = Ledger::empty();
-    let report = ledger.import(
+    let first = ledger.import(
         "un_consolidated_xml/un_2025-12-09.xml",
         "un-sc-consolidated",
         &[],
@@ -555,6 +555,12 @@ fn verify_sources_passes_and_names_the_file_when_a_stored_byte_is_changed() {
         "un-sc-consolidated",
         &[],
     );
+    (ledger, first)
+}
+
+#[test]
+fn verify_sources_passes_and_names_the_file_when_a_stored_byte_is_changed() {
+    let (ledger, report) = un_pair();
     let ok = ledger.run(&["--json", "verify", "--sources"]);
     assert_eq!(ok.status.code(), Some(3), "{}", stderr(&ok));
     assert_eq!(json(&ok)["sources_checked"], 2);
@@ -616,4 +622,146 @@ fn a_dry_run_prints_the_plan_and_stores_nothing() {
     assert_eq!(report["planned"][0]["kind"], "snapshot");
     assert_eq!(ledger.answer(&["head"])["sequence"], 0);
     assert!(!ledger.dir.join("ledger/sources").exists());
+}
+
+fn fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn the_hand_made_eu_fsf_pair_is_read_by_local_names_and_compared_as_sets() {
+    // HAND-MADE fixtures (tests/fixtures/eu-fsf/README.md): no official FSF file was obtained.
+    let ledger = Ledger::empty();
+    let first_path = fixture("eu-fsf/fsf_2021-03-22.xml");
+    let output = ledger.run(&["--json", "import", &first_path, "--list", "eu-fsf"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let first = json(&output);
+    assert_eq!(first["format"], "eu-fsf-xml");
+    assert_eq!(first["published_on"], "2021-03-22");
+    assert_eq!(first["entries"], 4);
+    assert_eq!(counts(&first), (4, 0, 0, 0));
+    let second_path = fixture("eu-fsf/fsf_2021-12-06.xml");
+    let output = ledger.run(&["--json", "import", &second_path, "--list", "eu-fsf"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let second = json(&output);
+    assert_eq!(
+        counts(&second),
+        (1, 0, 1, 1),
+        "900003 new, 900002 gone, 900001 amended; 900004 reordered only"
+    );
+    let events = ledger.events();
+    let listed = events
+        .iter()
+        .find(|e| e["kind"] == "designation" && e["subjects"][0]["id"] == "eu-fsf-900001")
+        .unwrap();
+    assert_eq!(listed["effective_on"], "2021-03-22");
+    assert_eq!(listed["observed"]["basis"], "listed_on");
+    assert_eq!(listed["programme"], "EU-CHN");
+    assert_eq!(listed["subjects"][0]["names"][0], "EXAMPLE Person One");
+    let four = events
+        .iter()
+        .find(|e| e["kind"] == "designation" && e["subjects"][0]["id"] == "eu-fsf-900004")
+        .unwrap();
+    assert_eq!(
+        four["effective_on"], "2014-03-17",
+        "entryIntoForceDate when no designationDate"
+    );
+    let five = events
+        .iter()
+        .find(|e| e["kind"] == "designation" && e["subjects"][0]["id"] == "eu-fsf-900005")
+        .unwrap();
+    assert_eq!(five["subjects"][0]["names"][0], "Placeholder Trading & Co.");
+    assert_eq!(
+        five["observed"]["basis"], "first_observed",
+        "no date in the file"
+    );
+    let new = of_kind(&events, "designation", "2021-12-06");
+    assert_eq!(new[0]["subjects"][0]["id"], "eu-fsf-900003");
+    assert_eq!(new[0]["observed"]["basis"], "first_observed");
+    assert_eq!(
+        of_kind(&events, "delisting", "2021-12-06")[0]["subject_ids"],
+        serde_json::json!(["eu-fsf-900002"])
+    );
+    let amended = of_kind(&events, "amendment", "2021-12-06")[0];
+    assert_eq!(amended["subject"]["id"], "eu-fsf-900001");
+    assert_eq!(
+        amended["subject"]["aliases"],
+        serde_json::json!(["Ekzampl Person Odin"])
+    );
+}
+
+#[test]
+fn a_bundle_carries_the_snapshot_files_on_request_and_restore_keeps_them() {
+    let (ledger, _) = un_pair();
+    let run = |args: &[&str]| {
+        let output = ledger.run(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        output
+    };
+    run(&["keygen", "--name", "example.org/ops"]);
+    run(&["checkpoint", "--key", "example.org-ops.key"]);
+    let exported = json(&run(&[
+        "--json",
+        "export",
+        "--to",
+        "all.bundle",
+        "--with-sources",
+    ]));
+    assert_eq!(exported["sources"], 2);
+    assert!(ledger.dir.join("all.bundle.sources").is_dir());
+    let checked = json(&run(&[
+        "--json",
+        "verify-bundle",
+        "all.bundle",
+        "--key",
+        "example.org-ops.pub",
+    ]));
+    assert_eq!(checked["sources_checked"], 2);
+    let restored = json(&run(&[
+        "--json",
+        "restore",
+        "all.bundle",
+        "copy",
+        "--key",
+        "example.org-ops.pub",
+    ]));
+    assert_eq!(restored["sources"], 2);
+    let verified = ledger.run(&["--json", "--ledger", "copy", "verify", "--sources"]);
+    assert_eq!(verified.status.code(), Some(3), "{}", stderr(&verified));
+    assert_eq!(json(&verified)["sources_checked"], 2);
+    // A changed file beside the bundle is named, and the bundle rejected.
+    let file = std::fs::read_dir(ledger.dir.join("all.bundle.sources"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[10] ^= 0x20;
+    std::fs::write(&file, &bytes).unwrap();
+    let rejected = ledger.run(&[
+        "--json",
+        "verify-bundle",
+        "all.bundle",
+        "--key",
+        "example.org-ops.pub",
+    ]);
+    assert_eq!(rejected.status.code(), Some(1));
+    let message = json(&rejected)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains(&file.file_name().unwrap().to_string_lossy().to_string()),
+        "{message}"
+    );
 }

@@ -715,6 +715,7 @@ pub fn export(
     to: &Path,
     from: u64,
     checkpoint_path: Option<&Path>,
+    with_sources: bool,
 ) -> Result<(), Failure> {
     let ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
     let checkpoint = checkpoint_or_latest(&ledger, checkpoint_path)?;
@@ -747,8 +748,30 @@ pub fn export(
         }
     };
     let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    let sources = if with_sources {
+        crate::projection::sync(&ledger).map_err(Failure::projection)?;
+        let size = checkpoint.checkpoint.size;
+        let snapshots: Vec<String> = crate::projection::snapshots(&ledger, None)
+            .map_err(Failure::projection)?
+            .into_iter()
+            .filter(|snapshot| snapshot.source >= from && snapshot.source <= size)
+            .map(|snapshot| snapshot.blake3.to_hex())
+            .collect();
+        Some(
+            crate::import::evidence::export_for_bundle(ledger.path(), to, &snapshots).map_err(
+                |reason| {
+                    Failure::usage(format!(
+                        "the bundle is written; its sources are not: {reason}"
+                    ))
+                },
+            )?,
+        )
+    } else {
+        None
+    };
     let result = ExportResult {
         ok: true,
+        sources,
         file: to.display().to_string(),
         first: from,
         records,
@@ -756,13 +779,20 @@ pub fn export(
         checkpoint: checkpoint_json(&checkpoint, None),
     };
     out.emit(&result, || {
-        format!(
+        let mut text = format!(
             "wrote {} ({bytes} bytes): records {from}..={} proven against the checkpoint ({}). Check it anywhere with `sanctions-ledger verify-bundle {} --key PUBLIC_KEY`",
             result.file,
             checkpoint.checkpoint.size,
             describe(&checkpoint),
             result.file
-        )
+        );
+        if let Some(count) = result.sources {
+            text.push_str(&format!(
+                "\nand {count} list snapshot file(s) into {}",
+                crate::import::evidence::bundle_sources_dir(to).display()
+            ));
+        }
+        text
     });
     Ok(())
 }
@@ -772,9 +802,19 @@ pub fn verify_bundle(out: &mut Out, file: &Path, key: &str) -> Result<(), Failur
     let key = load_verifier(key)?;
     let input = std::fs::File::open(file)
         .map_err(|error| Failure::usage(format!("{}: cannot open: {error}", file.display())))?;
-    let summary = bundle::read(input, &key, &mut |_| Ok(())).map_err(bundle_failure)?;
+    let mut snapshots = Vec::new();
+    let summary = bundle::read(input, &key, &mut |record| {
+        if let crate::domain::EventBody::Snapshot(snapshot) = record.event.body() {
+            snapshots.push(snapshot.blake3.to_hex());
+        }
+        Ok(())
+    })
+    .map_err(bundle_failure)?;
+    let sources_checked = crate::import::evidence::check_bundle_sources(file, &snapshots)
+        .map_err(Failure::bundle_rejected)?;
     let result = BundleCheckResult {
         ok: true,
+        sources_checked,
         verdict: "valid",
         file: file.display().to_string(),
         first: summary.first,
@@ -792,7 +832,10 @@ pub fn verify_bundle(out: &mut Out, file: &Path, key: &str) -> Result<(), Failur
             summary.genesis.origin,
             summary.genesis_hash,
             describe(&summary.checkpoint)
-        )
+        ) + &match sources_checked {
+            Some(count) => format!("; {count} list snapshot file(s) beside it hash to what its snapshot events record"),
+            None => String::new(),
+        }
     });
     Ok(())
 }
@@ -806,9 +849,24 @@ pub fn restore(out: &mut Out, file: &Path, dir: &Path, key: &str) -> Result<(), 
     })
     .map_err(bundle_failure)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    let snapshots: Vec<String> = crate::projection::snapshots(&ledger, None)
+        .map_err(Failure::projection)?
+        .into_iter()
+        .map(|snapshot| snapshot.blake3.to_hex())
+        .collect();
+    let sources = match crate::import::evidence::check_bundle_sources(file, &snapshots)
+        .map_err(Failure::bundle_rejected)?
+    {
+        Some(_) => Some(
+            crate::import::evidence::restore_from_bundle(ledger.path(), file, &snapshots)
+                .map_err(Failure::bundle_rejected)?,
+        ),
+        None => None,
+    };
     let head = ledger.head();
     let result = RestoreResult {
         ok: true,
+        sources,
         ledger: dir.display().to_string(),
         records: head.sequence,
         head: HeadRef {

@@ -322,6 +322,8 @@ pub struct ExportResult {
     /// Always true.
     #[schemars(extend("const" = true))]
     pub ok: bool,
+    /// With `--with-sources`: snapshot files copied into FILE.sources/; otherwise null.
+    pub sources: Option<u64>,
     /// The file.
     pub file: String,
     /// The first record's sequence.
@@ -340,6 +342,9 @@ pub struct BundleCheckResult {
     /// Always true (a rejected bundle is an error with exit code 1).
     #[schemars(extend("const" = true))]
     pub ok: bool,
+    /// When FILE.sources/ is beside the bundle: the snapshot files in it, each hashing to the
+    /// BLAKE3 a snapshot event of the bundle records (exactly those); otherwise null.
+    pub sources_checked: Option<u64>,
     /// Always "valid".
     #[schemars(extend("const" = "valid"))]
     pub verdict: &'static str,
@@ -365,6 +370,8 @@ pub struct RestoreResult {
     /// Always true.
     #[schemars(extend("const" = true))]
     pub ok: bool,
+    /// Snapshot files restored into the ledger's sources/ from FILE.sources/, if it was there.
+    pub sources: Option<u64>,
     /// The new folder.
     pub ledger: String,
     /// Records restored.

@@ -296,6 +296,10 @@ enum Command {
         /// The checkpoint to prove against (default: the last one the ledger issued).
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
+        /// Also copy the stored list snapshot files of the bundle's snapshot events into the
+        /// folder FILE.sources/ (verify-bundle checks them, restore keeps them).
+        #[arg(long)]
+        with_sources: bool,
     },
     /// Check a bundle with no ledger: exit 0 valid, 1 rejected.
     VerifyBundle {
@@ -508,7 +512,15 @@ pub fn run() -> ExitCode {
             to,
             from,
             checkpoint,
-        } => audit::export(&mut out, &cli.ledger, to, *from, checkpoint.as_deref()),
+            with_sources,
+        } => audit::export(
+            &mut out,
+            &cli.ledger,
+            to,
+            *from,
+            checkpoint.as_deref(),
+            *with_sources,
+        ),
         Command::VerifyBundle { file, key } => audit::verify_bundle(&mut out, file, key),
         Command::Restore { file, dir, key } => audit::restore(&mut out, file, dir, key),
         Command::State {

@@ -64,3 +64,91 @@ pub fn load(ledger: &Path, hex: &str) -> Result<Vec<u8>, String> {
     }
     Ok(bytes)
 }
+
+/// The folder of snapshot files that travels with a bundle: the bundle's name and `.sources`.
+pub fn bundle_sources_dir(bundle: &Path) -> PathBuf {
+    let mut name = bundle.as_os_str().to_owned();
+    name.push(".sources");
+    PathBuf::from(name)
+}
+
+/// Copies the stored files of `snapshots` (their BLAKE3 hex) beside a bundle, each checked
+/// against its name, into a new folder (an existing one is never replaced). Returns how many.
+pub fn export_for_bundle(
+    ledger: &Path,
+    bundle: &Path,
+    snapshots: &[String],
+) -> Result<u64, String> {
+    let dir = bundle_sources_dir(bundle);
+    fs::create_dir(&dir).map_err(|error| {
+        format!(
+            "{}: cannot create: {error} (an existing folder is never replaced)",
+            dir.display()
+        )
+    })?;
+    for hex in snapshots {
+        let bytes = load(ledger, hex)?;
+        let target = dir.join(hex);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(|error| format!("{}: {error}", target.display()))?;
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|error| format!("{}: {error}", target.display()))?;
+    }
+    File::open(&dir)
+        .and_then(|folder| folder.sync_all())
+        .map_err(|error| format!("{}: {error}", dir.display()))?;
+    Ok(snapshots.len() as u64)
+}
+
+/// Checks the folder beside a bundle, if there is one: it holds exactly the files of the
+/// bundle's snapshots (`snapshots`: their BLAKE3 hex), each hashing to its name. `None` when
+/// there is no such folder.
+pub fn check_bundle_sources(bundle: &Path, snapshots: &[String]) -> Result<Option<u64>, String> {
+    let dir = bundle_sources_dir(bundle);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let wanted: std::collections::BTreeSet<&str> = snapshots.iter().map(String::as_str).collect();
+    let entries = fs::read_dir(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|error| format!("{}: {error}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !wanted.contains(name.as_str()) {
+            return Err(format!(
+                "{}: no snapshot in the bundle has this file's name as its BLAKE3",
+                entry.path().display()
+            ));
+        }
+    }
+    for hex in snapshots {
+        let path = dir.join(hex);
+        let bytes = fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let actual = crate::ledger::chain::file_blake3_hex(&bytes);
+        if actual != *hex {
+            return Err(format!(
+                "{}: its BLAKE3 is {actual}, not its name: the snapshot file was changed",
+                path.display()
+            ));
+        }
+    }
+    Ok(Some(snapshots.len() as u64))
+}
+
+/// Stores the checked files beside a bundle into a restored ledger's `sources/`.
+pub fn restore_from_bundle(
+    ledger: &Path,
+    bundle: &Path,
+    snapshots: &[String],
+) -> Result<u64, String> {
+    let dir = bundle_sources_dir(bundle);
+    for hex in snapshots {
+        let bytes = fs::read(dir.join(hex))
+            .map_err(|error| format!("{}: {error}", dir.join(hex).display()))?;
+        store(ledger, hex, &bytes).map_err(|error| error.to_string())?;
+    }
+    Ok(snapshots.len() as u64)
+}

@@ -714,17 +714,26 @@ fn eu_xml(file: &str, text: &str) -> Result<Parsed, Refusal> {
             }
         };
         let mut entry = Entry::new(&logical, kind, place);
-        for alias in node.children.iter().filter(|c| c.name == "nameAlias") {
-            if let Some(whole) = alias.attribute("wholeName") {
-                if entry.names.is_empty()
-                    || alias.attribute("strong") != Some("false")
-                        && entry.names.len() < 2
-                        && alias.attribute("nameLanguage").is_some()
-                {
-                    entry.name(whole);
-                } else {
-                    entry.alias(whole);
-                }
+        // The primary name is the alias with the smallest logicalId (child order is not
+        // stable between releases); the others are aliases.
+        let mut aliases: Vec<(u64, &str)> = node
+            .children
+            .iter()
+            .filter(|c| c.name == "nameAlias")
+            .filter_map(|alias| {
+                let id = alias
+                    .attribute("logicalId")
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or(u64::MAX);
+                alias.attribute("wholeName").map(|name| (id, name))
+            })
+            .collect();
+        aliases.sort_unstable();
+        for (index, (_, name)) in aliases.iter().enumerate() {
+            if index == 0 {
+                entry.name(name);
+            } else {
+                entry.alias(name);
             }
         }
         if let Some(reference) = node.attribute("euReferenceNumber") {
@@ -814,6 +823,10 @@ struct UkGroups<'a> {
     groups: BTreeMap<String, Entry>,
     order: Vec<String>,
     refused: Vec<Refusal>,
+    /// Bytes of the rows read so far per Group ID (an entry is at most
+    /// `IMPORT_ENTRY_BYTES_MAX`), and the groups refused for it.
+    bytes: BTreeMap<String, usize>,
+    too_large: std::collections::BTreeSet<String>,
 }
 
 /// "Global Human Rights" -> "UK-GHR" (the FCDO's own short name); others "UK-" and a slug.
@@ -832,6 +845,8 @@ impl<'a> UkGroups<'a> {
             groups: BTreeMap::new(),
             order: Vec::new(),
             refused: Vec::new(),
+            bytes: BTreeMap::new(),
+            too_large: std::collections::BTreeSet::new(),
         }
     }
 
@@ -888,6 +903,23 @@ impl<'a> UkGroups<'a> {
             self.refused.push(Refusal::new(
                 &place,
                 format!("Group ID \"{group}\" is not a number; it is the target's id"),
+            ));
+            return;
+        }
+        if self.too_large.contains(&group) {
+            return;
+        }
+        let size = self.bytes.entry(group.clone()).or_default();
+        *size += cells.iter().map(String::len).sum::<usize>();
+        if *size > limits::IMPORT_ENTRY_BYTES_MAX {
+            self.groups.remove(&group);
+            self.too_large.insert(group.clone());
+            self.refused.push(Refusal::new(
+                format!("{place} (Group ID {group})"),
+                format!(
+                    "the rows of this Group ID pass {} bytes (IMPORT_ENTRY_BYTES_MAX)",
+                    limits::IMPORT_ENTRY_BYTES_MAX
+                ),
             ));
             return;
         }
@@ -1188,7 +1220,7 @@ fn ftm(file: &str, text: &str, format: Format) -> Result<Parsed, Refusal> {
         if op == "DEL" {
             let mut entry = Entry::new(&id, SubjectKind::Entity, place);
             entry.names.push(format!("(deleted {id})"));
-            entry.field("op", "DEL");
+            entry.deleted = true;
             parsed.push(entry, &mut seen);
             continue;
         }
@@ -1258,7 +1290,6 @@ fn ftm(file: &str, text: &str, format: Format) -> Result<Parsed, Refusal> {
             "OS-{}",
             slug(datasets.first().map_or("default", |d| d.as_str()))
         ));
-        entry.field("op", op);
         if let Some(object) = properties.as_object() {
             for (name, items) in object {
                 if ["modifiedAt", "lastSeen"].contains(&name.as_str()) {

@@ -61,11 +61,17 @@ pub struct Entry {
     pub programmes: BTreeSet<String>,
     /// The listing date the list gives, if it gives one.
     pub listed_on: Option<CivilDate>,
-    /// Everything the list says of it except programmes, as sets of values per field: two
-    /// snapshots' entries are the same when these are equal (child order does not matter).
-    pub fields: BTreeMap<String, BTreeSet<String>>,
+    /// Everything the list says of it except programmes: per field (sorted by name), a digest
+    /// of its set of values. Two snapshots' entries are the same when these are equal (child
+    /// order does not matter); a field whose digest differs is named in the amendment. Digests,
+    /// not values, so that a million entries fit in memory.
+    pub fields: Vec<(Box<str>, u64)>,
+    /// A delta's DEL: the entry leaves the list.
+    pub deleted: bool,
     /// Where it is in the file.
     pub place: String,
+    /// Field values while the entry is read (sealed into `fields` when it is complete).
+    raw: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Entry {
@@ -79,9 +85,36 @@ impl Entry {
             identifiers: Vec::new(),
             programmes: BTreeSet::new(),
             listed_on: None,
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
+            deleted: false,
             place,
+            raw: BTreeMap::new(),
         }
+    }
+
+    /// Turns the fields read into their digests (done when the entry is complete).
+    pub fn seal(&mut self) {
+        use std::hash::{Hash, Hasher};
+        for (name, values) in std::mem::take(&mut self.raw) {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            values.hash(&mut hasher);
+            self.fields.push((name.into_boxed_str(), hasher.finish()));
+        }
+    }
+
+    /// The names of the fields that differ between two sealed entries, sorted.
+    pub fn changed_fields<'a>(&'a self, other: &'a Entry) -> Vec<&'a str> {
+        let mine: BTreeMap<&str, u64> = self.fields.iter().map(|(k, v)| (&**k, *v)).collect();
+        let theirs: BTreeMap<&str, u64> = other.fields.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut names: Vec<&str> = mine
+            .keys()
+            .chain(theirs.keys())
+            .copied()
+            .filter(|name| mine.get(name) != theirs.get(name))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// Adds a name (primary names first), once, whitespace collapsed.
@@ -116,7 +149,7 @@ impl Entry {
     pub fn field(&mut self, field: &str, value: &str) {
         let value = value.trim();
         if !value.is_empty() {
-            self.fields
+            self.raw
                 .entry(field.to_owned())
                 .or_default()
                 .insert(value.to_owned());
@@ -189,7 +222,8 @@ pub struct Parsed {
 
 impl Parsed {
     /// Adds an entry; a key seen before is a refusal (each entry once).
-    pub fn push(&mut self, entry: Entry, seen: &mut BTreeMap<String, String>) {
+    pub fn push(&mut self, mut entry: Entry, seen: &mut BTreeMap<String, String>) {
+        entry.seal();
         if let Some(first) = seen.get(&entry.key) {
             self.refused.push(Refusal::new(
                 entry.place.clone(),

@@ -175,7 +175,8 @@ pub struct ImportReport {
     pub head_sequence: u64,
     /// Its hash.
     pub head_hash: String,
-    /// With `--dry-run`: the events that would be appended, as JSON.
+    /// With `--dry-run`: the events that would be appended, as JSON, the snapshot first (at most
+    /// `IMPORT_DRY_RUN_LISTED_MAX`; `events` counts them all).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub planned: Vec<Value>,
 }
@@ -364,15 +365,9 @@ fn apply(entries: &mut BTreeMap<String, Entry>, read: Vec<Entry>, format: Format
         entries.clear();
     }
     for entry in read {
-        let deleted = entry
-            .fields
-            .get("op")
-            .is_some_and(|ops| ops.contains("DEL"));
-        if deleted {
+        if entry.deleted {
             entries.remove(&entry.key);
         } else {
-            let mut entry = entry;
-            entry.fields.remove("op");
             entries.insert(entry.key.clone(), entry);
         }
     }
@@ -380,7 +375,7 @@ fn apply(entries: &mut BTreeMap<String, Entry>, read: Vec<Entry>, format: Format
 
 /// The plan of an import, before anything is stored.
 struct Plan {
-    events: Vec<Value>,
+    events: Vec<Planned>,
     counts: EventCounts,
     added: u64,
     removed: u64,
@@ -396,10 +391,18 @@ pub fn import(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ImportError> {
     projection::sync(ledger)?;
-    let (events, mut report) = prepare(ledger, bytes, options)?;
+    let prepared = prepare(ledger, bytes, options)?;
+    let mut report = prepared.report;
     if options.dry_run {
         report.status = "dry_run".into();
-        report.planned = events.iter().map(event_to_json).collect();
+        report.planned.push(event_to_json(&prepared.snapshot));
+        for planned in prepared
+            .planned
+            .iter()
+            .take(limits::IMPORT_DRY_RUN_LISTED_MAX - 1)
+        {
+            report.planned.push(prepared.builder.value(planned)?);
+        }
         return Ok(report);
     }
     evidence::store(ledger.path(), &report.blake3, bytes).map_err(ImportError::Store)?;
@@ -407,10 +410,31 @@ pub fn import(
         appended_by: options.appended_by.clone(),
         recorded_at: None,
     };
-    let total = events.len() as u64;
+    let total = prepared.planned.len() as u64 + 1;
     let mut done = 0u64;
-    for chunk in events.chunks(limits::IMPORT_APPEND_BATCH) {
-        let outcome = ledger.append(chunk, &append, clock)?;
+    let mut pending = vec![prepared.snapshot];
+    let mut planned = prepared.planned.iter();
+    let mut held = prepared.held.map(Vec::into_iter);
+    loop {
+        // Events are built a batch at a time (unless few enough were held from the check):
+        // memory holds one batch of them, not the import.
+        while pending.len() < limits::IMPORT_APPEND_BATCH {
+            let next = match held.as_mut() {
+                Some(events) => events.next(),
+                None => planned
+                    .next()
+                    .map(|next| prepared.builder.event(next, &options.file_name))
+                    .transpose()?,
+            };
+            match next {
+                Some(event) => pending.push(event),
+                None => break,
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        let outcome = ledger.append(&pending, &append, clock)?;
         for item in &outcome.outcomes {
             if item.appended {
                 report.appended += 1;
@@ -418,7 +442,8 @@ pub fn import(
                 report.already_recorded += 1;
             }
         }
-        done += chunk.len() as u64;
+        done += pending.len() as u64;
+        pending.clear();
         progress(done, total);
     }
     report.status = if report.status == "late" {
@@ -440,7 +465,7 @@ pub fn prepare(
     ledger: &Ledger,
     bytes: &[u8],
     options: &ImportOptions,
-) -> Result<(Vec<Event>, ImportReport), ImportError> {
+) -> Result<Prepared, ImportError> {
     let list = &options.list;
     let file = options.file_name.as_str();
     let format = match options.format {
@@ -533,6 +558,15 @@ pub fn prepare(
     apply(&mut current, parsed.entries, format);
     let entries = current.len() as u64;
 
+    let builder = Builder {
+        list: list.clone(),
+        base: base.clone(),
+        snapshot_id: snapshot_id.clone(),
+        published_on,
+        after: previous.map(|(_, s)| s.published_on),
+        sources: source(options, published_on, &sha256),
+        current,
+    };
     let plan = if late {
         Plan {
             events: Vec::new(),
@@ -549,18 +583,9 @@ pub fn prepare(
             before,
             resolved: BTreeMap::new(),
         };
-        plan(
-            &mut planner,
-            query_at,
-            &base,
-            &snapshot_id,
-            published_on,
-            previous.map(|(_, s)| s.published_on),
-            &previous_entries,
-            &current,
-            &source(options, published_on, &sha256),
-        )?
+        plan(&mut planner, query_at, &builder, &previous_entries)?
     };
+    drop(previous_entries);
     let mut counts = plan.counts.clone();
     counts.snapshot = 1;
     let skipped: Vec<Value> = parsed
@@ -583,29 +608,44 @@ pub fn prepare(
             list.list
         )]);
     }
-    let mut values = vec![snapshot_json];
-    values.extend(plan.events);
-    let mut events: Vec<Event> = Vec::with_capacity(values.len());
+    // Every event is built and checked once before anything is stored (a file that implies an
+    // invalid event is refused whole), then dropped: the append builds them again a batch at a
+    // time.
+    let snapshot = event_from_json(&snapshot_json).map_err(|found| ImportError::Refused {
+        count: found.len(),
+        problems: found
+            .into_iter()
+            .map(|p| Refusal::new(format!("{file}: the snapshot event{}", p.pointer), p.reason))
+            .collect(),
+    })?;
     let mut problems = Vec::new();
-    for value in &values {
-        match event_from_json(value) {
-            Ok(event) => events.push(event),
-            Err(found) => {
-                for problem in found {
-                    problems.push(Refusal::new(
-                        format!(
-                            "{file}: event {}{}",
-                            value["id"].as_str().unwrap_or("?"),
-                            problem.pointer
-                        ),
-                        problem.reason,
-                    ));
+    let mut count = 0;
+    // Up to IMPORT_EVENTS_HELD_MAX events are kept from this check for the append; a bigger
+    // import builds them again a batch at a time (memory stays bounded).
+    let hold = plan.events.len() <= limits::IMPORT_EVENTS_HELD_MAX;
+    let mut held = Vec::new();
+    for planned in &plan.events {
+        match builder.event(planned, file) {
+            Ok(event) => {
+                if hold {
+                    held.push(event);
                 }
             }
+            Err(error) => match error {
+                ImportError::Refused {
+                    problems: found,
+                    count: n,
+                } => {
+                    count += n;
+                    if problems.len() < limits::IMPORT_PROBLEMS_MAX {
+                        problems.extend(found);
+                    }
+                }
+                other => return Err(other),
+            },
         }
     }
     if !problems.is_empty() {
-        let count = problems.len();
         problems.truncate(limits::IMPORT_PROBLEMS_MAX);
         return Err(ImportError::Refused { problems, count });
     }
@@ -648,7 +688,25 @@ pub fn prepare(
     if late {
         report.status = "late".into();
     }
-    Ok((events, report))
+    Ok(Prepared {
+        snapshot,
+        held: hold.then_some(held),
+        planned: plan.events,
+        builder,
+        report,
+    })
+}
+
+/// A snapshot read and planned, nothing stored: the snapshot event, the events it implies
+/// (built on demand), and the report so far.
+pub struct Prepared {
+    snapshot: Event,
+    /// The implied events as built when checked, if there are few enough to hold.
+    held: Option<Vec<Event>>,
+    planned: Vec<Planned>,
+    builder: Builder,
+    /// What was read and planned.
+    pub report: ImportReport,
 }
 
 fn source(options: &ImportOptions, published_on: CivilDate, sha256: &str) -> Value {
@@ -660,20 +718,177 @@ fn source(options: &ImportOptions, published_on: CivilDate, sha256: &str) -> Val
     }])
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One event a snapshot implies, held compactly until it is built (an import of a million
+/// entries never holds a million events: they are built and appended a batch at a time).
+#[derive(Clone, Debug)]
+enum Planned {
+    /// A new listing of the entry `key` (in the current snapshot) under `programme`.
+    Designation {
+        key: String,
+        programme: String,
+        subject: String,
+    },
+    /// A listing gone: the entry vanished (`gone`) or lost the programme.
+    Delisting {
+        key: String,
+        programme: String,
+        subject: String,
+        gone: bool,
+    },
+    /// The entry's details changed (the fields named).
+    Amendment {
+        key: String,
+        subject: String,
+        fields: String,
+    },
+    /// Entries of listings the ledger already held in force (at most 500).
+    Observation { index: usize, entries: Vec<Value> },
+}
+
+/// Builds planned events: what every event of one snapshot shares, and the snapshot's entries.
+struct Builder {
+    list: ListSpec,
+    base: String,
+    snapshot_id: String,
+    published_on: CivilDate,
+    after: Option<CivilDate>,
+    sources: Value,
+    current: BTreeMap<String, Entry>,
+}
+
+impl Builder {
+    fn observed(&self, basis: &str, after: Option<CivilDate>) -> Value {
+        let mut observed =
+            json!({"snapshot": self.snapshot_id, "list": self.list.list, "basis": basis});
+        if let Some(after) = after {
+            observed["after"] = json!(after.to_string());
+        }
+        observed
+    }
+
+    fn entry(&self, key: &str) -> Result<&Entry, ImportError> {
+        self.current.get(key).ok_or_else(|| {
+            ImportError::Usage(format!(
+                "internal: planned entry {key} is not in the snapshot"
+            ))
+        })
+    }
+
+    fn value(&self, planned: &Planned) -> Result<Value, ImportError> {
+        let list = &self.list;
+        let published = self.published_on.to_string();
+        Ok(match planned {
+            Planned::Designation {
+                key,
+                programme,
+                subject,
+            } => {
+                let entry = self.entry(key)?;
+                let measures: Vec<&str> = list.measures.iter().map(|m| m.as_str()).collect();
+                let (subject_value, truncated) = subject_json(subject, entry, list.scheme);
+                let (effective_on, observed) =
+                    match entry.listed_on.filter(|d| *d <= self.published_on) {
+                        Some(listed) => (listed, self.observed("listed_on", None)),
+                        None => (
+                            self.published_on,
+                            self.observed("first_observed", self.after),
+                        ),
+                    };
+                let mut event = json!({
+                    "kind": "designation", "id": event_id(&self.base, "designation", key, programme),
+                    "effective_on": effective_on.to_string(), "sources": self.sources, "observed": observed,
+                    "authority": list.authority, "programme": programme, "legal_basis": [],
+                    "subjects": [subject_value], "measures": measures,
+                });
+                if truncated {
+                    event["caveats"] = json!([
+                        "the list gives more names or identifiers than an event holds; the stored snapshot file has them all"
+                    ]);
+                }
+                event
+            }
+            Planned::Delisting {
+                key,
+                programme,
+                subject,
+                gone,
+            } => {
+                let after = self.after.unwrap_or(self.published_on);
+                let reason = if *gone {
+                    format!(
+                        "absent from the list published {published}, present in the one published {after} (inferred from absence; the legal date may be earlier)"
+                    )
+                } else {
+                    format!(
+                        "no longer listed under {programme} in the list published {published} (inferred from absence; the legal date may be earlier)"
+                    )
+                };
+                json!({
+                    "kind": "delisting", "id": event_id(&self.base, "delisting", key, programme),
+                    "effective_on": published, "sources": self.sources, "observed": self.observed("absent", Some(after)),
+                    "authority": list.authority, "programme": programme, "subject_ids": [subject],
+                    "reason": reason,
+                })
+            }
+            Planned::Amendment {
+                key,
+                subject,
+                fields,
+            } => {
+                let entry = self.entry(key)?;
+                let (subject_value, _) = subject_json(subject, entry, list.scheme);
+                let reason = truncate_chars(
+                    &format!("changed in the list published {published}: {fields}"),
+                    2_000,
+                );
+                json!({
+                    "kind": "amendment", "id": event_id(&self.base, "amendment", key, "details"),
+                    "effective_on": published, "sources": self.sources,
+                    "observed": self.observed("changed", Some(self.after.unwrap_or(self.published_on))),
+                    "subject": subject_value, "reason": reason,
+                })
+            }
+            Planned::Observation { index, entries } => json!({
+                "kind": "observation", "id": format!("{}/observed/{index}", self.base),
+                "effective_on": published, "sources": self.sources,
+                "observed": self.observed("first_observed", self.after), "entries": entries,
+            }),
+        })
+    }
+
+    /// The event `planned`, through the same checks as any input; what fails is named with the
+    /// file and the event's id.
+    fn event(&self, planned: &Planned, file: &str) -> Result<Event, ImportError> {
+        let value = self.value(planned)?;
+        event_from_json(&value).map_err(|found| {
+            let count = found.len();
+            let problems = found
+                .into_iter()
+                .map(|problem| {
+                    Refusal::new(
+                        format!(
+                            "{file}: event {}{}",
+                            value["id"].as_str().unwrap_or("?"),
+                            problem.pointer
+                        ),
+                        problem.reason,
+                    )
+                })
+                .collect();
+            ImportError::Refused { problems, count }
+        })
+    }
+}
+
+/// Compares the snapshot with the previous one and plans its events.
 fn plan(
     planner: &mut Planner<'_>,
     query_at: u64,
-    base: &str,
-    snapshot_id: &str,
-    published_on: CivilDate,
-    after: Option<CivilDate>,
+    builder: &Builder,
     previous: &BTreeMap<String, Entry>,
-    current: &BTreeMap<String, Entry>,
-    sources: &Value,
 ) -> Result<Plan, ImportError> {
     let list = planner.list;
-    let measures: Vec<&str> = list.measures.iter().map(|m| m.as_str()).collect();
+    let (published_on, after, current) = (builder.published_on, builder.after, &builder.current);
     let query = Query::at_sequence(planner.ledger, query_at)?;
     let mut out = Plan {
         events: Vec::new(),
@@ -683,12 +898,6 @@ fn plan(
         changed: 0,
     };
     let mut observations: Vec<Value> = Vec::new();
-    let first_observed = |after: Option<CivilDate>| match after {
-        Some(after) => {
-            json!({"snapshot": snapshot_id, "list": list.list, "basis": "first_observed", "after": after.to_string()})
-        }
-        None => json!({"snapshot": snapshot_id, "list": list.list, "basis": "first_observed"}),
-    };
     let designate = |planner: &mut Planner<'_>,
                      entry: &Entry,
                      programmes: &BTreeSet<String>,
@@ -712,31 +921,15 @@ fn plan(
                     continue;
                 }
             }
-            let (subject_value, truncated) = subject_json(&subject, entry, list.scheme);
-            let (effective_on, observed) = match entry.listed_on.filter(|d| *d <= published_on) {
-                Some(listed) => (
-                    listed,
-                    json!({"snapshot": snapshot_id, "list": list.list, "basis": "listed_on"}),
-                ),
-                None => (published_on, first_observed(after)),
-            };
-            let mut event = json!({
-                "kind": "designation", "id": event_id(base, "designation", &entry.key, programme),
-                "effective_on": effective_on.to_string(), "sources": sources, "observed": observed,
-                "authority": list.authority, "programme": programme, "legal_basis": [],
-                "subjects": [subject_value], "measures": measures,
+            out.events.push(Planned::Designation {
+                key: entry.key.clone(),
+                programme: programme.clone(),
+                subject: subject.clone(),
             });
-            if truncated {
-                event["caveats"] = json!([
-                    "the list gives more names or identifiers than an event holds; the stored snapshot file has them all"
-                ]);
-            }
-            out.events.push(event);
             out.counts.designation += 1;
         }
         Ok(())
     };
-    let absent = |after: CivilDate| json!({"snapshot": snapshot_id, "list": list.list, "basis": "absent", "after": after.to_string()});
     for (key, entry) in current {
         match previous.get(key) {
             None => {
@@ -755,7 +948,9 @@ fn plan(
                     || old.kind != entry.kind =>
             {
                 out.changed += 1;
-                let Some(after) = after else { continue };
+                if after.is_none() {
+                    continue;
+                }
                 let (subject, _) = planner.subject(entry)?;
                 let added: BTreeSet<String> = entry
                     .programmes
@@ -764,45 +959,31 @@ fn plan(
                     .collect();
                 designate(planner, entry, &added, &mut out, &mut observations)?;
                 for programme in old.programmes.difference(&entry.programmes) {
-                    out.events.push(json!({
-                        "kind": "delisting", "id": event_id(base, "delisting", key, programme),
-                        "effective_on": published_on.to_string(), "sources": sources, "observed": absent(after),
-                        "authority": list.authority, "programme": programme, "subject_ids": [subject],
-                        "reason": format!("no longer listed under {programme} in the list published {published_on} (inferred from absence; the legal date may be earlier)"),
-                    }));
+                    out.events.push(Planned::Delisting {
+                        key: key.clone(),
+                        programme: programme.clone(),
+                        subject: subject.clone(),
+                        gone: false,
+                    });
                     out.counts.delisting += 1;
                 }
                 if old.fields != entry.fields || old.kind != entry.kind {
-                    let mut fields: Vec<&str> = old
-                        .fields
-                        .keys()
-                        .chain(entry.fields.keys())
-                        .filter(|f| old.fields.get(*f) != entry.fields.get(*f))
-                        .map(String::as_str)
-                        .collect();
-                    fields.sort_unstable();
-                    fields.dedup();
-                    let (subject_value, _) = subject_json(&subject, entry, list.scheme);
-                    let reason = truncate_chars(
-                        &format!(
-                            "changed in the list published {published_on}: {}",
-                            fields.join(", ")
-                        ),
-                        2_000,
-                    );
-                    out.events.push(json!({
-                        "kind": "amendment", "id": event_id(base, "amendment", key, "details"),
-                        "effective_on": published_on.to_string(), "sources": sources,
-                        "observed": {"snapshot": snapshot_id, "list": list.list, "basis": "changed", "after": after.to_string()},
-                        "subject": subject_value, "reason": reason,
-                    }));
+                    let mut fields = old.changed_fields(entry);
+                    if old.kind != entry.kind {
+                        fields.insert(0, "kind");
+                    }
+                    out.events.push(Planned::Amendment {
+                        key: key.clone(),
+                        subject,
+                        fields: fields.join(", "),
+                    });
                     out.counts.amendment += 1;
                 }
             }
             Some(_) => {}
         }
     }
-    if let Some(after) = after {
+    if after.is_some() {
         for (key, old) in previous {
             if current.contains_key(key) {
                 continue;
@@ -810,12 +991,12 @@ fn plan(
             out.removed += 1;
             let (subject, _) = planner.subject(old)?;
             for programme in &old.programmes {
-                out.events.push(json!({
-                    "kind": "delisting", "id": event_id(base, "delisting", key, programme),
-                    "effective_on": published_on.to_string(), "sources": sources, "observed": absent(after),
-                    "authority": list.authority, "programme": programme, "subject_ids": [subject],
-                    "reason": format!("absent from the list published {published_on}, present in the one published {after} (inferred from absence; the legal date may be earlier)"),
-                }));
+                out.events.push(Planned::Delisting {
+                    key: key.clone(),
+                    programme: programme.clone(),
+                    subject: subject.clone(),
+                    gone: true,
+                });
                 out.counts.delisting += 1;
             }
         }
@@ -824,11 +1005,10 @@ fn plan(
         .chunks(limits::SUBJECTS_PER_EVENT_MAX)
         .enumerate()
     {
-        out.events.push(json!({
-            "kind": "observation", "id": format!("{base}/observed/{index}"),
-            "effective_on": published_on.to_string(), "sources": sources, "observed": first_observed(after),
-            "entries": chunk,
-        }));
+        out.events.push(Planned::Observation {
+            index,
+            entries: chunk.to_vec(),
+        });
         out.counts.observation += 1;
     }
     Ok(out)
@@ -909,15 +1089,25 @@ pub fn verify_sources(ledger: &Ledger) -> Result<(u64, Vec<SourceProblem>), Impo
             late: snapshot.late,
             appended_by: String::new(),
         };
-        let planned = match prepare(ledger, &bytes, &options) {
-            Ok((events, _)) => events,
+        let prepared = match prepare(ledger, &bytes, &options) {
+            Ok(prepared) => prepared,
             Err(error) => {
                 problems.push(problem(format!("re-reading it fails: {error}")));
                 continue;
             }
         };
         let mut expected: BTreeSet<u64> = BTreeSet::new();
-        for event in &planned {
+        for index in 0..=prepared.planned.len() {
+            let event = match index {
+                0 => prepared.snapshot.clone(),
+                _ => match prepared.builder.event(&prepared.planned[index - 1], &file) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        problems.push(problem(format!("re-reading it fails: {error}")));
+                        break;
+                    }
+                },
+            };
             let Some(sequence) = ledger.sequence_of(event.id().as_str())? else {
                 problems.push(problem(format!(
                     "it implies event {}, which is not recorded",
@@ -926,14 +1116,14 @@ pub fn verify_sources(ledger: &Ledger) -> Result<(u64, Vec<SourceProblem>), Impo
                 continue;
             };
             let stored = ledger.record(sequence)?.map(|view| view.record.event_bytes);
-            let offered = crate::ledger::record::encode_event(event).ok();
+            let offered = crate::ledger::record::encode_event(&event).ok();
             if stored != offered {
                 problems.push(problem(format!(
                     "it implies event {} other than the one recorded at {sequence}",
                     event.id()
                 )));
             }
-            if event.id().as_str() != snapshot.id {
+            if index > 0 {
                 expected.insert(sequence);
             }
         }

@@ -1,0 +1,10 @@
+//! Fuzz target: the ofac_xml reader never panics, and refuses what it cannot read.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sanctions_ledger::import::formats::{self, Format};
+
+fuzz_target!(|bytes: &[u8]| {
+    let _ = formats::read(Format::OfacXml, "fuzz", bytes);
+    let _ = formats::detect(bytes);
+});
