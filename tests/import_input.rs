@@ -314,3 +314,55 @@ fn no_reader_panics_long_campaign() {
         )
         .unwrap();
 }
+
+#[test]
+fn a_file_cut_short_is_refused_not_read_as_complete() {
+    let (_keep, dir) = ledger();
+    let real = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/real/ofac_sdn_csv/sdn_2021-12-09.csv"),
+    )
+    .unwrap();
+    // Cut inside the quoted Remarks of a row, as a broken download would.
+    let cut = &real[..real.len() / 2];
+    let output = import(
+        &dir,
+        "sdn.csv",
+        cut,
+        &["--list", "us-ofac-sdn", "--published-on", "2021-12-09"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let problem = &error(&output)["error"]["problems"][0];
+    assert!(
+        problem["reason"].as_str().unwrap().contains("cut short"),
+        "{problem}"
+    );
+    assert_eq!(head(&dir), 0);
+    // An sdnList whose Record_Count disagrees with its entries.
+    let xml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/real/ofac_consolidated_xml/cons_2025-10-22.xml"),
+    )
+    .unwrap();
+    let altered = xml.replacen(
+        "<Record_Count>443</Record_Count>",
+        "<Record_Count>444</Record_Count>",
+        1,
+    );
+    assert_ne!(altered, xml);
+    let output = import(
+        &dir,
+        "cons.xml",
+        altered.as_bytes(),
+        &["--list", "us-ofac-consolidated"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let problem = &error(&output)["error"]["problems"][0];
+    assert!(
+        problem["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Record_Count says 444, the file holds 443"),
+        "{problem}"
+    );
+}

@@ -765,3 +765,92 @@ fn a_bundle_carries_the_snapshot_files_on_request_and_restore_keeps_them() {
         "{message}"
     );
 }
+
+#[test]
+fn an_ftm_delta_applies_to_the_previous_snapshot_mod_is_an_amendment_del_a_delisting() {
+    let ledger = Ledger::empty();
+    let add = ledger.import(
+        "opensanctions_ftm/sanctions_20240527194702-wnk.entities.delta.json",
+        "opensanctions:sanctions",
+        &["--published-on", "2024-05-27"],
+    );
+    assert_eq!(add["entries"], 2);
+    // A hand-made delta on top of the real one (ids from it; the MOD renames, the DEL removes).
+    let delta = concat!(
+        r#"{"op": "MOD", "entity": {"id": "NK-2sJaJRaPJcWUfMbHjTtWcL", "caption": "Janan Agha", "schema": "Person", "properties": {"name": ["Janan Agha"], "alias": ["Jinan Agha"], "topics": ["sanction"]}, "datasets": ["un_sc_sanctions"]}}"#,
+        "\n",
+        r#"{"op": "DEL", "entity": {"id": "NK-2T3S8Hu29ktYnKSTgQp2wL"}}"#,
+        "\n"
+    );
+    std::fs::write(ledger.dir.join("later.delta.json"), delta).unwrap();
+    let output = ledger.run(&[
+        "--json",
+        "import",
+        "later.delta.json",
+        "--list",
+        "opensanctions:sanctions",
+        "--published-on",
+        "2024-05-28",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let later = json(&output);
+    assert_eq!(later["format"], "ftm-delta");
+    assert_eq!(later["entries"], 1, "the list after the delta");
+    assert_eq!(counts(&later), (0, 0, 1, 1));
+    let events = ledger.events();
+    assert_eq!(
+        of_kind(&events, "delisting", "2024-05-28")[0]["subject_ids"],
+        serde_json::json!(["os-nk-2t3s8hu29ktynkstgqp2wl"])
+    );
+    assert_eq!(
+        of_kind(&events, "delisting", "2024-05-28")[0]["programme"],
+        "OS-SANCTIONS"
+    );
+    assert_eq!(
+        of_kind(&events, "amendment", "2024-05-28")[0]["subject"]["aliases"],
+        serde_json::json!(["Jinan Agha"])
+    );
+    // verify --sources replays the chain of deltas from the stored files.
+    let verified = ledger.run(&["--json", "verify", "--sources"]);
+    assert_eq!(verified.status.code(), Some(3), "{}", stderr(&verified));
+    assert_eq!(json(&verified)["sources_checked"], 2);
+}
+
+#[test]
+fn an_unchanged_list_published_again_adds_one_snapshot_event_and_nothing_per_listing() {
+    let ledger = Ledger::empty();
+    ledger.import(
+        "un_consolidated_xml/un_2025-12-10.xml",
+        "un-sc-consolidated",
+        &[],
+    );
+    let before = ledger.answer(&["history", "un-iqi.001"]);
+    // The same content published the next day (the file's own date is given over by copying
+    // it with a changed dateGenerated).
+    let text = std::fs::read_to_string(real("un_consolidated_xml/un_2025-12-10.xml")).unwrap();
+    let next = text.replacen(
+        "dateGenerated=\"2025-12-10",
+        "dateGenerated=\"2025-12-11",
+        1,
+    );
+    assert_ne!(text, next);
+    std::fs::write(ledger.dir.join("next.xml"), next).unwrap();
+    let output = ledger.run(&[
+        "--json",
+        "import",
+        "next.xml",
+        "--list",
+        "un-sc-consolidated",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["appended"], 1, "the snapshot alone");
+    assert_eq!(counts(&report), (0, 0, 0, 0));
+    let after = ledger.answer(&["history", "un-iqi.001"]);
+    assert_eq!(
+        after["timeline"], before["timeline"],
+        "no event per listing per snapshot"
+    );
+    assert_eq!(after["coverage"][0]["last_observed"], "2025-12-11");
+    assert_eq!(after["coverage"][0]["snapshots"], 2);
+}

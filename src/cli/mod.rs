@@ -839,16 +839,13 @@ fn import(
         appended_by: args.operator.to_owned(),
     };
     let visible = !out.is_json() && std::io::stderr().is_terminal();
-    let progress = output::progress_bar(0, visible, "importing");
+    let progress = output::import_progress(visible, bytes.len() as u64, &options.file_name);
     let result = plan::import(
         &mut ledger,
         &bytes,
         &options,
         &SystemClock,
-        &mut |done, total| {
-            progress.set_length(total);
-            progress.set_position(done);
-        },
+        &mut |done, total| output::import_progress_events(&progress, done, total),
     );
     progress.finish_and_clear();
     let report = result.map_err(Failure::import)?;

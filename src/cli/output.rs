@@ -325,6 +325,38 @@ pub fn progress_bar(total: u64, visible: bool, verb: &str) -> ProgressBar {
     bar
 }
 
+/// Progress of an import on a terminal (files of 1 MB or more): a spinner while the file is
+/// read and compared, then a bar over the events appended (`import_progress_events`).
+pub fn import_progress(visible: bool, file_bytes: u64, file: &str) -> ProgressBar {
+    if !visible || file_bytes < 1024 * 1024 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("reading and comparing {file}"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Moves an import's progress to `done` of `total` events appended.
+pub fn import_progress_events(bar: &ProgressBar, done: u64, total: u64) {
+    if bar.is_hidden() {
+        return;
+    }
+    if bar.length() != Some(total) {
+        bar.disable_steady_tick();
+        bar.set_length(total);
+        if let Ok(style) = ProgressStyle::with_template(
+            "appending {bar:40} {human_pos}/{human_len} events, {eta} left",
+        ) {
+            bar.set_style(style);
+        }
+    }
+    bar.set_position(done);
+}
+
 /// The record in its published JSON shape.
 pub fn record_json(view: &RecordView) -> RecordJson {
     RecordJson {

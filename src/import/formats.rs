@@ -227,6 +227,19 @@ fn date_dmy(text: &str, month_first: bool) -> Option<CivilDate> {
     .ok()
 }
 
+/// A CSV file that ends inside a quoted field (an odd number of quote characters: a quote
+/// inside a field is doubled) was cut short; the CSV reader would take the cut row as whole.
+fn refuse_unterminated_quote(file: &str, text: &str) -> Result<(), Refusal> {
+    if text.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+        let last = text.trim_end().lines().count();
+        return Err(Refusal::new(
+            format!("{file}:{last}"),
+            "the file ends inside a quoted field (an odd number of quote characters): it looks cut short; a complete file closes every quote",
+        ));
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // OFAC SDN CSV
 
@@ -239,6 +252,13 @@ fn ofac_csv(file: &str, bytes: &[u8]) -> Result<Parsed, Refusal> {
         bytes = rest;
     }
     let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    refuse_unterminated_quote(file, &text)?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(Refusal::new(
+            format!("{file}:{}", text.lines().count()),
+            "the file ends inside a row: SDN.CSV ends with a line break (CRLF, then 0x1A); this one looks cut short",
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -504,6 +524,17 @@ fn ofac_xml(file: &str, text: &str) -> Result<Parsed, Refusal> {
         .texts
         .get("Publish_Date")
         .and_then(|date| date_dmy(date, true));
+    if let Some(count) = outside.texts.get("Record_Count") {
+        let read = parsed.entries.len() + parsed.refused.len();
+        if count.trim().parse::<usize>().ok() != Some(read) {
+            return Err(Refusal::new(
+                format!("{file} (/sdnList/publshInformation/Record_Count)"),
+                format!(
+                    "Record_Count says {count}, the file holds {read} sdnEntry elements: incomplete or altered"
+                ),
+            ));
+        }
+    }
     Ok(parsed)
 }
 
@@ -1033,6 +1064,7 @@ impl<'a> UkGroups<'a> {
 
 fn uk_csv(file: &str, bytes: &[u8]) -> Result<Parsed, Refusal> {
     let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    refuse_unterminated_quote(file, &text)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -1163,6 +1195,9 @@ fn ftm_referent(referent: &str) -> Option<(&'static str, &str)> {
     None
 }
 
+/// The placeholder programme of an FtM entry, replaced by the dataset's (`OS-<DATASET>`).
+pub const FTM_PROGRAMME: &str = "OS";
+
 fn ftm(file: &str, text: &str, format: Format) -> Result<Parsed, Refusal> {
     let mut parsed = Parsed::default();
     let mut seen = BTreeMap::new();
@@ -1276,20 +1311,9 @@ fn ftm(file: &str, text: &str, format: Format) -> Result<Parsed, Refusal> {
                 }
             }
         }
-        let datasets: Vec<String> = entity
-            .get("datasets")
-            .and_then(|d| d.as_array())
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(ToOwned::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        entry.programmes.insert(format!(
-            "OS-{}",
-            slug(datasets.first().map_or("default", |d| d.as_str()))
-        ));
+        // The programme is the dataset imported (`opensanctions:<dataset>`); the planner
+        // names it, as the file does not say which of its datasets an import is of.
+        entry.programmes.insert(FTM_PROGRAMME.to_owned());
         if let Some(object) = properties.as_object() {
             for (name, items) in object {
                 if ["modifiedAt", "lastSeen"].contains(&name.as_str()) {

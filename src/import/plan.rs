@@ -319,6 +319,7 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 /// The entries a stored snapshot holds (a delta applied to the snapshot before it).
 fn entries_of(
     ledger: &Ledger,
+    list: &ListSpec,
     snapshots: &[SnapshotFact],
     index: usize,
 ) -> Result<BTreeMap<String, Entry>, ImportError> {
@@ -355,16 +356,24 @@ fn entries_of(
                 reason: refusal.to_string(),
             }
         })?;
-        apply(&mut entries, parsed.entries, format);
+        apply(&mut entries, parsed.entries, format, list);
     }
     Ok(entries)
 }
 
-fn apply(entries: &mut BTreeMap<String, Entry>, read: Vec<Entry>, format: Format) {
+fn apply(entries: &mut BTreeMap<String, Entry>, read: Vec<Entry>, format: Format, list: &ListSpec) {
     if !format.is_delta() {
         entries.clear();
     }
-    for entry in read {
+    let dataset = list.list.strip_prefix("opensanctions:");
+    for mut entry in read {
+        if let Some(dataset) = dataset
+            && entry.programmes.remove(formats::FTM_PROGRAMME)
+        {
+            entry
+                .programmes
+                .insert(format!("OS-{}", super::slug(dataset)));
+        }
         if entry.deleted {
             entries.remove(&entry.key);
         } else {
@@ -547,7 +556,7 @@ pub fn prepare(
     }
     let previous = if late { None } else { newest };
     let previous_entries = match previous {
-        Some((index, _)) => entries_of(ledger, &earlier, index)?,
+        Some((index, _)) => entries_of(ledger, list, &earlier, index)?,
         None => BTreeMap::new(),
     };
     let mut current = if format.is_delta() {
@@ -555,7 +564,7 @@ pub fn prepare(
     } else {
         BTreeMap::new()
     };
-    apply(&mut current, parsed.entries, format);
+    apply(&mut current, parsed.entries, format, list);
     let entries = current.len() as u64;
 
     let builder = Builder {
