@@ -96,7 +96,8 @@ pub const SKIPPED_RECORDED_MAX: usize = 100;
 /// about 24 MB; OFAC's SDN XML about 10 MB).
 pub const IMPORT_FILE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 /// Most entries one snapshot may hold. What an import holds in memory grows with the entries
-/// (about 100 bytes each: an id and a digest), so this bounds it: about 200 MB at the limit.
+/// (about 2 KB each, measured: names, identifiers, a digest per field, its subject), so this
+/// and `IMPORT_FILE_BYTES_MAX` bound it.
 pub const IMPORT_ENTRIES_MAX: usize = 2_000_000;
 /// Largest entry, in bytes of the file (one XML entry element; the CSV rows of one target).
 pub const IMPORT_ENTRY_BYTES_MAX: usize = 1024 * 1024;
@@ -104,10 +105,11 @@ pub const IMPORT_ENTRY_BYTES_MAX: usize = 1024 * 1024;
 pub const IMPORT_FIELD_BYTES_MAX: usize = 64 * 1024;
 /// Deepest XML nesting an importer accepts.
 pub const IMPORT_XML_DEPTH_MAX: usize = 32;
-/// Largest decompressed part of a spreadsheet (XLSX) file, in bytes: a guard against
-/// compression bombs. The sheet is streamed; its shared strings are held.
+/// Largest decompressed part of a spreadsheet (XLSX) file, in bytes, as its zip directory
+/// declares it (checked before anything is decompressed): a guard against compression bombs.
+/// The sheet is streamed; its shared strings are held.
 pub const IMPORT_XLSX_PART_BYTES_MAX: u64 = 1024 * 1024 * 1024;
-/// Largest total of a spreadsheet's shared strings held in memory, in bytes.
+/// Largest shared-strings part of a spreadsheet (held in memory), in bytes, as declared.
 pub const IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX: usize = 128 * 1024 * 1024;
 /// Events an import appends per durable append (a snapshot implies up to one per entry and
 /// programme; each append is all or nothing, and re-running the import completes one cut

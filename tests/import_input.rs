@@ -366,3 +366,48 @@ fn a_file_cut_short_is_refused_not_read_as_complete() {
         "{problem}"
     );
 }
+
+#[test]
+fn an_xlsx_whose_parts_declare_more_than_the_limits_is_refused_before_decompressing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.xlsx");
+    // Python's zipfile writes a real deflated zip: 129 MiB of spaces as sharedStrings.xml.
+    let script = format!(
+        "import zipfile\nwith zipfile.ZipFile({:?}, 'w', zipfile.ZIP_DEFLATED) as z:\n    z.writestr('[Content_Types].xml', '<Types/>')\n    z.writestr('xl/sharedStrings.xml', ' ' * ({} + 1))\n",
+        path.display().to_string(),
+        sanctions_ledger::limits::IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX
+    );
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        bytes.len() < 2 * 1024 * 1024,
+        "{} bytes: deflated",
+        bytes.len()
+    );
+    let refused = formats::read(Format::UkConlistXlsx, "bomb.xlsx", &bytes).unwrap_err();
+    assert!(
+        refused
+            .reason
+            .contains("IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX"),
+        "{refused}"
+    );
+    assert!(refused.place.contains("xl/sharedStrings.xml"), "{refused}");
+    // At the bound it passes the check (and fails later, for want of a workbook).
+    let script = script.replace(" + 1))", "))");
+    assert!(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let refused = formats::read(Format::UkConlistXlsx, "bomb.xlsx", &bytes).unwrap_err();
+    assert!(!refused.reason.contains("IMPORT_XLSX"), "{refused}");
+}

@@ -45,6 +45,7 @@ fn each_outside_library_stays_in_its_room() {
         ),
         ("quick_xml::", &["src/import/xml.rs"]),
         ("calamine::", &["src/import/formats.rs"]),
+        ("zip::", &["src/import/formats.rs"]),
         ("csv::", &["src/import/formats.rs"]),
         ("encoding_rs::", &["src/import/formats.rs"]),
         ("base64::", &["src/ledger/checkpoint.rs", "src/proof.rs"]),

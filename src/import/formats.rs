@@ -1096,8 +1096,44 @@ fn uk_csv(file: &str, bytes: &[u8]) -> Result<Parsed, Refusal> {
     Ok(parsed)
 }
 
+/// The sizes an XLSX file's zip directory declares for its parts, against the limits, before
+/// anything is decompressed (a guard against compression bombs).
+fn check_xlsx_parts(file: &str, bytes: &[u8]) -> Result<(), Refusal> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|error| Refusal::new(file, format!("not a readable XLSX (zip) file: {error}")))?;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index_raw(index)
+            .map_err(|error| Refusal::new(file, format!("zip entry {index}: {error}")))?;
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        let size = part.size();
+        if size > limits::IMPORT_XLSX_PART_BYTES_MAX {
+            return Err(Refusal::new(
+                format!("{file} (part {name})"),
+                format!(
+                    "{size} bytes decompressed; at most {} (IMPORT_XLSX_PART_BYTES_MAX)",
+                    limits::IMPORT_XLSX_PART_BYTES_MAX
+                ),
+            ));
+        }
+        if name.ends_with("sharedStrings.xml")
+            && size > limits::IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX as u64
+        {
+            return Err(Refusal::new(
+                format!("{file} (part {name})"),
+                format!(
+                    "shared strings of {size} bytes; at most {} (IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX)",
+                    limits::IMPORT_XLSX_SHARED_STRINGS_BYTES_MAX
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn uk_xlsx(file: &str, bytes: &[u8]) -> Result<Parsed, Refusal> {
     use calamine::{DataRef, Reader, Xlsx};
+    check_xlsx_parts(file, bytes)?;
     let refuse = |reason: String| Refusal::new(file, reason);
     let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|error| refuse(format!("not a readable XLSX workbook: {error}")))?;
