@@ -53,12 +53,16 @@ pub fn store(ledger: &Path, hex: &str, bytes: &[u8]) -> std::io::Result<PathBuf>
 
 /// The stored file with BLAKE3 `hex`, checked against its name.
 pub fn load(ledger: &Path, hex: &str) -> Result<Vec<u8>, String> {
-    let path = path(ledger, hex);
-    let bytes = fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    read_checked(&path(ledger, hex), hex)
+}
+
+/// The file at `path`, whose name is its BLAKE3 `hex`, checked against that name.
+fn read_checked(path: &Path, hex: &str) -> Result<Vec<u8>, String> {
+    let bytes = fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
     let actual = crate::ledger::chain::file_blake3_hex(&bytes);
     if actual != hex {
         return Err(format!(
-            "{}: its BLAKE3 is {actual}, not its name: the stored snapshot was changed",
+            "{}: its BLAKE3 is {actual}, not its name: the snapshot file was changed",
             path.display()
         ));
     }
@@ -125,15 +129,7 @@ pub fn check_bundle_sources(bundle: &Path, snapshots: &[String]) -> Result<Optio
         }
     }
     for hex in snapshots {
-        let path = dir.join(hex);
-        let bytes = fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-        let actual = crate::ledger::chain::file_blake3_hex(&bytes);
-        if actual != *hex {
-            return Err(format!(
-                "{}: its BLAKE3 is {actual}, not its name: the snapshot file was changed",
-                path.display()
-            ));
-        }
+        read_checked(&dir.join(hex), hex)?;
     }
     Ok(Some(snapshots.len() as u64))
 }
@@ -146,8 +142,7 @@ pub fn restore_from_bundle(
 ) -> Result<u64, String> {
     let dir = bundle_sources_dir(bundle);
     for hex in snapshots {
-        let bytes = fs::read(dir.join(hex))
-            .map_err(|error| format!("{}: {error}", dir.join(hex).display()))?;
+        let bytes = read_checked(&dir.join(hex), hex)?;
         store(ledger, hex, &bytes).map_err(|error| error.to_string())?;
     }
     Ok(snapshots.len() as u64)

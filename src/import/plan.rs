@@ -224,15 +224,6 @@ fn new_subject_id(list: &ListSpec, key: &str) -> String {
     }
 }
 
-/// Schemes of list ids by which an entry may name a subject another list or the curated
-/// history already holds.
-const CROSS_SCHEMES: [&str; 4] = [
-    "ofac-uid",
-    "uk-ofsi-group-id",
-    "un-reference",
-    "eu-fsf-reference",
-];
-
 struct Planner<'a> {
     ledger: &'a Ledger,
     list: &'a ListSpec,
@@ -249,7 +240,11 @@ impl Planner<'_> {
         }
         let mut candidates = vec![(self.list.scheme.to_owned(), entry.key.clone())];
         for (scheme, value) in &entry.identifiers {
-            if CROSS_SCHEMES.contains(&scheme.as_str()) && scheme != self.list.scheme {
+            // Another list's id the entry carries (an FtM referent, the UN reference of an EU
+            // entry) may name a subject already held.
+            if crate::domain::LIST_ID_SCHEMES.contains(&scheme.as_str())
+                && scheme != self.list.scheme
+            {
                 candidates.push((scheme.clone(), value.clone()));
             }
         }

@@ -70,8 +70,6 @@ pub struct Interval {
     pub retaliation: bool,
     /// The list snapshot that implied its start, if one did (how the start date is known).
     pub opened: Option<FactObserved>,
-    /// The list snapshot that implied its end (a delisting inferred from absence), if one did.
-    pub closed: Option<FactObserved>,
 }
 
 impl Interval {
@@ -204,7 +202,6 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         not_renewed: None,
                         retaliation,
                         opened: fact.observed.clone(),
-                        closed: None,
                     });
                 }
             }
@@ -214,7 +211,6 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                     interval.ends.push((date, interval.end, fact.source));
                     interval.why.push((date, fact.source));
                     interval.delisted_by = Some(fact.source);
-                    interval.closed = fact.observed.clone();
                     view.intervals.extend(current.take());
                 }
                 // Past its end date, undecided: the delisting records that it was not renewed.
@@ -223,7 +219,6 @@ pub fn evaluate(own: Vec<ListingFact>, broad: Vec<ListingFact>) -> ListingView {
                         && interval.not_renewed.is_none() =>
                 {
                     interval.not_renewed = Some((date, fact.source));
-                    interval.closed = fact.observed.clone();
                     interval.why.push((date, fact.source));
                 }
                 _ => view.warnings.push(Warning {
