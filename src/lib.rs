@@ -2,7 +2,8 @@
 //!
 //! Layers, each using only those above it in this list (see ARCHITECTURE.md):
 //! `limits`, `domain` (pure events), `ledger` (encoding, chain, store, verification),
-//! `intake` (untrusted JSON into events), `cli` (presentation).
+//! `intake` (untrusted JSON into events), `cli` (presentation), `server` (presentation over
+//! HTTP, sharing the CLI's questions and JSON shapes).
 
 pub mod cli;
 pub mod domain;
@@ -14,4 +15,5 @@ pub mod projection;
 pub mod proof;
 pub mod query;
 pub mod schemas;
+pub mod server;
 pub mod synth;

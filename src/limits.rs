@@ -122,3 +122,42 @@ pub const IMPORT_PROBLEMS_MAX: usize = 1_000;
 pub const IMPORT_EVENTS_HELD_MAX: usize = 50_000;
 /// Events an `import --dry-run` lists (the counts cover them all).
 pub const IMPORT_DRY_RUN_LISTED_MAX: usize = 10_000;
+
+// The HTTP server (`serve`). Each one is a default that `serve` can be given another value of
+// (its --help names the option); tests set them low to reach them.
+
+/// Most bytes of an append request's body (one JSON event or a JSON Lines batch).
+pub const SERVER_APPEND_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Most bytes of an import request's body (a list file), as for a file given to `import`.
+pub const SERVER_IMPORT_BODY_BYTES_MAX: usize = IMPORT_FILE_BYTES_MAX as usize;
+/// Imports whose bodies are being received or processed at once; more are answered 503.
+pub const SERVER_IMPORTS_IN_FLIGHT_MAX: usize = 2;
+/// How long a client may take to send a request's headers before the connection is closed.
+pub const SERVER_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// How long a request may take, body and answer included (408 after), imports aside.
+pub const SERVER_REQUEST_TIMEOUT_MS: u64 = 60_000;
+/// How long an import request may take (a 1M-entry list takes minutes).
+pub const SERVER_IMPORT_TIMEOUT_MS: u64 = 30 * 60 * 1000;
+/// Connections served at once; one more is answered 503 and closed.
+pub const SERVER_CONNECTIONS_MAX: usize = 1024;
+/// Write requests waiting for the writer; one more is answered 503 with Retry-After at once.
+pub const SERVER_QUEUE_REQUESTS_MAX: usize = 1024;
+/// Requests the writer takes into one group (one write, one durability barrier).
+pub const SERVER_GROUP_REQUESTS_MAX: usize = 256;
+/// Events of one group, summed over its requests (a request is never split).
+pub const SERVER_GROUP_EVENTS_MAX: usize = 50_000;
+/// Most bytes of one query answer; a larger one is refused (413: narrow it with filters).
+pub const SERVER_ANSWER_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Most records of one page of `GET /v1/records` (the change feed pages by this too).
+pub const SERVER_RECORDS_PAGE_MAX: u64 = 1_000;
+/// Change-feed streams open at once; one more is answered 503.
+pub const SERVER_FEEDS_MAX: usize = 256;
+/// Seconds between keep-alive comments on an idle change feed.
+pub const SERVER_FEED_HEARTBEAT_SECS: u64 = 15;
+/// How long a graceful shutdown waits for open connections (streams) after answering what was
+/// in flight.
+pub const SERVER_SHUTDOWN_GRACE_MS: u64 = 5_000;
+/// Tokens one ledger keeps (revoked ones included).
+pub const TOKENS_MAX: usize = 1_000;
+/// Most bytes of a ledger's token file.
+pub const TOKENS_FILE_BYTES_MAX: usize = 1024 * 1024;

@@ -7,9 +7,9 @@
 use crate::cli::answers::Answered;
 use crate::cli::json::{
     AppendResult, BundleCheckResult, CheckpointResult, CheckpointsResult, CompareResult,
-    ErrorResult, ExportResult, GenResult, HeadResult, ImportResult, InitResult, KeygenResult,
-    LogResult, ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult, ShowResult,
-    ValidateResult, VerifyResult,
+    ErrorResult, ExportResult, FeedRecord, GenResult, HeadResult, ImportResult, InitResult,
+    KeygenResult, LogResult, ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult,
+    ServeResult, ShowResult, TokenCreateResult, TokensResult, ValidateResult, VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
@@ -111,6 +111,18 @@ pub fn all() -> Vec<(String, Value)> {
         output::<ExportResult>("export", "export"),
         output::<BundleCheckResult>("verify-bundle", "verify-bundle"),
         output::<RestoreResult>("restore", "restore"),
+        output::<TokenCreateResult>("token-create", "token create"),
+        output::<TokensResult>("tokens", "token list"),
+        output::<ServeResult>("serve", "serve"),
+        (
+            "output/feed-record.schema.json".to_owned(),
+            with_identity(
+                serde_json::to_value(schema_for!(FeedRecord)).unwrap_or(Value::Null),
+                "output/feed-record.schema.json",
+                "change feed record",
+                "One record of the server's change feed (GET /v1/records with Accept text/event-stream or application/jsonl): its sequence, hash, stored bytes and decoded form.",
+            ),
+        ),
         ("output/error.schema.json".to_owned(), error),
         (
             "proof/inclusion.schema.json".to_owned(),

@@ -201,7 +201,7 @@ fn every_json_output_of_the_cli_validates() {
     );
     assert_eq!(error["exit_code"], 2);
     let error = check(&["--json", "show", "99"], None, "output/error.schema.json");
-    assert_eq!(error["error"]["kind"], "usage");
+    assert_eq!(error["error"]["kind"], "not_found");
     // The auditor's commands, and the proof documents.
     let keygen = check(
         &["--json", "keygen", "--name", "ops"],

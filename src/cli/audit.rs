@@ -65,7 +65,7 @@ pub fn load_verifier(argument: &str) -> Result<VerifierKey, Failure> {
     })
 }
 
-fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
+pub(crate) fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
     let bytes = read_limited(path, limits::KEY_FILE_BYTES_MAX, "a secret key")?;
     SignerKey::parse(String::from_utf8_lossy(&bytes).trim_end()).map_err(|error| {
         Failure::bad_checkpoint(format!(
@@ -106,7 +106,7 @@ fn checkpoint_or_latest(ledger: &Ledger, path: Option<&Path>) -> Result<SignedCh
     }
 }
 
-fn checkpoint_json(signed: &SignedCheckpoint, number: Option<u64>) -> CheckpointJson {
+pub(crate) fn checkpoint_json(signed: &SignedCheckpoint, number: Option<u64>) -> CheckpointJson {
     let checkpoint = &signed.checkpoint;
     CheckpointJson {
         number,
@@ -221,22 +221,11 @@ pub fn checkpoint(
 ) -> Result<(), Failure> {
     let signer = load_signer(key_path)?;
     let mut ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
-    let since = ledger
-        .last_checkpoint()
-        .map_err(Failure::ledger)?
-        .map_or(0, |(_, signed)| signed.checkpoint.size);
-    let (number, signed) = ledger
-        .checkpoint(&signer, &SystemClock)
-        .map_err(Failure::ledger)?;
+    let (number, signed, mut result) = sign_checkpoint(&mut ledger, &signer)?;
     if let Some(path) = out_path {
         write_new(path, signed.text().as_bytes(), false)?;
     }
-    let result = CheckpointResult {
-        ok: true,
-        checkpoint: checkpoint_json(&signed, Some(number)),
-        records_rechecked: signed.checkpoint.size - since,
-        written_to: out_path.map(|path| path.display().to_string()),
-    };
+    result.written_to = out_path.map(|path| path.display().to_string());
     out.emit(&result, || {
         let mut text = signed.text();
         text.push_str(&format!(
@@ -249,9 +238,32 @@ pub fn checkpoint(
     Ok(())
 }
 
-/// `checkpoints`.
-pub fn checkpoints(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
-    let ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
+/// Signs and keeps a checkpoint of the head (`checkpoint`, `POST /v1/checkpoints`): its number,
+/// the checkpoint, and what `checkpoint --json` prints of it.
+pub(crate) fn sign_checkpoint(
+    ledger: &mut Ledger,
+    signer: &SignerKey,
+) -> Result<(u64, SignedCheckpoint, CheckpointResult), Failure> {
+    let since = ledger
+        .last_checkpoint()
+        .map_err(Failure::ledger)?
+        .map_or(0, |(_, signed)| signed.checkpoint.size);
+    let (number, signed) = ledger
+        .checkpoint(signer, &SystemClock)
+        .map_err(Failure::ledger)?;
+    let result = CheckpointResult {
+        ok: true,
+        checkpoint: checkpoint_json(&signed, Some(number)),
+        records_rechecked: signed.checkpoint.size - since,
+        written_to: None,
+    };
+    Ok((number, signed, result))
+}
+
+/// What `checkpoints --json` prints.
+pub(crate) fn checkpoints_result(
+    ledger: &Ledger,
+) -> Result<(Vec<(u64, SignedCheckpoint)>, CheckpointsResult), Failure> {
     let kept = ledger.checkpoints().map_err(Failure::ledger)?;
     let result = CheckpointsResult {
         ok: true,
@@ -260,6 +272,13 @@ pub fn checkpoints(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
             .map(|(number, signed)| checkpoint_json(signed, Some(*number)))
             .collect(),
     };
+    Ok((kept, result))
+}
+
+/// `checkpoints`.
+pub fn checkpoints(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
+    let ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
+    let (kept, result) = checkpoints_result(&ledger)?;
     out.emit(&result, || {
         if kept.is_empty() {
             return "no checkpoints yet (make one with `sanctions-ledger checkpoint --key KEY`)"
@@ -294,7 +313,7 @@ fn print_document(value: &impl serde::Serialize, out_path: Option<&Path>) -> Res
     }
 }
 
-fn proof_failure(error: proof::ProofError) -> Failure {
+pub(crate) fn proof_failure(error: proof::ProofError) -> Failure {
     match error {
         proof::ProofError::Ledger(error) => Failure::ledger(error),
         other => Failure::usage(other.to_string()),
@@ -697,7 +716,7 @@ pub fn compare(
     Ok(())
 }
 
-fn bundle_failure(error: bundle::BundleError) -> Failure {
+pub(crate) fn bundle_failure(error: bundle::BundleError) -> Failure {
     match error {
         bundle::BundleError::Ledger(error) => Failure::ledger(error),
         bundle::BundleError::Io(error) => Failure::usage(error.to_string()),

@@ -443,11 +443,52 @@ pub struct VerifyFailureJson {
     pub detail: String,
 }
 
+/// Every kind of failure the command line and the server report (`ErrorJson::kind`).
+pub const ERROR_KINDS: [&str; 33] = [
+    // Input and arguments.
+    "usage",
+    "invalid_input",
+    "not_found",
+    "conflict",
+    "unknown_reference",
+    "duplicate_in_batch",
+    "recorded_time_went_back",
+    "refused",
+    "older_snapshot",
+    "bad_checkpoint",
+    // The ledger folder and its storage.
+    "not_a_ledger",
+    "already_exists",
+    "old_layout",
+    "in_use",
+    "storage_full",
+    "incomplete",
+    "log_io",
+    "derived_store",
+    "damaged",
+    "projection",
+    "evidence",
+    // Negative answers.
+    "verification_failed",
+    "proof_rejected",
+    "bundle_rejected",
+    // The HTTP service.
+    "unauthorized",
+    "forbidden",
+    "too_large",
+    "busy",
+    "precondition_failed",
+    "timeout",
+    "not_acceptable",
+    "unsupported_media_type",
+    "not_configured",
+];
+
 /// What went wrong.
 #[derive(Serialize, JsonSchema)]
 pub struct ErrorJson {
     /// A stable name for the kind of failure.
-    #[schemars(extend("enum" = ["usage", "invalid_input", "not_a_ledger", "already_exists", "store", "damaged", "conflict", "unknown_reference", "duplicate_in_batch", "recorded_time_went_back", "refused", "verification_failed", "projection", "proof_rejected", "bundle_rejected", "bad_checkpoint"]))]
+    #[schemars(extend("enum" = ERROR_KINDS.as_slice()))]
     pub kind: &'static str,
     /// The message a person reads.
     pub message: String,
@@ -526,4 +567,67 @@ pub struct GenResult {
     pub seed: u64,
     /// The head.
     pub head: HeadRef,
+}
+
+/// One record of the server's change feed (`GET /v1/records`, Accept `text/event-stream` or
+/// `application/jsonl`).
+#[derive(Serialize, JsonSchema)]
+pub struct FeedRecord {
+    /// Its sequence.
+    pub sequence: u64,
+    /// Its hash: BLAKE3 over `bytes` (check it), linked by `record.previous_hash`.
+    pub hash: HashHex,
+    /// The record's stored bytes, base64 (standard alphabet, padded).
+    pub bytes: String,
+    /// The record decoded, as `log --json` shows it.
+    pub record: RecordJson,
+}
+
+/// A token, as `token create`, `token list` and `token revoke` show it (never its text but once).
+#[derive(Serialize, JsonSchema)]
+pub struct TokenJson {
+    /// Its public id (the token's first part; what `token revoke` names).
+    pub id: String,
+    /// Who uses it: the operator of every record it appends.
+    pub principal: String,
+    /// What it may do: append, import, checkpoint, admin.
+    pub scopes: Vec<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// A token was created.
+#[derive(Serialize, JsonSchema)]
+pub struct TokenCreateResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The token.
+    pub token: TokenJson,
+    /// Its text, shown this once (only its SHA-256 is kept): give it as `Authorization: Bearer`.
+    pub secret: String,
+}
+
+/// The ledger's tokens.
+#[derive(Serialize, JsonSchema)]
+pub struct TokensResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Every token, revoked ones too.
+    pub tokens: Vec<TokenJson>,
+}
+
+/// The server listens.
+#[derive(Serialize, JsonSchema)]
+pub struct ServeResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// Its address, e.g. `http://127.0.0.1:8080`.
+    pub listening: String,
+    /// The ledger folder served.
+    pub ledger: String,
 }

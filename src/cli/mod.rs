@@ -6,9 +6,10 @@
 //! 3 unanchored or undecided, 4 truncated, 5 diverged or forked (see `audit.rs`).
 
 pub mod answers;
-mod audit;
+pub(crate) mod audit;
 pub mod json;
-mod output;
+pub mod output;
+pub mod questions;
 pub mod tour;
 
 use std::io::{BufReader, IsTerminal};
@@ -21,6 +22,7 @@ use crate::ledger::{AppendOptions, Clock, FixedClock, Ledger, LedgerError, Syste
 use answers::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{Failure, Out};
+use questions::Dialect;
 
 /// The bundled example: real events of 22 March 2021 and what led to them.
 pub const BUNDLED_DATASET: &str = include_str!("../../data/xinjiang-2021.jsonl");
@@ -405,6 +407,86 @@ enum Command {
     },
     /// Build a ledger from the bundled Xinjiang 2021 dataset, verify it, and tour it.
     Quickstart,
+    /// Serve the ledger over HTTP: public reads (the same JSON as --json), writes with bearer
+    /// tokens, a change feed; see the README's "The ledger as a service".
+    #[command(long_about = SERVE_ABOUT)]
+    Serve(ServeArgs),
+    /// Create, list and revoke the bearer tokens `serve` accepts for writes.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+const SERVE_ABOUT: &str = "Serve the ledger over HTTP/1.1 (tokio, hyper, axum).\n\n\
+Reads are public: GET /v1/head, /v1/state?as_of=DATE, /v1/history/SUBJECT, /v1/diff?from=&to=, \
+/v1/links/EVENT, /v1/subjects?q=, /v1/records?from=SEQ (a page; with Accept: text/event-stream or \
+application/jsonl, the change feed), /v1/records/SEQ, /v1/checkpoints, /v1/proofs/inclusion/SEQ, \
+/v1/proofs/consistency?from=N, /v1/bundle, /v1/openapi.json. They answer with the same JSON as the \
+command line's --json. Writes need `Authorization: Bearer TOKEN` (`sanctions-ledger token create`): \
+POST /v1/events (scope append), POST /v1/imports?list=LIST (import), POST /v1/checkpoints \
+(checkpoint; needs --key). One writer commits what has queued as one group, one fsync; each \
+request is answered after its records are durable. Errors are schemas/output/error.schema.json \
+with a matching status (400 bad input, 401/403 token, 404 unknown, 409 conflict, 412 If-Match, \
+413 too large, 503 busy, with Retry-After).\n\n\
+TLS: the server speaks plain HTTP and listens on loopback only, unless --public. To publish it, \
+put a TLS-terminating reverse proxy in front on the same machine (for example nginx with \
+`proxy_pass http://127.0.0.1:8080;`, `proxy_buffering off;` for the change feed, and \
+`client_max_body_size` at least the body limits), and keep --listen on 127.0.0.1.\n\n\
+SIGTERM or ctrl-c stops it gracefully: it stops accepting, answers what is in flight, flushes and \
+exits 0. Exit codes: 0 stopped cleanly, 2 could not start (bad address, missing ledger, ledger in \
+use, bad key).";
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// The address to listen on (port 0 picks a free one; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS")]
+    listen: std::net::SocketAddr,
+    /// Allow a non-loopback address (the server speaks plain HTTP: put TLS in front).
+    #[arg(long)]
+    public: bool,
+    /// The secret key (from `keygen`) that POST /v1/checkpoints signs with.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Most write requests waiting for the writer (SERVER_QUEUE_REQUESTS_MAX); beyond, 503.
+    #[arg(long, default_value_t = crate::limits::SERVER_QUEUE_REQUESTS_MAX, value_name = "N")]
+    queue_max: usize,
+    /// Most connections at once (SERVER_CONNECTIONS_MAX); beyond, 503 and closed.
+    #[arg(long, default_value_t = crate::limits::SERVER_CONNECTIONS_MAX, value_name = "N")]
+    connections_max: usize,
+    /// Milliseconds a client may take to send its headers (SERVER_HEADER_READ_TIMEOUT_MS).
+    #[arg(long, default_value_t = crate::limits::SERVER_HEADER_READ_TIMEOUT_MS, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// Milliseconds a request may take, imports aside (SERVER_REQUEST_TIMEOUT_MS); then 408.
+    #[arg(long, default_value_t = crate::limits::SERVER_REQUEST_TIMEOUT_MS, value_name = "MS")]
+    request_timeout_ms: u64,
+    /// Most bytes of an append's body (SERVER_APPEND_BODY_BYTES_MAX); beyond, 413.
+    #[arg(long, default_value_t = crate::limits::SERVER_APPEND_BODY_BYTES_MAX, value_name = "BYTES")]
+    body_bytes_max: usize,
+    /// Most bytes of a query answer (SERVER_ANSWER_BYTES_MAX); beyond, 413.
+    #[arg(long, default_value_t = crate::limits::SERVER_ANSWER_BYTES_MAX, value_name = "BYTES")]
+    answer_bytes_max: usize,
+    /// Most requests the writer commits as one group (SERVER_GROUP_REQUESTS_MAX).
+    #[arg(long, default_value_t = crate::limits::SERVER_GROUP_REQUESTS_MAX, value_name = "N")]
+    group_max: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Make a token; its text is printed once (only its SHA-256 is kept in LEDGER/tokens.json).
+    Create {
+        /// Who uses it: stored as the operator of every record it appends.
+        #[arg(long)]
+        name: String,
+        /// What it may do (repeat, or separate with commas): append, import, checkpoint, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+    },
+    /// List the tokens (never their text).
+    List,
+    /// Revoke a token by its id (from `token list`); takes effect at the server's next request.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
 }
 
 /// Runs the CLI and returns its exit code.
@@ -531,9 +613,7 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             with_query(&cli.ledger, known, |query| {
-                let answer = query
-                    .state(parse_date("--as-of", as_of)?, &filter_of(filter)?)
-                    .map_err(Failure::projection)?;
+                let answer = questions::state(query, Dialect::Cli, as_of, &filter_text(filter))?;
                 Ok(answers::state(&answer, format))
             })
         }
@@ -545,14 +625,8 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             with_query(&cli.ledger, known, |query| {
-                let today = match today {
-                    Some(text) => parse_date("--today", text)?,
-                    None => today_utc(),
-                };
-                match query.history(subject, today).map_err(Failure::projection)? {
-                    Some(answer) => Ok(answers::history(&answer, format)),
-                    None => Err(Failure::usage(unknown_subject(query, subject)?)),
-                }
+                let answer = questions::history(query, Dialect::Cli, subject, today.as_deref())?;
+                Ok(answers::history(&answer, format))
             })
         }
         Command::Diff {
@@ -564,11 +638,7 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             with_query(&cli.ledger, known, |query| {
-                let (from, to) = (parse_date("--from", from)?, parse_date("--to", to)?);
-                crate::query::check_diff_dates(from, to).map_err(Failure::usage)?;
-                let answer = query
-                    .diff(from, to, &filter_of(filter)?)
-                    .map_err(Failure::projection)?;
+                let answer = questions::diff(query, Dialect::Cli, from, to, &filter_text(filter))?;
                 Ok(answers::diff(&answer, format))
             })
         }
@@ -579,12 +649,7 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             with_query(&cli.ledger, known, |query| {
-                match query.links(event).map_err(Failure::projection)? {
-                    Some(answer) => Ok(answers::links(&answer, format)),
-                    None => Err(Failure::usage(format!(
-                        "no event \"{event}\" is recorded (as known at that time)"
-                    ))),
-                }
+                Ok(answers::links(&questions::links(query, event)?, format))
             })
         }
         Command::Subjects {
@@ -594,54 +659,22 @@ pub fn run() -> ExitCode {
             let format = effective_format(cli.json, *format);
             let known = KnownArgs { known_at: None };
             with_query(&cli.ledger, &known, |query| {
-                let answer = query.subjects(text).map_err(Failure::projection)?;
-                Ok(answers::subjects(&answer, format))
+                Ok(answers::subjects(
+                    &questions::subjects(query, text)?,
+                    format,
+                ))
             })
         }
         Command::Rebuild => rebuild(&mut out, &cli.ledger),
         Command::Gen { events, seed, dir } => generate(&mut out, dir, *events, *seed),
         Command::Quickstart => quickstart(&mut out, &cli.ledger),
+        Command::Serve(args) => serve(&mut out, &cli.ledger, args),
+        Command::Token(command) => token(&mut out, &cli.ledger, command),
     };
     match result {
         Ok(()) => out.exit_code(),
         Err(failure) => out.fail(&failure),
     }
-}
-
-/// A time given as `option`: RFC 3339 (`2021-03-22T12:00:00Z`, an offset, or fractions of a
-/// second), or a plain date (`2021-03-22`), which means the start of that day, UTC.
-fn parse_time(option: &str, text: &str) -> Result<Timestamp, Failure> {
-    if let Ok(date) = crate::domain::CivilDate::parse(text) {
-        return Ok(Timestamp::from_unix_micros(date.to_days() * 86_400_000_000));
-    }
-    let timestamp: jiff::Timestamp = text.parse().map_err(|error| {
-        Failure::usage(format!(
-            "{option} \"{text}\" is neither an RFC 3339 time nor a date ({error}); expected e.g. 2021-03-22T12:00:00Z, or 2021-03-22 for the start of that day (UTC)"
-        ))
-    })?;
-    Ok(Timestamp::from_unix_micros(timestamp.as_microsecond()))
-}
-
-/// Why `history` has nothing for `subject` as known at the question's time: not yet recorded
-/// then (and when it was), or not in the ledger at all.
-fn unknown_subject(query: &crate::query::Query<'_>, subject: &str) -> Result<String, Failure> {
-    let known = query.known_at();
-    Ok(
-        match query
-            .first_record_about(subject)
-            .map_err(Failure::projection)?
-        {
-            Some((sequence, recorded_at)) => format!(
-                "subject \"{subject}\" is not yet known at {}: the ledger first records it in record {sequence}, recorded {recorded_at}; ask with a later --known-at (or none, for everything recorded)",
-                known
-                    .time
-                    .unwrap_or_else(|| format!("record {}", known.sequence))
-            ),
-            None => format!(
-                "no subject \"{subject}\" is in the ledger; find ids with `sanctions-ledger subjects NAME`"
-            ),
-        },
-    )
 }
 
 /// RFC 3339 text of a recorded time, in UTC.
@@ -737,7 +770,7 @@ fn append(
     recorded_at: Option<&str>,
 ) -> Result<(), Failure> {
     let recorded_at = recorded_at
-        .map(|text| parse_time("--recorded-at", text))
+        .map(|text| questions::parse_time(Dialect::Cli, "recorded_at", text))
         .transpose()?;
     let (batch, label) = read_input(file, format)?;
     let mut ledger = open(ledger_path)?;
@@ -766,7 +799,7 @@ fn append(
 
 /// After an acknowledged append: the derived store flushed and the projections synced. A
 /// failure here never reports the append as failed (the log is the truth; `rebuild` mends).
-fn derived_up_to_date(ledger: &mut Ledger) -> Result<(), String> {
+pub(crate) fn derived_up_to_date(ledger: &mut Ledger) -> Result<(), String> {
     ledger
         .flush_derived()
         .map_err(|error| error.to_string())
@@ -777,32 +810,42 @@ fn derived_up_to_date(ledger: &mut Ledger) -> Result<(), String> {
         })
 }
 
-struct ImportArgs<'a> {
-    list: &'a str,
-    format: Option<&'a str>,
-    published_on: Option<&'a str>,
-    source_url: Option<&'a str>,
-    dry_run: bool,
-    skip_bad: bool,
-    late: bool,
-    operator: &'a str,
+/// An import's arguments as text (from the command line or a URL).
+pub struct ImportArgs<'a> {
+    /// Which published list.
+    pub list: &'a str,
+    /// The file's format, if given.
+    pub format: Option<&'a str>,
+    /// The publication date, if given.
+    pub published_on: Option<&'a str>,
+    /// Where the file was published, if given.
+    pub source_url: Option<&'a str>,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Append the rest when entries are refused.
+    pub skip_bad: bool,
+    /// Record an older snapshot as a late observation.
+    pub late: bool,
+    /// Who imports.
+    pub operator: &'a str,
 }
 
-fn import(
-    out: &mut Out,
-    ledger_path: &Path,
-    file: &Path,
-    args: ImportArgs<'_>,
-) -> Result<(), Failure> {
-    use crate::import::{formats::Format, plan};
+/// The import options `args` ask for, each argument checked and named the caller's way.
+pub fn import_options(
+    dialect: Dialect,
+    args: &ImportArgs<'_>,
+    file_name: String,
+) -> Result<crate::import::plan::ImportOptions, Failure> {
+    use crate::import::formats::Format;
     let list = crate::import::list_spec(args.list)
-        .map_err(|reason| Failure::usage(format!("--list: {reason}")))?;
+        .map_err(|reason| Failure::usage(format!("{}: {reason}", dialect.name("list"))))?;
     let format = args
         .format
         .map(|name| {
             Format::parse(name).ok_or_else(|| {
                 Failure::usage(format!(
-                    "--format: unknown format \"{name}\"; expected one of {}",
+                    "{}: unknown format \"{name}\"; expected one of {}",
+                    dialect.name("format"),
                     crate::import::formats::FORMATS
                         .map(Format::as_str)
                         .join(", ")
@@ -812,8 +855,29 @@ fn import(
         .transpose()?;
     let published_on = args
         .published_on
-        .map(|text| parse_date("--published-on", text))
+        .map(|text| questions::parse_date(dialect, "published_on", text))
         .transpose()?;
+    Ok(crate::import::plan::ImportOptions {
+        list,
+        format,
+        published_on,
+        source_url: args.source_url.map(ToOwned::to_owned),
+        file_name,
+        dry_run: args.dry_run,
+        skip_bad: args.skip_bad,
+        late: args.late,
+        appended_by: args.operator.to_owned(),
+    })
+}
+
+fn import(
+    out: &mut Out,
+    ledger_path: &Path,
+    file: &Path,
+    args: ImportArgs<'_>,
+) -> Result<(), Failure> {
+    use crate::import::plan;
+    let options = import_options(Dialect::Cli, &args, file.display().to_string())?;
     let size = std::fs::metadata(file)
         .map_err(|error| Failure::usage(format!("{}: {error}", file.display())))?
         .len();
@@ -827,17 +891,6 @@ fn import(
     let bytes = std::fs::read(file)
         .map_err(|error| Failure::usage(format!("{}: {error}", file.display())))?;
     let mut ledger = open(ledger_path)?;
-    let options = plan::ImportOptions {
-        list,
-        format,
-        published_on,
-        source_url: args.source_url.map(ToOwned::to_owned),
-        file_name: file.display().to_string(),
-        dry_run: args.dry_run,
-        skip_bad: args.skip_bad,
-        late: args.late,
-        appended_by: args.operator.to_owned(),
-    };
     let visible = !out.is_json() && std::io::stderr().is_terminal();
     let progress = output::import_progress(visible, bytes.len() as u64, &options.file_name);
     let result = plan::import(
@@ -938,7 +991,7 @@ fn show(out: &mut Out, ledger_path: &Path, sequence: u64) -> Result<(), Failure>
         .record(sequence)
         .map_err(Failure::ledger)?
         .ok_or_else(|| {
-            Failure::usage(format!(
+            Failure::not_found(format!(
                 "no record {sequence}; the log holds 1..={}",
                 ledger.head().sequence
             ))
@@ -958,35 +1011,13 @@ fn effective_format(json: bool, format: answers::Format) -> answers::Format {
     if json { answers::Format::Json } else { format }
 }
 
-fn parse_date(flag: &str, text: &str) -> Result<crate::domain::CivilDate, Failure> {
-    crate::domain::CivilDate::parse(text).map_err(|error| {
-        Failure::usage(format!(
-            "{flag} \"{text}\" is not a date: {error}; expected YYYY-MM-DD"
-        ))
-    })
-}
-
-fn today_utc() -> crate::domain::CivilDate {
-    let days = SystemClock.now().unix_micros().div_euclid(86_400_000_000);
-    crate::domain::CivilDate::from_days(days).unwrap_or(crate::domain::CivilDate::MAX)
-}
-
-fn filter_of(filter: &FilterArgs) -> Result<crate::query::Filter, Failure> {
-    let kind = match &filter.kind {
-        None => None,
-        Some(text) => Some(
-            crate::domain::SubjectKind::ALL
-                .into_iter()
-                .find(|kind| kind.as_str() == text)
-                .ok_or_else(|| Failure::usage(format!("--kind \"{text}\" is not a subject kind; expected person, entity, vessel or aircraft")))?,
-        ),
-    };
-    Ok(crate::query::Filter {
+fn filter_text(filter: &FilterArgs) -> questions::FilterText {
+    questions::FilterText {
         authority: filter.authority.clone(),
         programme: filter.programme.clone(),
         subject: filter.subject.clone(),
-        kind,
-    })
+        kind: filter.kind.clone(),
+    }
 }
 
 /// Opens the ledger, brings its projections to the head, and answers with `ask`.
@@ -995,14 +1026,13 @@ fn with_query(
     known: &KnownArgs,
     ask: impl FnOnce(&crate::query::Query<'_>) -> Result<String, Failure>,
 ) -> Result<(), Failure> {
-    let known_at = known
-        .known_at
-        .as_deref()
-        .map(|text| parse_time("--known-at", text))
-        .transpose()?;
+    // The time is checked before the ledger is opened: a mistyped option costs nothing.
+    if let Some(text) = &known.known_at {
+        questions::parse_time(Dialect::Cli, "known_at", text)?;
+    }
     let ledger = open(ledger_path)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
-    let query = crate::query::Query::new(&ledger, known_at).map_err(Failure::projection)?;
+    let query = questions::query(&ledger, Dialect::Cli, known.known_at.as_deref())?;
     output::print_line(&ask(&query)?);
     Ok(())
 }
@@ -1144,7 +1174,145 @@ fn quickstart(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
     ledger.flush_derived().map_err(Failure::ledger)?;
     let verified = ledger.verify(&mut |_| {}).map_err(Failure::verify)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
-    let tour = tour::Tour::build(&ledger, today_utc()).map_err(Failure::projection)?;
+    let tour = tour::Tour::build(&ledger, questions::today_utc()).map_err(Failure::projection)?;
     out.quickstart(ledger_path, &report, &verified, &tour);
+    Ok(())
+}
+
+fn serve(out: &mut Out, ledger_path: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    use std::time::Duration;
+    let limits = crate::server::ServerLimits {
+        append_body_bytes: args.body_bytes_max,
+        header_read_timeout: Duration::from_millis(args.header_timeout_ms),
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        connections: args.connections_max,
+        queue_requests: args.queue_max,
+        group_requests: args.group_max,
+        answer_bytes: args.answer_bytes_max,
+        ..crate::server::ServerLimits::default()
+    };
+    let config = crate::server::Config {
+        ledger: ledger_path.to_owned(),
+        listen: args.listen,
+        public: args.public,
+        signing_key: args.key.clone(),
+        limits,
+    };
+    let mut running = crate::server::start(config, true)?;
+    let result = json::ServeResult {
+        ok: true,
+        listening: format!("http://{}", running.address),
+        ledger: ledger_path.display().to_string(),
+    };
+    out.emit(&result, || {
+        format!(
+            "listening on http://{} (ledger {}); SIGTERM or ctrl-c stops it gracefully",
+            running.address,
+            ledger_path.display()
+        )
+    });
+    running
+        .join()
+        .map_err(|error| Failure::service("log_io", format!("the server stopped: {error}")))?;
+    if !out.is_json() {
+        output::print_error_line("stopped: everything in flight was answered");
+    }
+    Ok(())
+}
+
+fn token_json(entry: &crate::server::tokens::TokenEntry) -> json::TokenJson {
+    json::TokenJson {
+        id: entry.id.clone(),
+        principal: entry.principal.clone(),
+        scopes: entry
+            .scopes
+            .iter()
+            .map(|scope| scope.as_str().to_owned())
+            .collect(),
+        created_at: entry.created_at.clone(),
+        revoked_at: entry.revoked_at.clone(),
+    }
+}
+
+fn token(out: &mut Out, ledger_path: &Path, command: &TokenCommand) -> Result<(), Failure> {
+    use crate::server::tokens::{self, Scope};
+    let refused = |error: tokens::TokenError| Failure::usage(error.to_string());
+    let now = SystemClock.now();
+    match command {
+        TokenCommand::Create { name, scope } => {
+            let scopes = scope
+                .iter()
+                .map(|text| {
+                    Scope::parse(text.trim()).ok_or_else(|| {
+                        Failure::usage(format!(
+                            "--scope \"{text}\" is not a scope; expected append, import, checkpoint or admin"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (entry, secret) =
+                tokens::create(ledger_path, name, &scopes, now).map_err(refused)?;
+            let result = json::TokenCreateResult {
+                ok: true,
+                token: token_json(&entry),
+                secret: secret.clone(),
+            };
+            out.emit(&result, || {
+                format!(
+                    "{secret}\ntoken {} for {} (scopes {}): shown only now, keep it secret; send it as `Authorization: Bearer TOKEN`",
+                    entry.id,
+                    entry.principal,
+                    result.token.scopes.join(", ")
+                )
+            });
+        }
+        TokenCommand::List => {
+            if !ledger_path.join("log").is_dir() {
+                return Err(Failure::ledger(LedgerError::NotALedger {
+                    path: ledger_path.to_owned(),
+                }));
+            }
+            let entries = tokens::load(ledger_path).map_err(refused)?;
+            let result = json::TokensResult {
+                ok: true,
+                tokens: entries.iter().map(token_json).collect(),
+            };
+            out.emit(&result, || {
+                if entries.is_empty() {
+                    return "no tokens (make one with `sanctions-ledger token create --name NAME --scope append`)".to_owned();
+                }
+                let mut lines = vec![format!(
+                    "{:<8}  {:<20}  {:<28}  {:<27}  revoked",
+                    "id", "principal", "scopes", "created"
+                )];
+                for token in &result.tokens {
+                    lines.push(format!(
+                        "{:<8}  {:<20}  {:<28}  {:<27}  {}",
+                        token.id,
+                        token.principal,
+                        token.scopes.join(","),
+                        token.created_at,
+                        token.revoked_at.as_deref().unwrap_or("-")
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+        TokenCommand::Revoke { id } => {
+            let entry = tokens::revoke(ledger_path, id, now).map_err(refused)?;
+            let result = json::TokensResult {
+                ok: true,
+                tokens: vec![token_json(&entry)],
+            };
+            out.emit(&result, || {
+                format!(
+                    "revoked token {} ({}) at {}; the server refuses it from its next request",
+                    entry.id,
+                    entry.principal,
+                    entry.revoked_at.as_deref().unwrap_or("")
+                )
+            });
+        }
+    }
     Ok(())
 }

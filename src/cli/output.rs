@@ -54,6 +54,10 @@ pub struct Failure {
 
 impl Failure {
     fn new(exit_code: u8, kind: &'static str, message: impl Into<String>) -> Failure {
+        debug_assert!(
+            super::json::ERROR_KINDS.contains(&kind),
+            "the failure kind {kind} is not in ERROR_KINDS (schemas/output/error.schema.json)"
+        );
         Failure {
             exit_code,
             kind,
@@ -66,6 +70,47 @@ impl Failure {
     /// A mistake in the command's arguments or files.
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure::new(2, "usage", message)
+    }
+
+    /// Something asked for that the ledger does not hold (a record, a subject, an event).
+    pub fn not_found(message: impl Into<String>) -> Failure {
+        Failure::new(2, "not_found", message)
+    }
+
+    /// A failure of the HTTP layer itself (authorisation, limits, a full queue), with its own
+    /// kind; the exit-code meaning is 2, an error.
+    pub fn service(kind: &'static str, message: impl Into<String>) -> Failure {
+        Failure::new(2, kind, message)
+    }
+
+    /// The stable name of the kind of failure (one of `ERROR_KINDS`).
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The exit code it means: 1 a negative answer, 2 an error.
+    pub fn code(&self) -> u8 {
+        self.exit_code
+    }
+
+    /// The message a person reads.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The failure as JSON (`schemas/output/error.schema.json`), as `--json` prints it and the
+    /// server answers it.
+    pub fn to_json(&self) -> ErrorResult {
+        ErrorResult {
+            ok: false,
+            exit_code: self.exit_code,
+            error: ErrorJson {
+                kind: self.kind,
+                message: self.message.clone(),
+                problems: self.problems.iter().map(problem_json).collect(),
+                verify: self.verify.as_deref().map(verify_failure_json),
+            },
+        }
     }
 
     /// Input that failed intake: every problem, nothing appended.
@@ -141,6 +186,7 @@ impl Failure {
             LedgerError::UnknownReference { .. } => "unknown_reference",
             LedgerError::DuplicateInBatch { .. } => "duplicate_in_batch",
             LedgerError::RecordedTimeWentBack { .. } => "recorded_time_went_back",
+            LedgerError::HeadMoved { .. } => "precondition_failed",
             _ => "refused",
         };
         if kind == "storage_full" {
@@ -431,6 +477,66 @@ fn truncate(text: &str, chars: usize) -> String {
     out
 }
 
+/// What `append --json` prints after an acknowledged append (and the server answers).
+pub fn append_result(report: &AppendReport, derived_error: Option<&str>) -> AppendResult {
+    let appended = report.outcomes.iter().filter(|o| o.appended).count() as u64;
+    let already = report.outcomes.len() as u64 - appended;
+    AppendResult {
+        ok: true,
+        appended,
+        already_recorded: already,
+        derived_up_to_date: derived_error.is_none(),
+        derived_error: derived_error.map(str::to_owned),
+        head: HeadRef {
+            sequence: report.head.sequence,
+            hash: hex(report.head.hash),
+        },
+        events: report
+            .outcomes
+            .iter()
+            .map(|o| AppendedEvent {
+                event_id: o.event_id.clone(),
+                sequence: o.sequence,
+                appended: o.appended,
+            })
+            .collect(),
+    }
+}
+
+/// What `import --json` prints after an import (and the server answers).
+pub fn import_result(
+    report: &crate::import::plan::ImportReport,
+    derived_error: Option<&str>,
+) -> super::json::ImportResult {
+    super::json::ImportResult {
+        ok: true,
+        derived_error: derived_error.map(ToOwned::to_owned),
+        report: report.clone(),
+    }
+}
+
+/// What `head --json` prints.
+pub fn head_result(ledger: &Ledger) -> HeadResult {
+    let head = ledger.head();
+    HeadResult {
+        ok: true,
+        origin: ledger.genesis().origin.clone(),
+        sequence: head.sequence,
+        hash: hex(head.hash),
+        recorded_at: head.recorded_at.map(|time| Instant(format_time(time))),
+        genesis_hash: hex(ledger.genesis_hash()),
+    }
+}
+
+/// What `log --json` prints.
+pub fn log_result(views: &[RecordView], last: u64) -> LogResult {
+    LogResult {
+        ok: true,
+        head_sequence: last,
+        records: views.iter().map(record_json).collect(),
+    }
+}
+
 /// Where output goes and in which form, and the exit code of a completed command.
 pub struct Out {
     json: bool,
@@ -471,17 +577,7 @@ impl Out {
     /// Prints a failure and returns its exit code.
     pub fn fail(&self, failure: &Failure) -> ExitCode {
         if self.json {
-            let result = ErrorResult {
-                ok: false,
-                exit_code: failure.exit_code,
-                error: ErrorJson {
-                    kind: failure.kind,
-                    message: failure.message.clone(),
-                    problems: failure.problems.iter().map(problem_json).collect(),
-                    verify: failure.verify.as_deref().map(verify_failure_json),
-                },
-            };
-            print_line(&serde_json::to_string(&result).unwrap_or_default());
+            print_line(&serde_json::to_string(&failure.to_json()).unwrap_or_default());
         } else {
             print_error_line(&format!("error: {}", failure.message));
             for problem in &failure.problems {
@@ -497,11 +593,7 @@ impl Out {
         report: &crate::import::plan::ImportReport,
         derived_error: Option<&str>,
     ) {
-        let result = super::json::ImportResult {
-            ok: true,
-            derived_error: derived_error.map(ToOwned::to_owned),
-            report: report.clone(),
-        };
+        let result = import_result(report, derived_error);
         self.emit(&result, || {
             let events = &report.events;
             let mut lines = vec![
@@ -582,28 +674,8 @@ impl Out {
 
     /// After an acknowledged append.
     pub fn appended(&self, report: &AppendReport, derived_error: Option<&str>) {
-        let appended = report.outcomes.iter().filter(|o| o.appended).count() as u64;
-        let already = report.outcomes.len() as u64 - appended;
-        let result = AppendResult {
-            ok: true,
-            appended,
-            already_recorded: already,
-            derived_up_to_date: derived_error.is_none(),
-            derived_error: derived_error.map(str::to_owned),
-            head: HeadRef {
-                sequence: report.head.sequence,
-                hash: hex(report.head.hash),
-            },
-            events: report
-                .outcomes
-                .iter()
-                .map(|o| AppendedEvent {
-                    event_id: o.event_id.clone(),
-                    sequence: o.sequence,
-                    appended: o.appended,
-                })
-                .collect(),
-        };
+        let result = append_result(report, derived_error);
+        let (appended, already) = (result.appended, result.already_recorded);
         self.emit(&result, || {
             let mut text = format!(
                 "appended {appended} event(s) durably ({already} already recorded, unchanged)\nhead {} {}",
@@ -638,11 +710,7 @@ impl Out {
 
     /// `log`.
     pub fn log(&self, views: &[RecordView], last: u64) {
-        let result = LogResult {
-            ok: true,
-            head_sequence: last,
-            records: views.iter().map(record_json).collect(),
-        };
+        let result = log_result(views, last);
         self.emit(&result, || {
             let mut lines = Vec::new();
             for view in views {
@@ -686,14 +754,7 @@ impl Out {
     /// `head`.
     pub fn head(&self, ledger: &Ledger) {
         let head = ledger.head();
-        let result = HeadResult {
-            ok: true,
-            origin: ledger.genesis().origin.clone(),
-            sequence: head.sequence,
-            hash: hex(head.hash),
-            recorded_at: head.recorded_at.map(|time| Instant(format_time(time))),
-            genesis_hash: hex(ledger.genesis_hash()),
-        };
+        let result = head_result(ledger);
         self.emit(&result, || format!("{} {}", head.sequence, head.hash));
     }
 

@@ -17,6 +17,26 @@ use super::{
 use crate::domain::{Event, EventBody, Identifier, Timestamp};
 use crate::limits;
 
+/// One request of a group commit: its events (all or nothing) and its options.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupRequest<'a> {
+    /// The request's batch.
+    pub events: &'a [Event],
+    /// Who appends it, and when.
+    pub options: &'a AppendOptions,
+    /// Appended only if the head (as the group stands before this request) has this hash.
+    pub expected_head: Option<Hash>,
+}
+
+/// The records a group commit has accepted so far, not yet written: what later requests of the
+/// group are checked against besides the log.
+struct Group {
+    /// Event id: its sequence, its event bytes, and whether it is a correction.
+    ids: BTreeMap<String, (u64, Vec<u8>, bool)>,
+    records: Vec<(String, Vec<u8>, Hash)>,
+    head: Head,
+}
+
 impl Ledger {
     /// Appends a batch: all events or none, durable before this returns. Events already
     /// recorded with identical content are not appended again (their sequence is reported).
@@ -28,7 +48,69 @@ impl Ledger {
         options: &AppendOptions,
         clock: &dyn Clock,
     ) -> Result<AppendReport, LedgerError> {
+        let request = GroupRequest {
+            events,
+            options,
+            expected_head: None,
+        };
+        self.append_group(&[request], clock)?
+            .pop()
+            .unwrap_or(Err(LedgerError::EmptyBatch))
+    }
+
+    /// Appends several requests with one write and one durability barrier (group commit). Each
+    /// request is all or nothing on its own: it is checked against the log and the requests
+    /// accepted before it in the group, so one refused request never fails its neighbours, and
+    /// an event id offered by several requests is recorded once (each gets its sequence). The
+    /// outer error is the group's: nothing of it was acknowledged (a write that failed).
+    pub fn append_group(
+        &mut self,
+        requests: &[GroupRequest<'_>],
+        clock: &dyn Clock,
+    ) -> Result<Vec<Result<AppendReport, LedgerError>>, LedgerError> {
         self.store()?;
+        let mut group = Group {
+            ids: BTreeMap::new(),
+            records: Vec::new(),
+            head: self.head,
+        };
+        let results: Vec<Result<AppendReport, LedgerError>> = requests
+            .iter()
+            .map(|request| self.plan_request(&mut group, request, clock))
+            .collect();
+        if let Some(recorded_at) = group.head.recorded_at
+            && !group.records.is_empty()
+        {
+            self.write_records(group.records, recorded_at)?;
+        }
+        Ok(results)
+    }
+
+    /// Where an event id is recorded: in the group being planned, or in the log.
+    fn sequence_in(&self, group: &Group, id: &str) -> Result<Option<u64>, LedgerError> {
+        match group.ids.get(id) {
+            Some((sequence, _, _)) => Ok(Some(*sequence)),
+            None => self.sequence_of(id),
+        }
+    }
+
+    /// Checks one request of a group and, if it is accepted, adds its records to the group.
+    fn plan_request(
+        &self,
+        group: &mut Group,
+        request: &GroupRequest<'_>,
+        clock: &dyn Clock,
+    ) -> Result<AppendReport, LedgerError> {
+        let (events, options) = (request.events, request.options);
+        if let Some(expected) = request.expected_head
+            && expected != group.head.hash
+        {
+            return Err(LedgerError::HeadMoved {
+                expected,
+                sequence: group.head.sequence,
+                actual: group.head.hash,
+            });
+        }
         if events.is_empty() {
             return Err(LedgerError::EmptyBatch);
         }
@@ -42,7 +124,7 @@ impl Ledger {
             .map_err(|reason| LedgerError::InvalidOperator { reason })?;
 
         let unresolved = crate::domain::unresolved_references(events, &mut |reference| {
-            self.sequence_of(reference.as_str())
+            self.sequence_in(group, reference.as_str())
                 .map(|sequence| sequence.is_some())
         })?;
         if let Some(first) = unresolved.into_iter().next() {
@@ -53,7 +135,7 @@ impl Ledger {
                 reference: first.reference.to_string(),
             });
         }
-        self.refuse_superseded_corrections(events)?;
+        self.refuse_superseded_corrections(group, events)?;
         let mut batch_ids: BTreeMap<&Identifier, usize> = BTreeMap::new();
         let mut outcomes = Vec::with_capacity(events.len());
         let mut fresh: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -72,20 +154,29 @@ impl Ledger {
                     event_id: event_id.to_string(),
                     source,
                 })?;
-            if let Some(sequence) = self.sequence_of(event_id.as_str())? {
-                let stored = self.record(sequence)?.ok_or_else(|| {
-                    LedgerError::Damaged(VerifyFailure::new(
-                        sequence,
-                        FailureKind::IndexMismatch,
-                        format!("\"{event_id}\" is indexed at a missing record"),
-                    ))
-                })?;
-                if stored.record.event_bytes != event_bytes {
+            let stored = match group.ids.get(event_id.as_str()) {
+                Some((sequence, bytes, _)) => Some((*sequence, bytes.clone())),
+                None => match self.sequence_of(event_id.as_str())? {
+                    Some(sequence) => {
+                        let stored = self.record(sequence)?.ok_or_else(|| {
+                            LedgerError::Damaged(VerifyFailure::new(
+                                sequence,
+                                FailureKind::IndexMismatch,
+                                format!("\"{event_id}\" is indexed at a missing record"),
+                            ))
+                        })?;
+                        Some((sequence, stored.record.event_bytes))
+                    }
+                    None => None,
+                },
+            };
+            if let Some((sequence, stored_bytes)) = stored {
+                if stored_bytes != event_bytes {
                     return Err(LedgerError::Conflict {
                         index,
                         event_id: event_id.to_string(),
                         sequence,
-                        stored_digest: chain::event_digest(&stored.record.event_bytes),
+                        stored_digest: chain::event_digest(&stored_bytes),
                         offered_digest: chain::event_digest(&event_bytes),
                     });
                 }
@@ -108,10 +199,10 @@ impl Ledger {
             // Nothing to record: an append that appends nothing is never refused for its time.
             return Ok(AppendReport {
                 outcomes,
-                head: self.head,
+                head: group.head,
             });
         }
-        let head_time = self
+        let head_time = group
             .head
             .recorded_at
             .unwrap_or(Timestamp::from_unix_micros(i64::MIN));
@@ -128,8 +219,8 @@ impl Ledger {
         };
 
         let mut records = Vec::with_capacity(fresh.len());
-        let mut previous_hash = self.head.hash;
-        let mut sequence = self.head.sequence;
+        let mut previous_hash = group.head.hash;
+        let mut sequence = group.head.sequence;
         for (index, event_bytes) in fresh {
             sequence += 1;
             let record = Record {
@@ -158,25 +249,38 @@ impl Ledger {
             }
             let hash = chain::record_hash(&bytes);
             outcomes[index].sequence = sequence;
-            records.push((index, bytes, hash));
+            records.push((index, record.event_bytes, bytes, hash));
             previous_hash = hash;
         }
-        let written = self.write_records(
-            records
-                .into_iter()
-                .map(|(index, bytes, hash)| (events[index].id().as_str().to_owned(), bytes, hash))
-                .collect(),
-            recorded_at,
-        )?;
+        // Accepted: the group takes its records.
+        for (index, event_bytes, bytes, hash) in records {
+            let event = &events[index];
+            let id = event.id().as_str().to_owned();
+            let correction = matches!(event.body(), EventBody::Correction(_));
+            group.ids.insert(
+                id.clone(),
+                (outcomes[index].sequence, event_bytes, correction),
+            );
+            group.records.push((id, bytes, hash));
+        }
+        group.head = Head {
+            sequence,
+            hash: previous_hash,
+            recorded_at: Some(recorded_at),
+        };
         Ok(AppendReport {
             outcomes,
-            head: written,
+            head: group.head,
         })
     }
 
     /// A correction may retract a correction, never supersede it: what would a replacement of
     /// a correction mean? Refused, naming the event.
-    fn refuse_superseded_corrections(&self, events: &[Event]) -> Result<(), LedgerError> {
+    fn refuse_superseded_corrections(
+        &self,
+        group: &Group,
+        events: &[Event],
+    ) -> Result<(), LedgerError> {
         for (index, event) in events.iter().enumerate() {
             let EventBody::Correction(correction) = event.body() else {
                 continue;
@@ -189,11 +293,14 @@ impl Ledger {
                 .find(|earlier| earlier.id() == &correction.corrects);
             let target_is_correction = match in_batch {
                 Some(earlier) => matches!(earlier.body(), EventBody::Correction(_)),
-                None => match self.sequence_of(correction.corrects.as_str())? {
-                    Some(sequence) => self
-                        .record(sequence)?
-                        .is_some_and(|view| matches!(view.event.body(), EventBody::Correction(_))),
-                    None => false,
+                None => match group.ids.get(correction.corrects.as_str()) {
+                    Some((_, _, is_correction)) => *is_correction,
+                    None => match self.sequence_of(correction.corrects.as_str())? {
+                        Some(sequence) => self.record(sequence)?.is_some_and(|view| {
+                            matches!(view.event.body(), EventBody::Correction(_))
+                        }),
+                        None => false,
+                    },
                 },
             };
             if target_is_correction {

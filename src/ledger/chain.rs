@@ -215,6 +215,12 @@ pub fn file_blake3_hex(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
 
+/// The SHA-256 of some bytes (what the server stores of a bearer token).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
 /// The SHA-256 of a file's bytes, in hex (as `sha256sum` prints it).
 pub fn file_sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

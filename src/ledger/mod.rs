@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::{Event, Name, Timestamp};
 use crate::limits;
+pub use append::GroupRequest;
 pub use audit::VerifyOptions;
 use chain::Hash;
 use checkpoint::Checkpoint;
@@ -91,6 +92,19 @@ pub enum LedgerError {
     AlreadyExists {
         /// The folder.
         path: PathBuf,
+    },
+    /// An append made on condition that the head is a given record (`If-Match`), when the head
+    /// has moved on.
+    #[error(
+        "the head is record {sequence} ({actual}), not {expected} as the request required; read the head again and resend"
+    )]
+    HeadMoved {
+        /// The head hash the request required.
+        expected: Hash,
+        /// The head's sequence.
+        sequence: u64,
+        /// The head's hash.
+        actual: Hash,
     },
     /// A write was asked of a ledger opened for reading, or without its derived store.
     #[error("the ledger was opened for reading only ({0})")]
@@ -354,6 +368,12 @@ fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `text` may name who appends (a record's `appended_by`): NFC, no control characters,
+/// at most `OPERATOR_BYTES_MAX` bytes. The reason if not.
+pub fn check_operator_name(text: &str) -> Result<(), String> {
+    check_short_name(text, limits::OPERATOR_BYTES_MAX)
 }
 
 /// Options of one append.
