@@ -475,7 +475,18 @@ impl<'a> Query<'a> {
         ledger: &'a Ledger,
         known_at: Option<Timestamp>,
     ) -> Result<Query<'a>, ProjectionError> {
-        let head = ledger.head().sequence;
+        Query::new_up_to(ledger, known_at, ledger.head().sequence)
+    }
+
+    /// As `new`, but never counting records after `up_to`: what a reader asks while the
+    /// projections are being brought up to the head (they reflect `up_to`; the answer says it is
+    /// known at that record, and that the head is later).
+    pub fn new_up_to(
+        ledger: &'a Ledger,
+        known_at: Option<Timestamp>,
+        up_to: u64,
+    ) -> Result<Query<'a>, ProjectionError> {
+        let head = ledger.head().sequence.min(up_to);
         let sequence = match known_at {
             None => head,
             Some(time) => {

@@ -125,3 +125,27 @@ fn each_request_of_a_group_stands_or_falls_alone() {
     );
     assert_eq!(reopened.head().sequence, 6);
 }
+
+#[test]
+fn a_question_asked_while_projections_catch_up_is_answered_as_known_at_what_they_reflect() {
+    // What the server's reads do while the writer brings the projections to the head: the answer
+    // counts no record past the one the projections reflect, and says the head is later.
+    let built = common::ledger_with(14, 7);
+    let ledger = sanctions_ledger::ledger::Ledger::open(&built.path).unwrap();
+    sanctions_ledger::projection::sync(&ledger).unwrap();
+    let date = sanctions_ledger::domain::CivilDate::parse("2021-03-20").unwrap();
+    let filter = sanctions_ledger::query::Filter::default();
+    let up_to = sanctions_ledger::query::Query::new_up_to(&ledger, None, 7).unwrap();
+    let known = up_to.known_at();
+    assert_eq!(
+        (known.sequence, known.head, known.head_sequence),
+        (7, false, 14)
+    );
+    let at_seven = sanctions_ledger::query::Query::at_sequence(&ledger, 7).unwrap();
+    assert_eq!(
+        serde_json::to_value(up_to.state(date, &filter).unwrap()).unwrap(),
+        serde_json::to_value(at_seven.state(date, &filter).unwrap()).unwrap()
+    );
+    let whole = sanctions_ledger::query::Query::new_up_to(&ledger, None, 99).unwrap();
+    assert_eq!(whole.known_at().sequence, 14, "clamped to the head");
+}

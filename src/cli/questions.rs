@@ -101,10 +101,21 @@ pub fn query<'a>(
     dialect: Dialect,
     known_at: Option<&str>,
 ) -> Result<Query<'a>, Failure> {
+    query_up_to(ledger, dialect, known_at, ledger.head().sequence)
+}
+
+/// As `query`, counting no record after `up_to` (the record the projections reflect while
+/// they are being brought up to the head).
+pub fn query_up_to<'a>(
+    ledger: &'a Ledger,
+    dialect: Dialect,
+    known_at: Option<&str>,
+    up_to: u64,
+) -> Result<Query<'a>, Failure> {
     let known_at = known_at
         .map(|text| parse_time(dialect, "known_at", text))
         .transpose()?;
-    Query::new(ledger, known_at).map_err(Failure::projection)
+    Query::new_up_to(ledger, known_at, up_to).map_err(Failure::projection)
 }
 
 /// `state`: the listings in force on `as_of`.

@@ -732,6 +732,18 @@ impl Params {
     }
 }
 
+/// The question's `Query`: as known at `known_at`, never past the record the projections
+/// reflect (the writer brings them to the head after each write, while reads go on).
+fn question<'a>(
+    ledger: &'a crate::ledger::Ledger,
+    known_at: Option<&str>,
+) -> Result<crate::query::Query<'a>, Failure> {
+    let reflected = crate::projection::applied(ledger)
+        .map_err(Failure::projection)?
+        .map_or(0, |(sequence, _)| sequence);
+    questions::query_up_to(ledger, Dialect::Http, known_at, reflected)
+}
+
 type QueryPairs = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
 
 /// Answers a question on a blocking thread; an answer larger than the limit is refused (413).
@@ -779,7 +791,7 @@ async fn state(State(shared): State<App>, query: QueryPairs) -> Response {
         Err(error) => return failure(&error),
     };
     ask(shared, move |ledger| {
-        let query = questions::query(ledger, Dialect::Http, params.get("known_at").as_deref())?;
+        let query = question(ledger, params.get("known_at").as_deref())?;
         let answer = questions::state(
             &query,
             Dialect::Http,
@@ -801,7 +813,7 @@ async fn history(
         Err(error) => return failure(&error),
     };
     ask(shared, move |ledger| {
-        let query = questions::query(ledger, Dialect::Http, params.get("known_at").as_deref())?;
+        let query = question(ledger, params.get("known_at").as_deref())?;
         let answer = questions::history(
             &query,
             Dialect::Http,
@@ -819,7 +831,7 @@ async fn diff(State(shared): State<App>, query: QueryPairs) -> Response {
         Err(error) => return failure(&error),
     };
     ask(shared, move |ledger| {
-        let query = questions::query(ledger, Dialect::Http, params.get("known_at").as_deref())?;
+        let query = question(ledger, params.get("known_at").as_deref())?;
         let answer = questions::diff(
             &query,
             Dialect::Http,
@@ -842,7 +854,7 @@ async fn links(
         Err(error) => return failure(&error),
     };
     ask(shared, move |ledger| {
-        let query = questions::query(ledger, Dialect::Http, params.get("known_at").as_deref())?;
+        let query = question(ledger, params.get("known_at").as_deref())?;
         Ok(answers::links(
             &questions::links(&query, &event)?,
             Format::Json,
@@ -857,7 +869,7 @@ async fn subjects(State(shared): State<App>, query: QueryPairs) -> Response {
         Err(error) => return failure(&error),
     };
     ask(shared, move |ledger| {
-        let query = questions::query(ledger, Dialect::Http, None)?;
+        let query = question(ledger, None)?;
         Ok(answers::subjects(
             &questions::subjects(&query, &params.required("q"))?,
             Format::Json,

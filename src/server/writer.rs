@@ -127,6 +127,13 @@ pub(crate) fn spawn(
 struct LedgerHandle(Arc<Shared>);
 
 impl LedgerHandle {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Ledger> {
+        self.0
+            .ledger
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Ledger> {
         self.0
             .ledger
@@ -152,12 +159,22 @@ impl LedgerHandle {
                 expected_head: job.expected_head,
             })
             .collect();
-        let (outcome, derived, sequence) = {
+        // The write lock only for the append (one write, one barrier) and the derived store's
+        // flush; the projections are brought up under a read lock, so reads go on meanwhile
+        // (answering as known at the record the projections reflect). Each request is answered
+        // after both: a client that reads after its write sees it.
+        let (outcome, flushed, sequence) = {
             let mut ledger = self.write();
             let outcome = ledger.append_group(&requests, &SystemClock);
-            let derived = caught_up(&mut ledger);
-            (outcome, derived, ledger.head().sequence)
+            let flushed = ledger.flush_derived().map_err(|error| error.to_string());
+            (outcome, flushed, ledger.head().sequence)
         };
+        let derived = flushed.and_then(|()| {
+            let ledger = self.read();
+            crate::projection::sync(&ledger)
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        });
         let _ = head.send(sequence);
         match outcome {
             Ok(results) => {

@@ -1,0 +1,243 @@
+//! Benchmarks of the server over loopback (a real `serve` in this process, a real HTTP client),
+//! beside the raw durability barrier in the same run:
+//!
+//! - `server_append/raw_barrier`: write + fsync of one record's bytes to a file: one durability
+//!   barrier on this disk, the floor of any acknowledged append.
+//! - `server_append/clients_{1,8,64}`: appends through `POST /v1/events` by that many concurrent
+//!   clients, each request a new designation of new subjects (new listings); elements/s is
+//!   appends per second, so group commit shows as the 8- and 64-client rates over the 1-client.
+//! - `server_read/state_one_subject`, `server_read/history`: one client, idle server.
+//! - After them, read latency p50/p99 idle and under a write load of 64 clients, printed (our
+//!   own load; `benches/server_load.sh` measures the same with wrk, a load generator not ours).
+//!
+//! Run by hand: `cargo bench --bench server`. CI only builds it.
+
+// criterion_group! generates public functions without documentation.
+#![allow(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sanctions_ledger::cli::{BUNDLED_DATASET, BUNDLED_DATASET_NAME, append_bundled, init_bundled};
+use sanctions_ledger::intake::{InputFormat, read_batch};
+use sanctions_ledger::server::tokens::{self, Scope};
+use sanctions_ledger::server::{Config, Running, ServerLimits, start};
+use serde_json::Value;
+
+fn bundled(dir: &Path) -> PathBuf {
+    let path = dir.join("ledger");
+    let batch = read_batch(
+        BUNDLED_DATASET.as_bytes(),
+        BUNDLED_DATASET_NAME,
+        InputFormat::JsonLines,
+    )
+    .expect("dataset");
+    let mut ledger = init_bundled(&path, &batch.events).expect("init");
+    append_bundled(&mut ledger, &batch.events).expect("append");
+    ledger.flush_derived().expect("flush");
+    sanctions_ledger::projection::sync(&ledger).expect("projections");
+    path
+}
+
+/// The bundled dataset's first designation with a new id and new subject ids.
+fn event(id: &str) -> String {
+    let mut event: Value = serde_json::from_str(BUNDLED_DATASET.lines().next().unwrap()).unwrap();
+    event["id"] = Value::String(id.to_owned());
+    for subject in event["subjects"].as_array_mut().unwrap() {
+        let new = format!("{}-{id}", subject["id"].as_str().unwrap());
+        subject["id"] = Value::String(new);
+    }
+    event.to_string()
+}
+
+struct Server {
+    _dir: tempfile::TempDir,
+    running: Option<Running>,
+    base: String,
+    token: String,
+    client: reqwest::Client,
+    next: Arc<AtomicU64>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = bundled(dir.path());
+        let (_, token) = tokens::create(
+            &ledger,
+            "bench",
+            &[Scope::Append],
+            sanctions_ledger::domain::Timestamp::from_unix_micros(0),
+        )
+        .unwrap();
+        let running = start(
+            Config {
+                ledger,
+                listen: "127.0.0.1:0".parse().unwrap(),
+                public: false,
+                signing_key: None,
+                limits: ServerLimits::default(),
+            },
+            false,
+        )
+        .unwrap_or_else(|failure| panic!("{}", failure.message()));
+        let base = format!("http://{}", running.address);
+        Server {
+            _dir: dir,
+            running: Some(running),
+            base,
+            token,
+            client: reqwest::Client::new(),
+            next: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    async fn append(&self) {
+        let id = format!("bench-{}", self.next.fetch_add(1, Ordering::Relaxed));
+        let response = self
+            .client
+            .post(format!("{}/v1/events", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(event(&id))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+    }
+
+    async fn get(&self, path: &str) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.shutdown();
+        }
+    }
+}
+
+/// `total` appends by `clients` concurrent clients; how long they took.
+async fn appends(server: &Arc<Server>, clients: u64, total: u64) -> Duration {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let server = Arc::clone(server);
+        let share = total / clients + u64::from(client < total % clients);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                server.append().await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    started.elapsed()
+}
+
+const STATE: &str = "/v1/state?as_of=2021-03-22&subject=xj-wang-junzheng";
+const HISTORY: &str = "/v1/history/xj-wang-junzheng?today=2026-12-01";
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut group = c.benchmark_group("server_append");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    // One record's bytes: what one append of the benchmark's event stores.
+    let record_bytes = event("bench-0").len() + 100;
+    let raw_dir = tempfile::tempdir().unwrap();
+    let mut raw = std::fs::File::create(raw_dir.path().join("raw")).unwrap();
+    let bytes = vec![0x5a_u8; record_bytes];
+    group.bench_function("raw_barrier", |b| {
+        b.iter(|| {
+            use std::io::Write;
+            raw.write_all(&bytes).unwrap();
+            raw.sync_all().unwrap();
+        })
+    });
+    let server = Arc::new(Server::start());
+    for clients in [1_u64, 8, 64] {
+        group.bench_function(format!("clients_{clients}"), |b| {
+            b.iter_custom(|iters| runtime.block_on(appends(&server, clients, iters)))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("server_read");
+    for (name, path) in [("state_one_subject", STATE), ("history", HISTORY)] {
+        group.bench_function(name, |b| b.iter(|| runtime.block_on(server.get(path))));
+    }
+    group.finish();
+    latencies(&runtime, &server);
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+async fn read_latencies(server: &Server, path: &str, count: usize) -> Vec<Duration> {
+    let mut taken = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        server.get(path).await;
+        taken.push(started.elapsed());
+    }
+    taken.sort();
+    taken
+}
+
+/// p50/p99 of reads, idle and under 64 clients appending.
+fn latencies(runtime: &tokio::runtime::Runtime, server: &Arc<Server>) {
+    for (name, path) in [("state (one subject)", STATE), ("history", HISTORY)] {
+        let idle = runtime.block_on(read_latencies(server, path, 2000));
+        let stop = Arc::new(AtomicBool::new(false));
+        let appended = Arc::new(AtomicU64::new(0));
+        let writers: Vec<_> = (0..64)
+            .map(|_| {
+                let (server, stop, appended) =
+                    (Arc::clone(server), Arc::clone(&stop), Arc::clone(&appended));
+                runtime.spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        server.append().await;
+                        appended.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(500)).await });
+        let started = Instant::now();
+        let before = appended.load(Ordering::Relaxed);
+        let loaded = runtime.block_on(read_latencies(server, path, 1000));
+        let rate =
+            (appended.load(Ordering::Relaxed) - before) as f64 / started.elapsed().as_secs_f64();
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            runtime.block_on(writer).unwrap();
+        }
+        println!(
+            "server_read latency {name}: idle p50 {:?} p99 {:?}; under 64 appending clients ({rate:.0} appends/s) p50 {:?} p99 {:?} (p99 ratio {:.1}x)",
+            percentile(&idle, 50),
+            percentile(&idle, 99),
+            percentile(&loaded, 50),
+            percentile(&loaded, 99),
+            percentile(&loaded, 99).as_secs_f64() / percentile(&idle, 99).as_secs_f64()
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
