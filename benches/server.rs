@@ -15,32 +15,18 @@
 // criterion_group! generates public functions without documentation.
 #![allow(missing_docs)]
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sanctions_ledger::cli::{BUNDLED_DATASET, BUNDLED_DATASET_NAME, append_bundled, init_bundled};
-use sanctions_ledger::intake::{InputFormat, read_batch};
+// The tests' helpers: the bundled ledger, built as `quickstart` builds it.
+#[path = "../tests/serving/mod.rs"]
+mod serving;
+use sanctions_ledger::cli::BUNDLED_DATASET;
 use sanctions_ledger::server::tokens::{self, Scope};
 use sanctions_ledger::server::{Config, Running, ServerLimits, start};
 use serde_json::Value;
-
-fn bundled(dir: &Path) -> PathBuf {
-    let path = dir.join("ledger");
-    let batch = read_batch(
-        BUNDLED_DATASET.as_bytes(),
-        BUNDLED_DATASET_NAME,
-        InputFormat::JsonLines,
-    )
-    .expect("dataset");
-    let mut ledger = init_bundled(&path, &batch.events).expect("init");
-    append_bundled(&mut ledger, &batch.events).expect("append");
-    ledger.flush_derived().expect("flush");
-    sanctions_ledger::projection::sync(&ledger).expect("projections");
-    path
-}
 
 /// The bundled dataset's first designation with a new id and new subject ids.
 fn event(id: &str) -> String {
@@ -65,7 +51,7 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = bundled(dir.path());
+        let ledger = serving::bundled(dir.path());
         let (_, token) = tokens::create(
             &ledger,
             "bench",

@@ -601,33 +601,22 @@ async fn limits_hold_at_their_bounds() {
     };
     let served = Served::start(&ledger, limits, None);
     let before = served.head_hash().await;
-    let over = format!("{event}{}", " ".repeat(11));
-    let (status, body) = served
-        .post(
-            "/v1/events",
-            Some(&admin),
-            "application/json",
-            over.into_bytes(),
-        )
-        .await;
-    assert_eq!(status, 413, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("SERVER_APPEND_BODY_BYTES_MAX")
-    );
-    assert_eq!(served.head_hash().await, before);
-    let exact = format!("{event}{}", " ".repeat(10));
-    let (status, body) = served
-        .post(
-            "/v1/events",
-            Some(&admin),
-            "application/json",
-            exact.into_bytes(),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    // One byte over: refused, nothing appended; exactly the limit: appended.
+    for (padding, status) in [(11, 413), (10, 200)] {
+        let body = format!("{event}{}", " ".repeat(padding)).into_bytes();
+        let (answered, answer) = served
+            .post("/v1/events", Some(&admin), "application/json", body)
+            .await;
+        assert_eq!(answered, status, "{answer}");
+        if status == 413 {
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("SERVER_APPEND_BODY_BYTES_MAX"),
+                "{message}"
+            );
+            assert_eq!(served.head_hash().await, before);
+        }
+    }
     // Paging: the page limit is taken, one more is refused.
     let (status, page) = served.get("/v1/records?limit=5").await;
     assert_eq!(
@@ -637,6 +626,32 @@ async fn limits_hold_at_their_bounds() {
     let (status, _) = served.get("/v1/records?limit=6").await;
     assert_eq!(status, 400);
     served.stop();
+
+    // Answers: one of exactly the limit is sent, one byte over is refused.
+    let question = "/v1/state?as_of=2021-03-22";
+    let length = {
+        let served = Served::start(&ledger, ServerLimits::default(), None);
+        let body = served
+            .client
+            .get(served.url(question))
+            .send()
+            .await
+            .unwrap();
+        body.bytes().await.unwrap().len()
+    };
+    for (limit, status) in [(length, 200), (length - 1, 413)] {
+        let limits = ServerLimits {
+            answer_bytes: limit,
+            ..ServerLimits::default()
+        };
+        let served = Served::start(&ledger, limits, None);
+        let (answered, answer) = served.get(question).await;
+        assert_eq!(
+            answered, status,
+            "answer of {length} bytes, limit {limit}: {answer}"
+        );
+        served.stop();
+    }
 
     // Connections: the limit is served, one more is answered 503 and closed.
     let limits = ServerLimits {

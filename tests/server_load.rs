@@ -230,6 +230,20 @@ async fn slow_clients_are_closed_at_the_header_timeout_while_reads_go_on() {
     Arc::try_unwrap(served).ok().unwrap().stop();
 }
 
+/// The head sequence a server at `base` answers.
+async fn head_sequence(client: &reqwest::Client, base: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/v1/head"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let head: serde_json::Value = serde_json::from_str(&text).unwrap();
+    head["sequence"].as_u64().unwrap()
+}
+
 /// Starts `serve` as a process on a free loopback port: the child and its address.
 fn serve_process(dir: &std::path::Path) -> (std::process::Child, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanctions-ledger"))
@@ -328,16 +342,7 @@ async fn a_server_killed_during_concurrent_appends_keeps_every_acknowledged_even
     let client = reqwest::Client::new();
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let head: serde_json::Value = client
-            .get(format!("{base}/v1/head"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .map(|text| serde_json::from_str(&text).unwrap())
-            .unwrap();
-        if head["sequence"].as_u64().unwrap() > 30 + 200 {
+        if head_sequence(&client, &base).await > 30 + 200 {
             break;
         }
     }
@@ -349,16 +354,7 @@ async fn a_server_killed_during_concurrent_appends_keeps_every_acknowledged_even
     acknowledged_are_recorded_and_verify_is_clean(dir.path(), &acknowledged);
     // And it serves again after the restart, from where it was.
     let (mut child, base) = serve_process(dir.path());
-    let head: serde_json::Value = client
-        .get(format!("{base}/v1/head"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|text| serde_json::from_str(&text).unwrap())
-        .unwrap();
-    assert!(head["sequence"].as_u64().unwrap() >= 30 + acknowledged.len() as u64);
+    assert!(head_sequence(&client, &base).await >= 30 + acknowledged.len() as u64);
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -969,17 +969,7 @@ fn log(out: &mut Out, ledger_path: &Path, from: u64, limit: u64) -> Result<(), F
     let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
     // The derived store says where records are; without it (damaged), segments are read.
     let _ = ledger.attach_derived();
-    let last = ledger.head().sequence;
-    let from = from.max(1);
-    let to = from.saturating_add(limit.saturating_sub(1)).min(last);
-    let views = if limit == 0 {
-        Vec::new()
-    } else {
-        ledger
-            .records(from, to)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Failure::ledger)?
-    };
+    let (views, last) = output::log_views(&ledger, from, limit)?;
     out.log(&views, last);
     Ok(())
 }
@@ -987,15 +977,7 @@ fn log(out: &mut Out, ledger_path: &Path, from: u64, limit: u64) -> Result<(), F
 fn show(out: &mut Out, ledger_path: &Path, sequence: u64) -> Result<(), Failure> {
     let mut ledger = Ledger::open_read(ledger_path).map_err(Failure::ledger)?;
     let _ = ledger.attach_derived();
-    let view = ledger
-        .record(sequence)
-        .map_err(Failure::ledger)?
-        .ok_or_else(|| {
-            Failure::not_found(format!(
-                "no record {sequence}; the log holds 1..={}",
-                ledger.head().sequence
-            ))
-        })?;
+    let view = output::record_or_not_found(&ledger, sequence)?;
     out.show(&view);
     Ok(())
 }

@@ -537,6 +537,40 @@ pub fn log_result(views: &[RecordView], last: u64) -> LogResult {
     }
 }
 
+/// What `log --from FROM --limit LIMIT` lists: at most `limit` records from `from`, and the
+/// head's sequence.
+pub fn log_views(
+    ledger: &Ledger,
+    from: u64,
+    limit: u64,
+) -> Result<(Vec<RecordView>, u64), Failure> {
+    let last = ledger.head().sequence;
+    let from = from.max(1);
+    let to = from.saturating_add(limit.saturating_sub(1)).min(last);
+    let views = if limit == 0 {
+        Vec::new()
+    } else {
+        ledger
+            .records(from, to)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::ledger)?
+    };
+    Ok((views, last))
+}
+
+/// Record `sequence`, or a failure saying which records the log holds.
+pub fn record_or_not_found(ledger: &Ledger, sequence: u64) -> Result<RecordView, Failure> {
+    ledger
+        .record(sequence)
+        .map_err(Failure::ledger)?
+        .ok_or_else(|| {
+            Failure::not_found(format!(
+                "no record {sequence}; the log holds 1..={}",
+                ledger.head().sequence
+            ))
+        })
+}
+
 /// Where output goes and in which form, and the exit code of a completed command.
 pub struct Out {
     json: bool,

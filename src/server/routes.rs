@@ -785,19 +785,25 @@ async fn head(State(shared): State<App>, query: QueryPairs) -> Response {
     .await
 }
 
+/// A question route: its parameters checked, then `question` asked on a blocking thread (the
+/// answer bounded by `SERVER_ANSWER_BYTES_MAX`).
+async fn asked(
+    shared: App,
+    operation: &'static str,
+    query: QueryPairs,
+    question: impl FnOnce(&crate::ledger::Ledger, &Params) -> Result<String, Failure> + Send + 'static,
+) -> Response {
+    match Params::of(operation, query) {
+        Ok(params) => ask(shared, move |ledger| question(ledger, &params)).await,
+        Err(error) => failure(&error),
+    }
+}
+
 async fn state(State(shared): State<App>, query: QueryPairs) -> Response {
-    let params = match Params::of("state", query) {
-        Ok(params) => params,
-        Err(error) => return failure(&error),
-    };
-    ask(shared, move |ledger| {
-        let query = question(ledger, params.get("known_at").as_deref())?;
-        let answer = questions::state(
-            &query,
-            Dialect::Http,
-            &params.required("as_of"),
-            &params.filter(),
-        )?;
+    asked(shared, "state", query, |ledger, params| {
+        let query = known(ledger, params)?;
+        let (as_of, filter) = (params.required("as_of"), params.filter());
+        let answer = questions::state(&query, Dialect::Http, &as_of, &filter)?;
         Ok(answers::state(&answer, Format::Json))
     })
     .await
@@ -808,37 +814,20 @@ async fn history(
     Path(subject): Path<String>,
     query: QueryPairs,
 ) -> Response {
-    let params = match Params::of("history", query) {
-        Ok(params) => params,
-        Err(error) => return failure(&error),
-    };
-    ask(shared, move |ledger| {
-        let query = question(ledger, params.get("known_at").as_deref())?;
-        let answer = questions::history(
-            &query,
-            Dialect::Http,
-            &subject,
-            params.get("today").as_deref(),
-        )?;
+    asked(shared, "history", query, move |ledger, params| {
+        let query = known(ledger, params)?;
+        let today = params.get("today");
+        let answer = questions::history(&query, Dialect::Http, &subject, today.as_deref())?;
         Ok(answers::history(&answer, Format::Json))
     })
     .await
 }
 
 async fn diff(State(shared): State<App>, query: QueryPairs) -> Response {
-    let params = match Params::of("diff", query) {
-        Ok(params) => params,
-        Err(error) => return failure(&error),
-    };
-    ask(shared, move |ledger| {
-        let query = question(ledger, params.get("known_at").as_deref())?;
-        let answer = questions::diff(
-            &query,
-            Dialect::Http,
-            &params.required("from"),
-            &params.required("to"),
-            &params.filter(),
-        )?;
+    asked(shared, "diff", query, |ledger, params| {
+        let query = known(ledger, params)?;
+        let (from, to) = (params.required("from"), params.required("to"));
+        let answer = questions::diff(&query, Dialect::Http, &from, &to, &params.filter())?;
         Ok(answers::diff(&answer, Format::Json))
     })
     .await
@@ -849,12 +838,8 @@ async fn links(
     Path(event): Path<String>,
     query: QueryPairs,
 ) -> Response {
-    let params = match Params::of("links", query) {
-        Ok(params) => params,
-        Err(error) => return failure(&error),
-    };
-    ask(shared, move |ledger| {
-        let query = question(ledger, params.get("known_at").as_deref())?;
+    asked(shared, "links", query, move |ledger, params| {
+        let query = known(ledger, params)?;
         Ok(answers::links(
             &questions::links(&query, &event)?,
             Format::Json,
@@ -864,18 +849,20 @@ async fn links(
 }
 
 async fn subjects(State(shared): State<App>, query: QueryPairs) -> Response {
-    let params = match Params::of("subjects", query) {
-        Ok(params) => params,
-        Err(error) => return failure(&error),
-    };
-    ask(shared, move |ledger| {
+    asked(shared, "subjects", query, |ledger, params| {
         let query = question(ledger, None)?;
-        Ok(answers::subjects(
-            &questions::subjects(&query, &params.required("q"))?,
-            Format::Json,
-        ))
+        let answer = questions::subjects(&query, &params.required("q"))?;
+        Ok(answers::subjects(&answer, Format::Json))
     })
     .await
+}
+
+/// The question as known at the `known_at` parameter (default: what the projections reflect).
+fn known<'a>(
+    ledger: &'a crate::ledger::Ledger,
+    params: &Params,
+) -> Result<crate::query::Query<'a>, Failure> {
+    question(ledger, params.get("known_at").as_deref())
 }
 
 /// Which form of `GET /v1/records` the client asked for.
@@ -932,16 +919,7 @@ async fn records(State(shared): State<App>, headers: HeaderMap, query: QueryPair
         Err(error) => return failure(&error),
     };
     read(shared, move |ledger| {
-        let last = ledger.head().sequence;
-        let to = from.saturating_add(limit.saturating_sub(1)).min(last);
-        let views = if limit == 0 {
-            Vec::new()
-        } else {
-            ledger
-                .records(from, to)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(Failure::ledger)?
-        };
+        let (views, last) = output::log_views(ledger, from, limit)?;
         Ok(serde_json::to_string(&output::log_result(&views, last)).unwrap_or_default())
     })
     .await
@@ -968,15 +946,7 @@ async fn record(
         Err(error) => return failure(&error),
     };
     read(shared, move |ledger| {
-        let view = ledger
-            .record(sequence)
-            .map_err(Failure::ledger)?
-            .ok_or_else(|| {
-                Failure::not_found(format!(
-                    "no record {sequence}; the log holds 1..={}",
-                    ledger.head().sequence
-                ))
-            })?;
+        let view = output::record_or_not_found(ledger, sequence)?;
         let result = crate::cli::json::ShowResult {
             ok: true,
             record: output::record_json(&view),
