@@ -110,6 +110,8 @@ pub(crate) struct Shared {
     pub signer: Option<SignerKey>,
     pub imports: Arc<Semaphore>,
     pub feeds: Arc<Semaphore>,
+    /// Append bodies read by intake at once (one core is left for reads).
+    pub intake: Semaphore,
 }
 
 impl Shared {
@@ -212,6 +214,11 @@ pub fn start(config: Config, signals: bool) -> Result<Running, Failure> {
         signer,
         imports: Arc::new(Semaphore::new(config.limits.imports_in_flight.max(1))),
         feeds: Arc::new(Semaphore::new(config.limits.feeds.max(1))),
+        intake: Semaphore::new(
+            std::thread::available_parallelism()
+                .map_or(1, |cores| cores.get().saturating_sub(1))
+                .max(1),
+        ),
     });
     let writer = writer::spawn(Arc::clone(&shared), jobs, head_sender);
     let stop_for_signals = stop.clone();

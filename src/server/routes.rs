@@ -1226,8 +1226,22 @@ async fn append_request(
         "SERVER_APPEND_BODY_BYTES_MAX",
     )
     .await?;
-    let batch = crate::intake::read_batch(bytes.as_slice(), "request body", format)
-        .map_err(Failure::input)?;
+    // Intake is CPU work: on a blocking thread, and only so many at once, so that the runtime's
+    // threads stay free for reads however many writers send.
+    let batch = {
+        let _permit = shared.intake.acquire().await;
+        tokio::task::spawn_blocking(move || {
+            crate::intake::read_batch(bytes.as_slice(), "request body", format)
+                .map_err(Failure::input)
+        })
+        .await
+        .unwrap_or_else(|error| {
+            Err(Failure::service(
+                "damaged",
+                format!("reading the body stopped unexpectedly: {error}"),
+            ))
+        })?
+    };
     if batch.events.is_empty() {
         return Err(Failure::usage(
             "the body holds no event; send one JSON event, or JSON Lines with one event per line",
