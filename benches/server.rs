@@ -50,6 +50,10 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(ServerLimits::default())
+    }
+
+    fn start_with(limits: ServerLimits) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let ledger = serving::bundled(dir.path());
         let (_, token) = tokens::create(
@@ -65,7 +69,7 @@ impl Server {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 public: false,
                 signing_key: None,
-                limits: ServerLimits::default(),
+                limits,
             },
             false,
         )
@@ -82,6 +86,11 @@ impl Server {
     }
 
     async fn append(&self) {
+        assert!(self.try_append().await.is_success());
+    }
+
+    /// One append: the status it got.
+    async fn try_append(&self) -> reqwest::StatusCode {
         let id = format!("bench-{}", self.next.fetch_add(1, Ordering::Relaxed));
         let response = self
             .client
@@ -92,8 +101,9 @@ impl Server {
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success());
+        let status = response.status();
         response.bytes().await.unwrap();
+        status
     }
 
     async fn get(&self, path: &str) {
@@ -169,6 +179,57 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
     latencies(&runtime, &server);
+    drop(server);
+    flood(&runtime);
+}
+
+/// A flood of appends beyond the queue (a queue of 4, one request per group, 256 clients for
+/// two seconds): how fast the 503s are answered, and reads meanwhile.
+fn flood(runtime: &tokio::runtime::Runtime) {
+    let server = Arc::new(Server::start_with(ServerLimits {
+        queue_requests: 4,
+        group_requests: 1,
+        ..ServerLimits::default()
+    }));
+    let until = Instant::now() + Duration::from_secs(2);
+    let clients: Vec<_> = (0..256)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            runtime.spawn(async move {
+                let mut taken = Vec::new();
+                while Instant::now() < until {
+                    let started = Instant::now();
+                    let status = server.try_append().await;
+                    taken.push((status.as_u16(), started.elapsed()));
+                }
+                taken
+            })
+        })
+        .collect();
+    let reads = runtime.block_on(read_latencies(&server, STATE, 300));
+    let mut refused = Vec::new();
+    let mut accepted = 0;
+    for client in clients {
+        for (status, took) in runtime.block_on(client).unwrap() {
+            match status {
+                503 => refused.push(took),
+                _ => accepted += 1,
+            }
+        }
+    }
+    refused.sort();
+    if refused.is_empty() {
+        println!("server_flood: no 503 ({accepted} accepted)");
+        return;
+    }
+    println!(
+        "server_flood: {} answered 503 (p50 {:?}, p99 {:?}), {accepted} accepted; reads meanwhile p50 {:?} p99 {:?}",
+        refused.len(),
+        percentile(&refused, 50),
+        percentile(&refused, 99),
+        percentile(&reads, 50),
+        percentile(&reads, 99)
+    );
 }
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {

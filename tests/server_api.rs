@@ -146,6 +146,29 @@ async fn every_write_route_refuses_missing_wrong_revoked_and_unscoped_tokens() {
     // The principal is the records' operator.
     let (_, log) = served.get("/v1/records?from=31&limit=1").await;
     assert_eq!(log["records"][0]["appended_by"], "writer");
+    // A token revoked while the server runs is refused from the next request.
+    let (live, live_id) = token(&ledger, "soon-revoked", &[Scope::Append]);
+    let body = || designation("revoked-while-serving").into_bytes();
+    let (status, _) = served
+        .post("/v1/events", Some(&live), "application/json", body())
+        .await;
+    assert_eq!(status, 200);
+    sanctions_ledger::server::tokens::revoke(
+        &ledger,
+        &live_id,
+        sanctions_ledger::domain::Timestamp::from_unix_micros(2),
+    )
+    .unwrap();
+    let (status, error) = served
+        .post("/v1/events", Some(&live), "application/json", body())
+        .await;
+    assert_eq!(status, 401, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
 }
 
 fn keygen(dir: &Path) -> std::path::PathBuf {

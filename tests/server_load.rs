@@ -21,7 +21,13 @@ async fn a_thousand_concurrent_appends_of_a_hundred_events_record_each_once() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = bundled(dir.path());
     let (writer, _) = token(&ledger, "crowd", &[Scope::Append]);
-    let served = Arc::new(Served::start(&ledger, ServerLimits::default(), None));
+    // Room for 1,050 clients connected at once (and the pool's idle connections).
+    let limits = ServerLimits {
+        connections: 4096,
+        queue_requests: 4096,
+        ..ServerLimits::default()
+    };
+    let served = Arc::new(Served::start(&ledger, limits, None));
     let (_, head) = served.get("/v1/head").await;
     let before = head["sequence"].as_u64().unwrap();
     let mut tasks = Vec::new();
@@ -73,6 +79,62 @@ async fn a_thousand_concurrent_appends_of_a_hundred_events_record_each_once() {
     }
     let all: BTreeSet<u64> = sequences.values().flatten().copied().collect();
     assert_eq!(all, (before + 1..=before + 100).collect());
+    // One new id from 1,000 clients at once, among 50 bad requests (a recorded id with other
+    // content, and events naming an unknown one): one record, one sequence for all 1,000, and the bad
+    // ones refused without failing their neighbours in a group.
+    let mut tasks = Vec::new();
+    for client in 0..1050 {
+        let served = Arc::clone(&served);
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = match client {
+                0..1000 => designation("crowd-one"),
+                1000..1025 => {
+                    // An id recorded above, with other content.
+                    let mut other: serde_json::Value =
+                        serde_json::from_str(&designation("crowd-000")).unwrap();
+                    other["effective_on"] = serde_json::Value::String("2020-07-10".into());
+                    other.to_string()
+                }
+                _ => {
+                    let mut orphan: serde_json::Value =
+                        serde_json::from_str(&designation(&format!("crowd-orphan-{client}")))
+                            .unwrap();
+                    orphan["kind"] = "retaliation".into();
+                    orphan["in_response_to"] = serde_json::json!(["never-recorded"]);
+                    orphan.to_string()
+                }
+            };
+            let (status, answer) = served
+                .post(
+                    "/v1/events",
+                    Some(&writer),
+                    "application/json",
+                    body.into_bytes(),
+                )
+                .await;
+            (client, status, answer)
+        }));
+    }
+    let mut one = BTreeSet::new();
+    for task in tasks {
+        let (client, status, answer) = task.await.unwrap();
+        match client {
+            0..1000 => {
+                assert_eq!(status, 200, "{answer}");
+                one.insert(answer["events"][0]["sequence"].as_u64().unwrap());
+            }
+            1000..1025 => assert_eq!(status, 409, "{answer}"),
+            _ => assert_eq!(status, 400, "{answer}"),
+        }
+    }
+    assert_eq!(
+        one,
+        BTreeSet::from([before + 101]),
+        "one record, one sequence for all"
+    );
+    let (_, head) = served.get("/v1/head").await;
+    assert_eq!(head["sequence"].as_u64().unwrap(), before + 101);
     Arc::try_unwrap(served).ok().unwrap().stop();
     let verified = common::run_cli(dir.path(), &["--ledger", "ledger", "verify"], None);
     assert_eq!(

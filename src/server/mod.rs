@@ -112,6 +112,8 @@ pub(crate) struct Shared {
     pub feeds: Arc<Semaphore>,
     /// Append bodies read by intake at once (one core is left for reads).
     pub intake: Semaphore,
+    /// The token file as last read.
+    pub tokens: tokens::TokenCache,
 }
 
 impl Shared {
@@ -219,6 +221,7 @@ pub fn start(config: Config, signals: bool) -> Result<Running, Failure> {
                 .map_or(1, |cores| cores.get().saturating_sub(1))
                 .max(1),
         ),
+        tokens: tokens::TokenCache::default(),
     });
     let writer = writer::spawn(Arc::clone(&shared), jobs, head_sender);
     let stop_for_signals = stop.clone();

@@ -1063,7 +1063,9 @@ fn authorise(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Result<Strin
             ),
         ));
     };
-    let tokens = tokens::load(&shared.ledger_path)
+    let tokens = shared
+        .tokens
+        .tokens(&shared.ledger_path)
         .map_err(|error| Failure::service("damaged", error.to_string()))?;
     match tokens::check(&tokens, presented) {
         tokens::Check::Valid(entry) if entry.allows(scope) => Ok(entry.principal),
@@ -1093,6 +1095,26 @@ fn authorise(shared: &Shared, headers: &HeaderMap, scope: Scope) -> Result<Strin
     }
 }
 
+/// 503 when the writer's queue is full: checked before a write's body is read (and again when
+/// it is queued), so a flood is refused at once, not after its bodies were parsed.
+fn queue_full(shared: &Shared) -> Failure {
+    Failure::service(
+        "busy",
+        format!(
+            "the write queue is full ({} requests waiting, SERVER_QUEUE_REQUESTS_MAX); nothing was appended: retry after a second",
+            shared.limits.queue_requests
+        ),
+    )
+}
+
+fn room_in_queue(shared: &Shared) -> Result<(), Failure> {
+    if shared.queue.capacity() == 0 {
+        Err(queue_full(shared))
+    } else {
+        Ok(())
+    }
+}
+
 /// Puts a job on the writer's queue: 503 at once when it is full.
 fn enqueue(
     shared: &Shared,
@@ -1101,13 +1123,7 @@ fn enqueue(
     let (reply, answer) = oneshot::channel();
     match shared.queue.try_send(job(reply)) {
         Ok(()) => Ok(answer),
-        Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Err(Failure::service(
-            "busy",
-            format!(
-                "the write queue is full ({} requests waiting, SERVER_QUEUE_REQUESTS_MAX); nothing was appended: retry after a second",
-                shared.limits.queue_requests
-            ),
-        )),
+        Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Err(queue_full(shared)),
         Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => Err(Failure::service(
             "busy",
             "the server is stopping; nothing was appended",
@@ -1194,6 +1210,7 @@ async fn append_request(
 ) -> Result<oneshot::Receiver<Result<String, Failure>>, Failure> {
     Params::of("append", query)?;
     let principal = authorise(&shared, &headers, Scope::Append)?;
+    room_in_queue(&shared)?;
     let format = match media_type(&headers).as_str() {
         "application/json" => crate::intake::InputFormat::Json,
         "application/jsonl" | "application/x-ndjson" | "application/json-seq" => {
@@ -1302,6 +1319,9 @@ async fn import(
         Ok(principal) => principal,
         Err(error) => return failure(&error),
     };
+    if let Err(error) = room_in_queue(&shared) {
+        return failure(&error);
+    }
     let Ok(_permit) = Arc::clone(&shared.imports).try_acquire_owned() else {
         return failure(&Failure::service(
             "busy",

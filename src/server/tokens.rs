@@ -283,6 +283,44 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The token file as last read, read again whenever it changed (its size, time or inode: a
+/// `token create` or `revoke` renames a new file over it), so a revocation holds from the next
+/// request without the file being parsed on every one.
+#[derive(Default)]
+pub struct TokenCache {
+    loaded: std::sync::Mutex<Option<(FileStamp, std::sync::Arc<Vec<TokenEntry>>)>>,
+}
+
+type FileStamp = (Option<std::time::SystemTime>, u64, u64);
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((metadata.modified().ok(), metadata.len(), inode))
+}
+
+impl TokenCache {
+    /// The ledger's tokens now.
+    pub fn tokens(&self, ledger: &Path) -> Result<std::sync::Arc<Vec<TokenEntry>>, TokenError> {
+        let now = stamp(&tokens_path(ledger));
+        let mut loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let (Some(now), Some((seen, tokens))) = (now, loaded.as_ref())
+            && now == *seen
+        {
+            return Ok(std::sync::Arc::clone(tokens));
+        }
+        let tokens = std::sync::Arc::new(load(ledger)?);
+        *loaded = now.map(|now| (now, std::sync::Arc::clone(&tokens)));
+        Ok(tokens)
+    }
+}
+
 /// Checks a presented token against every entry: the SHA-256 of the text is compared with each
 /// stored one in constant time, and every entry is looked at whatever matched.
 pub fn check(tokens: &[TokenEntry], presented: &str) -> Check {
