@@ -444,7 +444,7 @@ pub struct VerifyFailureJson {
 }
 
 /// Every kind of failure the command line and the server report (`ErrorJson::kind`).
-pub const ERROR_KINDS: [&str; 33] = [
+pub const ERROR_KINDS: [&str; 34] = [
     // Input and arguments.
     "usage",
     "invalid_input",
@@ -482,6 +482,7 @@ pub const ERROR_KINDS: [&str; 33] = [
     "not_acceptable",
     "unsupported_media_type",
     "not_configured",
+    "method_not_allowed",
 ];
 
 /// What went wrong.

@@ -29,6 +29,7 @@ pub fn status_text(status: u16) -> &'static str {
         401 => "No bearer token, or one that is unknown or revoked; nothing was changed.",
         403 => "The token lacks the route's scope; nothing was changed.",
         404 => "The record, subject, event or checkpoint asked for is not in the ledger.",
+        405 => "Not a method of this path (the Allow header says which are).",
         408 => "The request took longer than its timeout (SERVER_REQUEST_TIMEOUT_MS).",
         409 => {
             "A conflict: an event id already recorded with other content, or no signing key configured."

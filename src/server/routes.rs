@@ -74,9 +74,10 @@ pub struct RouteSpec {
     pub statuses: &'static [u16],
 }
 
-/// Statuses any route may answer: 408 (the request took longer than its timeout), 500 (the
-/// ledger's storage failed), 503 (too many connections, or the server is stopping).
-pub const COMMON_STATUSES: [u16; 3] = [408, 500, 503];
+/// Statuses any route may answer: 405 (another method than the route's), 408 (the request took
+/// longer than its timeout), 500 (the ledger's storage failed), 503 (too many connections, or the
+/// server is stopping).
+pub const COMMON_STATUSES: [u16; 4] = [405, 408, 500, 503];
 
 const JSON: &[&str] = &["application/json"];
 const KNOWN_AT: Param = Param {
@@ -490,6 +491,7 @@ pub(crate) fn router(shared: App) -> axum::Router {
     }
     router
         .fallback(unmatched)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             timeout,
@@ -540,6 +542,7 @@ pub fn status_of(kind: &str) -> StatusCode {
         "precondition_failed" => StatusCode::PRECONDITION_FAILED,
         "timeout" => StatusCode::REQUEST_TIMEOUT,
         "not_acceptable" => StatusCode::NOT_ACCEPTABLE,
+        "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "usage"
         | "invalid_input"
@@ -606,6 +609,38 @@ async fn unmatched(request: Request) -> Response {
         request.uri().path(),
         routes.join(", ")
     )))
+}
+
+async fn wrong_method(request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let allowed: Vec<&str> = ROUTES
+        .iter()
+        .filter(|spec| axum_matches(spec.path, &path))
+        .map(|spec| spec.method)
+        .collect();
+    let mut response = failure(&Failure::service(
+        "method_not_allowed",
+        format!(
+            "{} is not a method of {path}; it takes {}",
+            request.method(),
+            allowed.join(", ")
+        ),
+    ));
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// Whether a route's path (with `{name}` segments) matches a request's path.
+fn axum_matches(pattern: &str, path: &str) -> bool {
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (pattern.split('/').collect(), path.split('/').collect());
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(want, got)| want.starts_with('{') || want == got)
 }
 
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
