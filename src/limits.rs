@@ -132,6 +132,9 @@ pub const SERVER_APPEND_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 pub const SERVER_IMPORT_BODY_BYTES_MAX: usize = IMPORT_FILE_BYTES_MAX as usize;
 /// Imports whose bodies are being received or processed at once; more are answered 503.
 pub const SERVER_IMPORTS_IN_FLIGHT_MAX: usize = 2;
+/// Most bytes of a request's head (request line and headers), as the HTTP layer buffers it; a
+/// larger head, or one of more than 100 header fields, is answered 431 and the connection closed.
+pub const SERVER_HEADER_BYTES_MAX: usize = 64 * 1024;
 /// How long a client may take to send a request's headers before the connection is closed.
 pub const SERVER_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 /// How long a request may take, body and answer included (408 after), imports aside.

@@ -608,6 +608,7 @@ async fn every_documented_status_is_answered_and_no_other() {
         })
         .collect();
     documented.insert(("head".to_owned(), 405));
+    // 431 from the HTTP layer: provoked in limits_hold_at_their_bounds.
     assert_eq!(
         observed, documented,
         "observed vs documented (route, status)"
@@ -681,6 +682,43 @@ async fn limits_hold_at_their_bounds() {
             answered, status,
             "answer of {length} bytes, limit {limit}: {answer}"
         );
+        served.stop();
+    }
+
+    // The request head: 60 KiB of headers are read, 70 KiB or 101 fields are answered 431.
+    {
+        let served = Served::start(&ledger, ServerLimits::default(), None);
+        let head_of = |bytes: usize, fields: usize| {
+            let mut request = b"GET /v1/head HTTP/1.1\r\nhost: x\r\n".to_vec();
+            for field in 0..fields {
+                request.extend_from_slice(format!("x-field-{field}: 1\r\n").as_bytes());
+            }
+            request.extend_from_slice(b"x-padding: ");
+            request.extend(std::iter::repeat_n(b'a', bytes));
+            request.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
+            request
+        };
+        let answer = raw_exchange(served.address(), &head_of(60 * 1024, 0)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{}",
+            &answer[..answer.len().min(200)]
+        );
+        let answer = raw_exchange(served.address(), &head_of(70 * 1024, 0)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 431"),
+            "{}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(
+            answer.contains("SERVER_HEADER_BYTES_MAX"),
+            "{}",
+            &answer[..answer.len().min(300)]
+        );
+        let answer = raw_exchange(served.address(), &head_of(10, 101)).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+        let answer = raw_exchange(served.address(), b"NOT HTTP\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
         served.stop();
     }
 

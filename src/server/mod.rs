@@ -293,6 +293,7 @@ async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(shared.limits.header_read_timeout)
+        .max_buf_size(limits::SERVER_HEADER_BYTES_MAX)
         .keep_alive(true);
     loop {
         let accepted = tokio::select! {

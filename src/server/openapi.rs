@@ -35,6 +35,9 @@ pub fn status_text(status: u16) -> &'static str {
             "A conflict: an event id already recorded with other content, or no signing key configured."
         }
         412 => "If-Match named a head hash that is not the head's; nothing was appended.",
+        431 => {
+            "The request's head is larger than SERVER_HEADER_BYTES_MAX or has more than 100 fields; answered by the HTTP layer, with no body, and the connection closed."
+        }
         413 => "The body or the answer is larger than its limit (named in the message).",
         415 => "The body's Content-Type is not one the route takes.",
         500 => {

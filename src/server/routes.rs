@@ -74,10 +74,11 @@ pub struct RouteSpec {
     pub statuses: &'static [u16],
 }
 
-/// Statuses any route may answer: 405 (another method than the route's), 408 (the request took
-/// longer than its timeout), 500 (the ledger's storage failed), 503 (too many connections, or the
-/// server is stopping).
-pub const COMMON_STATUSES: [u16; 4] = [405, 408, 500, 503];
+/// Statuses any route may answer: 400 (not HTTP: the HTTP layer's, with no body), 405 (another
+/// method than the route's), 408 (the request took longer than its timeout), 431 (a head larger
+/// than `SERVER_HEADER_BYTES_MAX`, or of more than 100 fields: the HTTP layer's, no body), 500
+/// (the ledger's storage failed), 503 (too many connections, or the server is stopping).
+pub const COMMON_STATUSES: [u16; 6] = [400, 405, 408, 431, 500, 503];
 
 const JSON: &[&str] = &["application/json"];
 const KNOWN_AT: Param = Param {
@@ -650,8 +651,35 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ))
 }
 
-/// The whole-request timeout (the import route's is longer): 408 after it.
+/// The size of a request's head as sent: request line and header lines.
+fn head_bytes(request: &Request) -> usize {
+    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
+    request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + line
+}
+
+/// The head limit (431: hyper's own buffer limit lets a head that arrives in one read pass) and
+/// the whole-request timeout (the import route's is longer): 408 after it.
 async fn timeout(State(shared): State<App>, request: Request, next: Next) -> Response {
+    let head = head_bytes(&request);
+    if head > crate::limits::SERVER_HEADER_BYTES_MAX {
+        let mut response = failure(&Failure::service(
+            "too_large",
+            format!(
+                "the request's head (request line and headers) is {head} bytes; at most {} are read (SERVER_HEADER_BYTES_MAX)",
+                crate::limits::SERVER_HEADER_BYTES_MAX
+            ),
+        ));
+        *response.status_mut() = StatusCode::from_u16(431).unwrap_or(StatusCode::BAD_REQUEST);
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
     let limit = if request.uri().path() == "/v1/imports" {
         shared.limits.import_timeout
     } else {
