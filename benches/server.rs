@@ -24,8 +24,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[path = "../tests/serving/mod.rs"]
 mod serving;
 use sanctions_ledger::cli::BUNDLED_DATASET;
-use sanctions_ledger::server::tokens::{self, Scope};
-use sanctions_ledger::server::{Config, Running, ServerLimits, start};
+use sanctions_ledger::server::ServerLimits;
+use sanctions_ledger::server::tokens::Scope;
 use serde_json::Value;
 
 /// The bundled dataset's first designation with a new id and new subject ids.
@@ -39,12 +39,11 @@ fn event(id: &str) -> String {
     event.to_string()
 }
 
+/// A served bundled ledger (the tests' `Served`), its append token, and the next event number.
 struct Server {
+    served: serving::Served,
     _dir: tempfile::TempDir,
-    running: Option<Running>,
-    base: String,
     token: String,
-    client: reqwest::Client,
     next: Arc<AtomicU64>,
 }
 
@@ -56,31 +55,11 @@ impl Server {
     fn start_with(limits: ServerLimits) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let ledger = serving::bundled(dir.path());
-        let (_, token) = tokens::create(
-            &ledger,
-            "bench",
-            &[Scope::Append],
-            sanctions_ledger::domain::Timestamp::from_unix_micros(0),
-        )
-        .unwrap();
-        let running = start(
-            Config {
-                ledger,
-                listen: "127.0.0.1:0".parse().unwrap(),
-                public: false,
-                signing_key: None,
-                limits,
-            },
-            false,
-        )
-        .unwrap_or_else(|failure| panic!("{}", failure.message()));
-        let base = format!("http://{}", running.address);
+        let (token, _) = serving::token(&ledger, "bench", &[Scope::Append]);
         Server {
+            served: serving::Served::start(&ledger, limits, None),
             _dir: dir,
-            running: Some(running),
-            base,
             token,
-            client: reqwest::Client::new(),
             next: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -93,8 +72,9 @@ impl Server {
     async fn try_append(&self) -> reqwest::StatusCode {
         let id = format!("bench-{}", self.next.fetch_add(1, Ordering::Relaxed));
         let response = self
+            .served
             .client
-            .post(format!("{}/v1/events", self.base))
+            .post(self.served.url("/v1/events"))
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
             .body(event(&id))
@@ -108,21 +88,14 @@ impl Server {
 
     async fn get(&self, path: &str) {
         let response = self
+            .served
             .client
-            .get(format!("{}{path}", self.base))
+            .get(self.served.url(path))
             .send()
             .await
             .unwrap();
         assert!(response.status().is_success());
         response.bytes().await.unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            let _ = running.shutdown();
-        }
     }
 }
 
