@@ -12,7 +12,7 @@ mod common;
 use common::ledgers;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sanctions_ledger::ledger::checkpoint::{Checkpoint, SignerKey};
-use sanctions_ledger::ledger::merkle::{self, Blake3TreeHasher};
+use sanctions_ledger::ledger::merkle::{self, Rfc6962TreeHasher};
 use sanctions_ledger::ledger::{Ledger, SystemClock, leaf_hash};
 use sanctions_ledger::proof;
 use std::hint::black_box;
@@ -71,10 +71,10 @@ fn proofs(c: &mut Criterion) {
             consistency_text.len()
         );
         // Baseline: the bare RFC 9162 check over the same hashes, nothing parsed or signed.
-        let record_hash = ledger.record(sequence).unwrap().unwrap().hash;
+        let record_bytes = ledger.record_bytes(sequence).unwrap();
         let path_hashes = ledger.inclusion_proof(sequence, size).unwrap();
         let slices: Vec<&[u8]> = path_hashes.iter().map(|h| h.as_slice()).collect();
-        let leaf = leaf_hash(&record_hash);
+        let leaf = leaf_hash(&record_bytes);
         let root = checkpoint.checkpoint.root;
 
         let mut group = c.benchmark_group(format!("proofs_{label}"));
@@ -97,7 +97,7 @@ fn proofs(c: &mut Criterion) {
         group.bench_function("raw_rfc9162_inclusion_check", |b| {
             b.iter(|| {
                 merkle::verify_inclusion(
-                    &Blake3TreeHasher,
+                    &Rfc6962TreeHasher,
                     sequence - 1,
                     size,
                     &leaf,

@@ -11,6 +11,7 @@ pub mod import;
 pub mod intake;
 pub mod ledger;
 pub mod limits;
+pub mod mirror;
 pub mod projection;
 pub mod proof;
 pub mod query;

@@ -55,8 +55,8 @@ pub const LINKS_TRAVERSAL_MAX: usize = 10_000;
 pub const CHECKPOINT_BYTES_MAX: usize = 4 * 1024;
 /// Most signature lines a checkpoint may carry.
 pub const CHECKPOINT_SIGNATURES_MAX: usize = 8;
-/// Longest key name, in bytes.
-pub const KEY_NAME_BYTES_MAX: usize = 64;
+/// Longest key name, in bytes (a name equal to a checkpoint origin, 84 bytes, fits).
+pub const KEY_NAME_BYTES_MAX: usize = 128;
 /// Largest key file accepted, in bytes.
 pub const KEY_FILE_BYTES_MAX: usize = 1024;
 /// Largest proof document accepted, in bytes (a record, two checkpoints and 2 x 64 hashes fit).
@@ -164,3 +164,9 @@ pub const SERVER_SHUTDOWN_GRACE_MS: u64 = 5_000;
 pub const TOKENS_MAX: usize = 1_000;
 /// Most bytes of a ledger's token file.
 pub const TOKENS_FILE_BYTES_MAX: usize = 1024 * 1024;
+
+/// Seconds one request of `follow` to a tiles URL may take (connecting, sending, reading).
+pub const FOLLOW_REQUEST_TIMEOUT_SECS: u64 = 60;
+/// Largest entry bundle `follow` reads, in bytes: 256 entries of a u16 length and at most
+/// 65,535 bytes each (a record is under 49 KiB: an event is at most `EVENT_BYTES_MAX`).
+pub const FOLLOW_ENTRY_BUNDLE_BYTES_MAX: usize = 256 * (2 + 65_535);

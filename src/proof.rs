@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Event;
 use crate::ledger::chain::{self, Hash};
 use crate::ledger::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, VerifierKey};
-use crate::ledger::merkle::{self, Blake3TreeHasher};
+use crate::ledger::merkle;
 use crate::ledger::record::Record;
-use crate::ledger::{Ledger, LedgerError, leaf_hash, verify};
+use crate::ledger::{Ledger, LedgerError, verify};
 use crate::limits;
 
 /// The `proof` value of an inclusion proof.
@@ -132,6 +132,18 @@ pub fn relate(
 ) -> Result<Relation, ProofError> {
     if a.log != b.log {
         return Ok(Relation::DifferentLogs);
+    }
+    if a.tree != b.tree {
+        // Roots of two tree formats cannot be compared, but the head hash chains every record
+        // before it: one size and one head is one history.
+        if a.size != b.size {
+            return Ok(Relation::Undecided);
+        }
+        return Ok(if a.head == b.head {
+            Relation::Same
+        } else {
+            Relation::Forked
+        });
     }
     if a.size == b.size {
         return Ok(if a.root == b.root && a.head == b.head {
@@ -314,10 +326,10 @@ fn check_inclusion(
     let path = parse_path(&document.path)?;
     let slices: Vec<&[u8]> = path.iter().map(|hash| hash.as_slice()).collect();
     merkle::verify_inclusion(
-        &Blake3TreeHasher,
+        checkpoint.tree.hasher(),
         sequence - 1,
         checkpoint.size,
-        &leaf_hash(&record_hash),
+        &checkpoint.tree.leaf(&record_hash, &record_bytes),
         &slices,
         &checkpoint.root,
     )
@@ -345,13 +357,20 @@ fn check_consistency(
             from.log, to.log
         )));
     }
+    if from.tree != to.tree {
+        return Err(invalid(format!(
+            "the checkpoints are of different tree formats ({} and {}): no proof relates them",
+            from.origin(),
+            to.origin()
+        )));
+    }
     let path = parse_path(&document.path)?;
     let slices: Vec<&[u8]> = path.iter().map(|hash| hash.as_slice()).collect();
     if from.size == 0 {
         return Err(invalid("/from_checkpoint: an empty tree proves nothing"));
     }
     merkle::verify_consistency(
-        &Blake3TreeHasher,
+        from.tree.hasher(),
         from.size,
         to.size,
         &from.root,

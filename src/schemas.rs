@@ -7,9 +7,10 @@
 use crate::cli::answers::Answered;
 use crate::cli::json::{
     AppendResult, BundleCheckResult, CheckpointResult, CheckpointsResult, CompareResult,
-    ErrorResult, ExportResult, FeedRecord, GenResult, HeadResult, ImportResult, InitResult,
-    KeygenResult, LogResult, ProofCheckResult, QuickstartResult, RebuildResult, RestoreResult,
-    ServeResult, ShowResult, TokenCreateResult, TokensResult, ValidateResult, VerifyResult,
+    ErrorResult, ExportResult, FeedRecord, FollowResult, GenResult, HeadResult, ImportResult,
+    InitResult, KeygenResult, LogResult, ProofCheckResult, QuickstartResult, RebuildResult,
+    RestoreResult, ServeResult, ShowResult, TilesResult, TokenCreateResult, TokensResult,
+    ValidateResult, VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
@@ -109,6 +110,8 @@ pub fn all() -> Vec<(String, Value)> {
         output::<ProofCheckResult>("verify-proof", "verify-proof"),
         output::<CompareResult>("compare-checkpoints", "compare-checkpoints"),
         output::<ExportResult>("export", "export"),
+        output::<TilesResult>("tiles", "tiles"),
+        output::<FollowResult>("follow", "follow"),
         output::<BundleCheckResult>("verify-bundle", "verify-bundle"),
         output::<RestoreResult>("restore", "restore"),
         output::<TokenCreateResult>("token-create", "token create"),

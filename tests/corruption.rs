@@ -19,7 +19,7 @@ use sanctions_ledger::ledger::log::format::{
     self, HEAD_SLOT_BYTES, HEAD_SLOT_OFFSETS, SEGMENT_HEADER_BYTES,
 };
 use sanctions_ledger::ledger::log::{Log, LogOptions};
-use sanctions_ledger::ledger::merkle::{Blake3TreeHasher, Frontier};
+use sanctions_ledger::ledger::merkle::{Frontier, Rfc6962TreeHasher, TreeVersion};
 use sanctions_ledger::ledger::{Ledger, LedgerError, LedgerOptions, VerifyFailure, VerifyOptions};
 use std::collections::BTreeMap;
 
@@ -46,8 +46,8 @@ fn log_of(records: u64) -> FaultStorage {
         let batch = common::chained_records((marker.sequence, marker.hash), count);
         let frames: Vec<(&[u8], Hash)> = batch.iter().map(|(b, h)| (b.as_slice(), *h)).collect();
         log.append(&frames).unwrap();
-        for (_, hash) in &batch {
-            frontier.push(&Blake3TreeHasher, leaf_hash(hash));
+        for (bytes, _) in &batch {
+            frontier.push(&Rfc6962TreeHasher, leaf_hash(bytes));
         }
         batches += 1;
         if batches % 10 == 0 {
@@ -55,10 +55,11 @@ fn log_of(records: u64) -> FaultStorage {
             let signed = signer.sign(Checkpoint {
                 log: log.genesis_hash(),
                 size: marker.sequence,
-                root: frontier.root(&Blake3TreeHasher),
+                root: frontier.root(&Rfc6962TreeHasher),
                 head: marker.hash,
                 time: Timestamp::from_unix_micros(batches),
                 name: "corruption sweep".into(),
+                tree: TreeVersion::CURRENT,
             });
             log.add_checkpoint(signed.text().as_bytes()).unwrap();
         }

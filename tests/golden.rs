@@ -202,7 +202,7 @@ fn golden_ledger(path: &std::path::Path) -> (Ledger, Vec<Hash>) {
 
 /// The golden records in a real ledger, a checkpoint of them at a fixed time, and its bundle.
 fn compute_proofs() -> Value {
-    use sanctions_ledger::ledger::merkle::{self, Blake3TreeHasher, TreeHasher};
+    use sanctions_ledger::ledger::merkle::{self, Rfc6962TreeHasher, TreeHasher};
     use sha2::Digest;
     let dir = tempfile::tempdir().unwrap();
     let (mut ledger, _) = golden_ledger(&dir.path().join("ledger"));
@@ -223,9 +223,9 @@ fn compute_proofs() -> Value {
         .export(&mut partial, &checkpoint, 5, &mut |_| {})
         .unwrap();
     json!({
-        "contexts": {"leaf": merkle::LEAF_CONTEXT, "node": merkle::NODE_CONTEXT,
-                     "empty": merkle::EMPTY_CONTEXT, "bundle": chain::BUNDLE_CONTEXT},
-        "empty_root": hex(&Blake3TreeHasher.empty_root()),
+        "tree": "RFC 6962: SHA-256(0x00 || record bytes) per leaf, SHA-256(0x01 || left || right) per node",
+        "contexts": {"bundle": chain::BUNDLE_CONTEXT},
+        "empty_root": hex(&Rfc6962TreeHasher.empty_root()),
         "roots_by_size": roots,
         "inclusion_of_record_3_in_7": hashes(ledger.inclusion_proof(3, 7).unwrap()),
         "consistency_3_to_7": hashes(ledger.consistency_proof(3, 7).unwrap()),
@@ -455,4 +455,115 @@ fn version_1_records_still_decode_verify_and_answer() {
     let appended = ledger.record(8).unwrap().unwrap();
     assert_eq!(appended.record.schema_version, EVENT_SCHEMA_VERSION);
     assert_eq!(ledger.verify(&mut |_| {}).unwrap().records, 8);
+}
+
+const TREE_V1: &str = "tests/golden/tree-v1-blake3.json";
+
+/// A ledger whose log kept a checkpoint of the first tree format (issued before the tree
+/// became RFC 6962 SHA-256: origin `sanctions-ledger/v1/`, BLAKE3 over record hashes): the
+/// golden ledger's own checkpoint of that time, frozen in tests/golden/tree-v1-blake3.json. It
+/// still verifies (kept and as an auditor's `--checkpoint`), an inclusion proof issued against
+/// it still checks offline, a changed root is caught, and the next checkpoint is RFC 6962 with
+/// the same head, so the two relate as the same history.
+#[test]
+fn a_checkpoint_of_the_first_blake3_tree_still_verifies_and_the_next_one_is_rfc_6962() {
+    use base64::Engine;
+    use sanctions_ledger::ledger::checkpoint::SignedCheckpoint;
+    use sanctions_ledger::ledger::log::{FileStorage, Log, LogOptions};
+    use sanctions_ledger::ledger::merkle::TreeVersion;
+    use sanctions_ledger::ledger::{Anchoring, VerifyOptions};
+    use sanctions_ledger::proof::{self, Relation};
+    let frozen: Value = serde_json::from_str(&std::fs::read_to_string(TREE_V1).unwrap()).unwrap();
+    let v1_text = frozen["checkpoint"].as_str().unwrap();
+    let v1 = SignedCheckpoint::parse(v1_text.as_bytes()).unwrap();
+    assert_eq!(v1.checkpoint.tree, TreeVersion::V1Blake3);
+    let (signer, _) = golden_key();
+    let verifier = signer.verifier();
+    let keep = |path: &std::path::Path, text: &str| {
+        let storage = FileStorage::writer(&path.join("log"), false)
+            .unwrap()
+            .unwrap();
+        let mut log = Log::open(Box::new(storage), true, LogOptions::default()).unwrap();
+        log.add_checkpoint(text.as_bytes()).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let (ledger, _) = golden_ledger(&path);
+    // Its roots are not the RFC 6962 tree's, so only the v1 tree can give them.
+    assert_ne!(
+        ledger.tree_head(7).unwrap().root.to_vec(),
+        base64::engine::general_purpose::STANDARD
+            .decode(v1_text.lines().nth(2).unwrap())
+            .unwrap()
+    );
+    drop(ledger);
+    keep(&path, v1_text);
+    let mut ledger = Ledger::open(&path).unwrap();
+    let verified = ledger.verify(&mut |_| {}).unwrap();
+    assert_eq!(verified.checkpoints_checked, 1);
+    let options = VerifyOptions {
+        sizes: [7].into(),
+        v1_roots: true,
+        ..VerifyOptions::default()
+    };
+    let verified = ledger.verify_with(&options, &mut |_| {}).unwrap();
+    assert_eq!(
+        verified.against(Some(&v1.checkpoint)),
+        Anchoring::Extends { since: 0 }
+    );
+    // Its inclusion proof of record 3, as issued then, still checks offline.
+    let record = ledger.record_bytes(3).unwrap();
+    let document = json!({
+        "proof": "inclusion",
+        "checkpoint": v1_text,
+        "sequence": 3,
+        "record": base64::engine::general_purpose::STANDARD.encode(&record),
+        "record_hash": chain::record_hash(&record).to_hex(),
+        "path": frozen["inclusion_of_record_3_in_7"],
+    });
+    let text = serde_json::to_vec(&document).unwrap();
+    proof::verify_document(&text, &verifier).expect("the v1 proof checks");
+    let mut bent = document.clone();
+    bent["sequence"] = json!(4);
+    bent["record"] =
+        json!(base64::engine::general_purpose::STANDARD.encode(ledger.record_bytes(4).unwrap()));
+    bent["record_hash"] = json!(chain::record_hash(&ledger.record_bytes(4).unwrap()).to_hex());
+    assert!(proof::verify_document(&serde_json::to_vec(&bent).unwrap(), &verifier).is_err());
+    // Proofs are not made against it: they are made against RFC 6962 checkpoints.
+    let refused = proof::prove_inclusion(&ledger, 3, &v1).unwrap_err();
+    assert!(
+        refused.to_string().contains("first tree format"),
+        "{refused}"
+    );
+    // The next checkpoint re-reads everything, checks the v1 root on the way, and is v2.
+    let time = Timestamp::from_unix_micros(CREATED_AT_MICROS + 2 * 86_400_000_000);
+    let (number, v2) = ledger.checkpoint(&signer, &FixedClock(time)).unwrap();
+    assert_eq!(number, 2);
+    assert_eq!(v2.checkpoint.tree, TreeVersion::V2Rfc6962);
+    assert!(v2.text().starts_with("sanctions-ledger/v2/"));
+    assert_eq!(v2.checkpoint.head, v1.checkpoint.head);
+    assert_eq!(
+        proof::relate(&v1.checkpoint, &v2.checkpoint, None, &verifier).unwrap(),
+        Relation::Same
+    );
+    assert_eq!(ledger.verify(&mut |_| {}).unwrap().checkpoints_checked, 2);
+    drop(ledger);
+
+    // The same ledger with the v1 checkpoint's root changed (re-signed, so only the tree can
+    // tell): verify finds the kept checkpoint is not a tree of the records, and signing refuses.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let (ledger, _) = golden_ledger(&path);
+    drop(ledger);
+    let mut wrong = v1.checkpoint.clone();
+    wrong.root[0] ^= 1;
+    keep(&path, &signer.sign(wrong).text());
+    let mut ledger = Ledger::open(&path).unwrap();
+    let failure = ledger.verify(&mut |_| {}).unwrap_err();
+    assert_eq!(
+        failure.kind,
+        sanctions_ledger::ledger::verify::FailureKind::CheckpointMismatch,
+        "{failure:?}"
+    );
+    assert!(ledger.checkpoint(&signer, &FixedClock(time)).is_err());
 }

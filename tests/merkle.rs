@@ -1,20 +1,23 @@
 //! Merkle proofs: the published RFC 6962 vectors (tests/vectors/rfc6962-merkle, copied with
-//! their PROVENANCE.md and Apache-2.0 LICENSE from transparency-dev/merkle) pass with a SHA-256
-//! instantiation; proofs of every tree size from 1 to 1,000 verify with SHA-256 and with the
-//! ledger's BLAKE3 hasher, both from leaves in memory and from nodes kept as the ledger keeps
-//! them (grown leaf by leaf; random larger trees too); every single-bit change to a valid proof is rejected.
+//! their PROVENANCE.md and Apache-2.0 LICENSE from transparency-dev/merkle) pass with the
+//! ledger's own tree hash (`Rfc6962TreeHasher`), which also equals an independent SHA-256
+//! written here; proofs of every tree size from 1 to 1,000 verify with it and with the first
+//! format's BLAKE3 hasher (still used to check v1 checkpoints), both from leaves in memory and
+//! from nodes kept as the ledger keeps them (grown leaf by leaf; random larger trees too); every
+//! single-bit change to a valid proof is rejected.
 
 use base64::Engine;
 use sanctions_ledger::ledger::merkle::{
-    Blake3TreeHasher, Digest, Frontier, Nodes, TreeHasher, completing_leaf, consistency_path,
-    consistency_proof, inclusion_path, inclusion_proof, range_hash, root, verify_consistency,
-    verify_inclusion,
+    Blake3TreeHasher, Digest, Frontier, Nodes, Rfc6962TreeHasher, TreeHasher, completing_leaf,
+    consistency_path, consistency_proof, inclusion_path, inclusion_proof, range_hash, root,
+    verify_consistency, verify_inclusion,
 };
 use serde_json::Value;
 use sha2::Digest as _;
 use std::path::Path;
 
-/// RFC 6962's tree hash: SHA-256 with 0x00 before leaves and 0x01 before interior nodes.
+/// RFC 6962's tree hash written independently of the ledger's: SHA-256 with 0x00 before
+/// leaves and 0x01 before interior nodes.
 struct Rfc6962;
 
 impl TreeHasher for Rfc6962 {
@@ -78,7 +81,7 @@ fn every_rfc6962_vector_gives_the_expected_verdict() {
         let path: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
         let result = if vector.get("leafIdx").is_some() {
             verify_inclusion(
-                &Rfc6962,
+                &Rfc6962TreeHasher,
                 vector["leafIdx"].as_u64().unwrap(),
                 vector["treeSize"].as_u64().unwrap(),
                 &bytes(&vector["leafHash"]),
@@ -87,7 +90,7 @@ fn every_rfc6962_vector_gives_the_expected_verdict() {
             )
         } else {
             verify_consistency(
-                &Rfc6962,
+                &Rfc6962TreeHasher,
                 vector["size1"].as_u64().unwrap(),
                 vector["size2"].as_u64().unwrap(),
                 &bytes(&vector["root1"]),
@@ -246,7 +249,7 @@ proptest::proptest! {
         index_seed in proptest::prelude::any::<u64>(),
         first_seed in proptest::prelude::any::<u64>(),
     ) {
-        let hasher = &Blake3TreeHasher;
+        let hasher = &Rfc6962TreeHasher;
         let all = leaves(hasher, size as usize);
         let (frontier, stored) = grow(hasher, &all);
         let tree_root = frontier.root(hasher);
@@ -280,18 +283,39 @@ proptest::proptest! {
 }
 
 #[test]
-fn proofs_of_every_tree_size_up_to_1000_verify_with_sha256() {
-    check_every_size(&Rfc6962);
+fn proofs_of_every_tree_size_up_to_1000_verify_with_the_ledgers_sha256_tree() {
+    check_every_size(&Rfc6962TreeHasher);
 }
 
 #[test]
-fn proofs_of_every_tree_size_up_to_1000_verify_with_the_ledgers_blake3_hasher() {
+fn proofs_of_every_tree_size_up_to_1000_verify_with_the_first_formats_blake3_hasher() {
     check_every_size(&Blake3TreeHasher);
 }
 
 #[test]
+fn the_ledgers_tree_hash_is_rfc_6962_sha256_written_independently() {
+    let ours = Rfc6962TreeHasher;
+    assert_eq!(ours.empty_root(), Rfc6962.empty_root());
+    // The empty tree's hash, as RFC 6962 section 2.1 and every CT log give it.
+    assert_eq!(
+        ours.empty_root()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    for data in [&b""[..], b"a", &[0u8; 200], &[1u8; 1]] {
+        assert_eq!(ours.hash_leaf(data), Rfc6962.hash_leaf(data));
+    }
+    let (a, b) = (ours.hash_leaf(b"a"), ours.hash_leaf(b"b"));
+    assert_eq!(ours.hash_children(&a, &b), Rfc6962.hash_children(&a, &b));
+    let leaves: Vec<Digest> = (0..37u8).map(|i| Rfc6962.hash_leaf(&[i])).collect();
+    assert_eq!(root(&ours, &leaves), root(&Rfc6962, &leaves));
+}
+
+#[test]
 fn every_single_bit_change_to_a_valid_proof_is_rejected() {
-    let hasher = Blake3TreeHasher;
+    let hasher = Rfc6962TreeHasher;
     for size in [2usize, 7, 64, 1000] {
         let tree = leaves(&hasher, size);
         let tree_root = root(&hasher, &tree);
@@ -342,7 +366,7 @@ fn every_single_bit_change_to_a_valid_proof_is_rejected() {
 
 #[test]
 fn leaf_and_node_hashes_are_domain_separated() {
-    let hasher = Blake3TreeHasher;
+    let hasher = Rfc6962TreeHasher;
     let (a, b) = (hasher.hash_leaf(b"a"), hasher.hash_leaf(b"b"));
     let mut joined = a.to_vec();
     joined.extend_from_slice(&b);

@@ -129,7 +129,7 @@ fn signed_by(signed: &SignedCheckpoint) -> Vec<String> {
         .collect()
 }
 
-fn describe(signed: &SignedCheckpoint) -> String {
+pub(crate) fn describe(signed: &SignedCheckpoint) -> String {
     let checkpoint = &signed.checkpoint;
     format!(
         "size {}, root {}, made {}, signed by {}",
@@ -450,6 +450,9 @@ pub fn verify(
     let options = crate::ledger::VerifyOptions {
         log_only: log_only || derived_failure.is_some(),
         sizes: anchor.iter().map(|a| a.checkpoint.size).collect(),
+        v1_roots: anchor
+            .iter()
+            .any(|a| a.checkpoint.tree == crate::ledger::merkle::TreeVersion::V1Blake3),
     };
     let total = ledger.head().sequence;
     let progress = output::progress_bar(

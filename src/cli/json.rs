@@ -336,6 +336,64 @@ pub struct ExportResult {
     pub checkpoint: CheckpointJson,
 }
 
+/// A tiles folder written or brought up to date (`tiles`).
+#[derive(Serialize, JsonSchema)]
+pub struct TilesResult {
+    /// Always true.
+    #[schemars(extend("const" = true))]
+    pub ok: bool,
+    /// The folder.
+    pub out: String,
+    /// The records the published checkpoint commits to.
+    pub size: u64,
+    /// The records the folder's checkpoint committed to before (0: a new folder).
+    pub previous_size: u64,
+    /// Hash tiles written (`tile/<L>/...`).
+    pub hash_tiles: u64,
+    /// Entry bundles written (`tile/entries/...`).
+    pub entry_bundles: u64,
+    /// Tiles already in the folder with the bytes they should have (left as they were).
+    pub unchanged: u64,
+    /// Bytes written, with the checkpoint and the genesis.
+    pub bytes: u64,
+    /// The checkpoint published (the folder's `checkpoint` file).
+    pub checkpoint: CheckpointJson,
+}
+
+/// What `follow` found and did.
+#[derive(Serialize, JsonSchema)]
+pub struct FollowResult {
+    /// True for OK; false for TRUNCATED or DIVERGED (nothing appended, evidence saved).
+    pub ok: bool,
+    /// OK, TRUNCATED (the source rolled back) or DIVERGED (it forked, rewrote, or is another log).
+    #[schemars(extend("enum" = ["OK", "TRUNCATED", "DIVERGED"]))]
+    pub verdict: &'static str,
+    /// The process's exit code: 0, 4 or 5.
+    pub exit_code: u8,
+    /// The tiles URL or folder followed.
+    pub source: String,
+    /// The mirror's ledger folder.
+    pub mirror: String,
+    /// Whether this run created the mirror.
+    pub created: bool,
+    /// The mirror's records before.
+    pub before: u64,
+    /// Records appended by this run.
+    pub appended: u64,
+    /// The mirror's records now.
+    pub records: u64,
+    /// Entry bundles fetched.
+    pub bundles: u64,
+    /// Bytes fetched.
+    pub bytes: u64,
+    /// The source's checkpoint the mirror now keeps (OK only).
+    pub checkpoint: Option<CheckpointJson>,
+    /// The folder with both signed checkpoints and the verdict (TRUNCATED, DIVERGED only).
+    pub evidence: Option<String>,
+    /// What was found, for people.
+    pub detail: String,
+}
+
 /// A bundle checked out.
 #[derive(Serialize, JsonSchema)]
 pub struct BundleCheckResult {

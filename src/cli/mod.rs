@@ -9,6 +9,7 @@ pub mod answers;
 pub(crate) mod audit;
 pub mod json;
 pub mod output;
+pub(crate) mod publish;
 pub mod questions;
 pub mod tour;
 
@@ -244,8 +245,17 @@ enum Command {
     /// Make an Ed25519 key pair for signing checkpoints: NAME.key (secret) and NAME.pub.
     Keygen {
         /// The key's name (appears in every signature line).
+        #[arg(
+            long,
+            required_unless_present = "for_ledger",
+            conflicts_with = "for_ledger"
+        )]
+        name: Option<String>,
+        /// Name the key as the checkpoints' origin of the ledger at --ledger
+        /// (`sanctions-ledger/v2/<genesis hash>`), as C2SP asks of a log's key; witnesses and
+        /// tlog clients then find it by the origin.
         #[arg(long)]
-        name: String,
+        for_ledger: bool,
         /// Where to write, without extension (default: NAME in the current folder).
         #[arg(long, value_name = "PREFIX")]
         out: Option<PathBuf>,
@@ -302,6 +312,29 @@ enum Command {
         /// folder FILE.sources/ (verify-bundle checks them, restore keeps them).
         #[arg(long)]
         with_sources: bool,
+    },
+    /// Publish the log as C2SP tlog-tiles: write (or bring up to date) a folder holding the
+    /// newest checkpoint, its hash tiles and entry bundles, and the genesis, for any static web
+    /// server, rsync or object store. Only new tiles are written (full tiles never change); the
+    /// checkpoint is written last. A folder of another log or another history is refused.
+    Tiles {
+        /// The tiles folder (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Mirror a log published as tiles (a URL or a folder) into the ledger folder DIR
+    /// (created if missing): every record checked, the tree proven against the source's signed
+    /// checkpoint, then appended byte for byte. Resumable. A rollback (exit 4, TRUNCATED) or a fork
+    /// or rewrite (exit 5, DIVERGED) is refused, appending nothing, with both signed
+    /// checkpoints saved in DIR/forks/.
+    Follow {
+        /// The tiles URL (http:// or https://) or folder.
+        source: String,
+        /// The mirror's ledger folder.
+        dir: PathBuf,
+        /// The source operator's public key (file or text): its checkpoints must be signed by it.
+        #[arg(long, value_name = "PUB")]
+        key: String,
     },
     /// Check a bundle with no ledger: exit 0 valid, 1 rejected.
     VerifyBundle {
@@ -563,7 +596,24 @@ pub fn run() -> ExitCode {
             checkpoint.as_deref(),
             key.as_deref(),
         ),
-        Command::Keygen { name, out: prefix } => audit::keygen(&mut out, name, prefix.as_deref()),
+        Command::Keygen {
+            name,
+            for_ledger,
+            out: prefix,
+        } => {
+            let name = match name {
+                Some(name) if !*for_ledger => Ok(name.clone()),
+                _ => crate::ledger::Ledger::open_read(&cli.ledger)
+                    .map(|ledger| {
+                        crate::ledger::checkpoint::origin_of(
+                            crate::ledger::merkle::TreeVersion::CURRENT,
+                            &ledger.genesis_hash(),
+                        )
+                    })
+                    .map_err(Failure::ledger),
+            };
+            name.and_then(|name| audit::keygen(&mut out, &name, prefix.as_deref()))
+        }
         Command::Checkpoint { key, out: path } => {
             audit::checkpoint(&mut out, &cli.ledger, key, path.as_deref())
         }
@@ -603,6 +653,8 @@ pub fn run() -> ExitCode {
             checkpoint.as_deref(),
             *with_sources,
         ),
+        Command::Tiles { out: dir } => publish::tiles(&mut out, &cli.ledger, dir),
+        Command::Follow { source, dir, key } => publish::follow(&mut out, source, dir, key),
         Command::VerifyBundle { file, key } => audit::verify_bundle(&mut out, file, key),
         Command::Restore { file, dir, key } => audit::restore(&mut out, file, dir, key),
         Command::State {

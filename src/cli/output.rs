@@ -77,6 +77,12 @@ impl Failure {
         Failure::new(2, "not_found", message)
     }
 
+    /// A request the ledger will not carry out as asked (it would overwrite or roll back
+    /// something), with the reason.
+    pub fn refused(message: impl Into<String>) -> Failure {
+        Failure::new(2, "refused", message)
+    }
+
     /// A failure of the HTTP layer itself (authorisation, limits, a full queue), with its own
     /// kind; the exit-code meaning is 2, an error.
     pub fn service(kind: &'static str, message: impl Into<String>) -> Failure {
@@ -357,14 +363,26 @@ fn verify_failure_json(failure: &VerifyFailure) -> VerifyFailureJson {
     }
 }
 
-/// A progress bar on standard error, drawn only when `visible`.
+/// A progress bar of records on standard error, drawn only when `visible`.
 pub fn progress_bar(total: u64, visible: bool, verb: &str) -> ProgressBar {
-    if !visible || total < 10_000 {
+    progress_bar_of(total, visible, verb, "records", 10_000)
+}
+
+/// A progress bar of `unit`s on standard error, drawn only when `visible` and `total` is at
+/// least `least`.
+pub fn progress_bar_of(
+    total: u64,
+    visible: bool,
+    verb: &str,
+    unit: &str,
+    least: u64,
+) -> ProgressBar {
+    if !visible || total < least {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{verb} {{bar:40}} {{human_pos}}/{{human_len}} records, {{eta}} left"
+        "{verb} {{bar:40}} {{human_pos}}/{{human_len}} {unit}, {{eta}} left"
     )) {
         bar.set_style(style);
     }

@@ -337,8 +337,11 @@ impl Ledger {
             hash: last_hash,
             recorded_at: Some(recorded_at),
         };
-        for (offset, ((event_id, _, hash), place)) in records.into_iter().zip(places).enumerate() {
-            self.push_pending(event_id, first + offset as u64, place, hash);
+        for (offset, ((event_id, bytes, hash), place)) in
+            records.into_iter().zip(places).enumerate()
+        {
+            let leaf = super::leaf_hash(&bytes);
+            self.push_pending(event_id, first + offset as u64, place, hash, leaf);
         }
         if self.pending.len() >= limits::DERIVED_PENDING_RECORDS_MAX {
             // Acknowledged already: a derived store that fails here is caught up later.

@@ -10,14 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::chain::{Hash, IndexDigest};
 use super::checkpoint::{Checkpoint, SignedCheckpoint, SignerKey};
-use super::merkle::{self, Blake3TreeHasher, Frontier, TreeHasher};
+use super::merkle::{self, Blake3TreeHasher, Frontier, Rfc6962TreeHasher, TreeHasher, TreeVersion};
 use super::store::StoreError;
 use super::verify::{
     CheckedRef, Keep, Previous, checked_records, checked_records_with, verify_threads,
 };
-use super::{
-    Clock, FailureKind, Ledger, LedgerError, TreeHead, Verified, VerifyFailure, leaf_hash,
-};
+use super::{Clock, FailureKind, Ledger, LedgerError, TreeHead, Verified, VerifyFailure};
 use crate::domain::Timestamp;
 
 /// What `verify` checks beyond the log itself.
@@ -28,6 +26,9 @@ pub struct VerifyOptions {
     pub log_only: bool,
     /// Note the tree at these sizes (the sizes of checkpoints to compare with).
     pub sizes: BTreeSet<u64>,
+    /// Also compute the first (v1, BLAKE3) tree's roots at those sizes, to compare with a
+    /// checkpoint issued in that format (set by itself when the ledger kept such checkpoints).
+    pub v1_roots: bool,
 }
 
 /// A checkpoint kept in the log, parsed; a damaged one is damage to the ledger.
@@ -59,6 +60,8 @@ struct TreeCheck<'a, M, P> {
     mismatch: Option<VerifyFailure>,
     /// The nodes the last leaf completed (reused: no allocation per record).
     completed: Vec<merkle::Digest>,
+    /// The first (v1, BLAKE3) tree, when a checkpoint in that format is to be checked.
+    v1: Option<Frontier>,
 }
 
 impl<M, P> TreeCheck<'_, M, P>
@@ -70,7 +73,10 @@ where
     /// log itself, found further on, is reported first, and derived data only after the log.
     fn visit(&mut self, sequence: u64, offset: u64, hash: Hash, leaf: merkle::Digest) {
         self.frontier
-            .push_into(&Blake3TreeHasher, leaf, &mut self.completed);
+            .push_into(&Rfc6962TreeHasher, leaf, &mut self.completed);
+        if let Some(v1) = self.v1.as_mut() {
+            v1.push(&Blake3TreeHasher, TreeVersion::V1Blake3.leaf(&hash, &[]));
+        }
         let completed = &self.completed;
         let same = |nodes: &[u8]| {
             nodes.len() == 32 * completed.len()
@@ -142,8 +148,9 @@ where
                 sequence,
                 TreeHead {
                     size: sequence,
-                    root: self.frontier.root(&Blake3TreeHasher),
+                    root: self.frontier.root(&Rfc6962TreeHasher),
                     head: hash,
+                    v1_root: self.v1.as_ref().map(|v1| v1.root(&Blake3TreeHasher)),
                 },
             );
         }
@@ -207,6 +214,10 @@ impl Ledger {
         let kept = self.checkpoints().map_err(|error| unreadable(&error))?;
         let mut all_sizes = options.sizes.clone();
         all_sizes.extend(kept.iter().map(|(_, signed)| signed.checkpoint.size));
+        let v1_roots = options.v1_roots
+            || kept
+                .iter()
+                .any(|(_, signed)| signed.checkpoint.tree == TreeVersion::V1Blake3);
         // Pending derived data mirrors what appends computed in memory; it is checked with the
         // rest once written (the CLI writes it before verifying).
         let derived = if options.log_only || self.pending.len() > 0 {
@@ -239,14 +250,16 @@ impl Ledger {
             trees: BTreeMap::new(),
             mismatch: None,
             completed: Vec::new(),
+            v1: v1_roots.then(Frontier::new),
         };
         if all_sizes.contains(&0) {
             tree.trees.insert(
                 0,
                 TreeHead {
                     size: 0,
-                    root: Blake3TreeHasher.empty_root(),
+                    root: Rfc6962TreeHasher.empty_root(),
                     head: self.genesis_hash(),
+                    v1_root: v1_roots.then(|| Blake3TreeHasher.empty_root()),
                 },
             );
         }
@@ -302,9 +315,10 @@ impl Ledger {
         for (number, signed) in &kept {
             let checkpoint = &signed.checkpoint;
             let agrees = checkpoint.log == self.genesis_hash()
-                && tree.trees.get(&checkpoint.size).is_some_and(|head| {
-                    head.root == checkpoint.root && head.head == checkpoint.head
-                });
+                && tree
+                    .trees
+                    .get(&checkpoint.size)
+                    .is_some_and(|head| head.gives(checkpoint));
             if !agrees {
                 return Err(VerifyFailure::new(
                     checkpoint.size.min(last.0 + 1),
@@ -323,7 +337,7 @@ impl Ledger {
             head_hash: last.1,
             genesis_hash: self.genesis_hash(),
             origin: self.genesis.origin.clone(),
-            tree_root: tree.frontier.root(&Blake3TreeHasher),
+            tree_root: tree.frontier.root(&Rfc6962TreeHasher),
             trees: tree.trees,
             checkpoints_checked: kept.len() as u64,
             derived_checked: derived.is_some(),
@@ -431,8 +445,15 @@ impl Ledger {
         };
         let store = self.store()?;
         let previous = self.last_checkpoint()?;
+        // The last checkpoint, if it is of the first (v1, BLAKE3) tree: everything is re-read,
+        // and its root checked against the v1 tree the records give on the way.
+        let v1_last = previous
+            .as_ref()
+            .filter(|(_, signed)| signed.checkpoint.tree == TreeVersion::V1Blake3)
+            .map(|(number, signed)| (*number, signed.checkpoint.clone()));
         let (frontier, after) = match &previous {
             None => (Frontier::new(), 0),
+            Some(_) if v1_last.is_some() => (Frontier::new(), 0),
             Some((number, signed)) => {
                 let last = &signed.checkpoint;
                 if last.log != self.genesis_hash() || last.size > self.head.sequence {
@@ -445,7 +466,7 @@ impl Ledger {
                     ));
                 }
                 let frontier = Frontier::load(last.size, store)?;
-                if frontier.root(&Blake3TreeHasher) != last.root {
+                if frontier.root(&Rfc6962TreeHasher) != last.root {
                     return Err(damaged(
                         last.size,
                         format!(
@@ -466,16 +487,28 @@ impl Ledger {
                 (frontier, last.size)
             }
         };
-        let no_sizes = BTreeSet::new();
+        let v1_sizes: BTreeSet<u64> = v1_last.iter().map(|(_, last)| last.size).collect();
         let mut tree = TreeCheck {
             stored: Some(store.merkle_from(frontier.size())),
             places: Some(store.places_from(after + 1)),
             frontier,
-            sizes: &no_sizes,
+            sizes: &v1_sizes,
             trees: BTreeMap::new(),
             mismatch: None,
             completed: Vec::new(),
+            v1: v1_last.is_some().then(Frontier::new),
         };
+        if v1_sizes.contains(&0) {
+            tree.trees.insert(
+                0,
+                TreeHead {
+                    size: 0,
+                    root: Rfc6962TreeHasher.empty_root(),
+                    head: self.genesis_hash(),
+                    v1_root: Some(Blake3TreeHasher.empty_root()),
+                },
+            );
+        }
         let (start, previous_record) = self.start_after_checked(after)?;
         let mut last = (after, previous_record.hash);
         for checked in checked_records(&self.log, start, previous_record, None, verify_threads()) {
@@ -495,7 +528,7 @@ impl Ledger {
                 checked.sequence,
                 checked.place.offset,
                 checked.hash,
-                leaf_hash(&checked.hash),
+                checked.leaf,
             );
             last = (checked.sequence, checked.hash);
         }
@@ -506,6 +539,20 @@ impl Ledger {
             ));
         }
         tree.finish().map_err(LedgerError::Damaged)?;
+        if let Some((number, last)) = &v1_last
+            && !tree
+                .trees
+                .get(&last.size)
+                .is_some_and(|head| head.gives(last))
+        {
+            return Err(damaged(
+                last.size,
+                format!(
+                    "kept checkpoint {number} (size {}, of the v1 BLAKE3 tree) is not a tree of this log's records",
+                    last.size
+                ),
+            ));
+        }
         let time = Timestamp::from_unix_micros(
             clock.now().unix_micros().max(
                 previous
@@ -516,8 +563,9 @@ impl Ledger {
         let signed = signer.sign(Checkpoint {
             log: self.genesis_hash(),
             size: last.0,
-            root: tree.frontier.root(&Blake3TreeHasher),
+            root: tree.frontier.root(&Rfc6962TreeHasher),
             head: last.1,
+            tree: TreeVersion::CURRENT,
             time,
             name: self.genesis.origin.clone(),
         });
@@ -548,6 +596,13 @@ impl Ledger {
     /// tree, give the checkpoint's root and head: that this ledger extends it (so proofs and
     /// bundles against it can be made).
     pub fn check_extends(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
+        if checkpoint.tree != TreeVersion::CURRENT {
+            return Err(LedgerError::NotExtending(format!(
+                "the checkpoint (size {}) is of the first tree format (origin {}, BLAKE3); proofs and bundles are made against checkpoints of the RFC 6962 tree: `sanctions-ledger checkpoint` issues one, and `verify --checkpoint` still checks this one",
+                checkpoint.size,
+                checkpoint.origin()
+            )));
+        }
         if checkpoint.log != self.genesis_hash() {
             return Err(LedgerError::NotExtending(format!(
                 "the checkpoint is for the log {}, not this one ({})",
@@ -568,7 +623,7 @@ impl Ledger {
     /// The tree of the first `size` records, from the stored nodes.
     pub fn tree_head(&self, size: u64) -> Result<TreeHead, LedgerError> {
         self.check_size(size)?;
-        let root = merkle::range_hash(&Blake3TreeHasher, &self.nodes()?, 0, size)?;
+        let root = merkle::range_hash(&Rfc6962TreeHasher, &self.nodes()?, 0, size)?;
         let head = if size == 0 {
             self.genesis_hash()
         } else {
@@ -578,7 +633,12 @@ impl Ledger {
                 .map_err(LedgerError::Damaged)?
                 .stored_hash
         };
-        Ok(TreeHead { size, root, head })
+        Ok(TreeHead {
+            size,
+            root,
+            head,
+            v1_root: None,
+        })
     }
 
     /// The Merkle tree's right edge after the first `size` records, from the stored nodes.
@@ -611,7 +671,7 @@ impl Ledger {
             });
         }
         Ok(merkle::inclusion_path(
-            &Blake3TreeHasher,
+            &Rfc6962TreeHasher,
             &self.nodes()?,
             sequence - 1,
             size,
@@ -626,7 +686,7 @@ impl Ledger {
     ) -> Result<Vec<merkle::Digest>, LedgerError> {
         self.check_size(size2)?;
         Ok(merkle::consistency_path(
-            &Blake3TreeHasher,
+            &Rfc6962TreeHasher,
             &self.nodes()?,
             size1,
             size2,

@@ -3,11 +3,12 @@
 //!
 //! Layout, all integers big-endian:
 //! ```text
-//! magic "SLBUNDLE" (8) | version u32 = 1
+//! magic "SLBUNDLE" (8) | version u32 = 2
 //! genesis length u32 | genesis bytes
 //! checkpoint length u32 | checkpoint text (signed note)
 //! first sequence u64 | record count u64          (first + count - 1 = checkpoint size)
 //! prefix count u32 | prefix hashes (32 each)     (tree of the first - 1 records: its frontier)
+//! previous length u32 | record first - 1's bytes  (length 0 and nothing when first = 1)
 //! link count u32 | link hashes (32 each)         (inclusion of record first - 1, when first > 1)
 //! count x (record length u32 | record bytes)
 //! trailer: BLAKE3 derive-key("sanctions-ledger 2026-11-29 bundle v1") over every byte before it
@@ -20,7 +21,7 @@ use std::io::{Read, Write};
 
 use super::chain::{self, BundleDigest, Hash};
 use super::checkpoint::{SignedCheckpoint, VerifierKey};
-use super::merkle::{self, Blake3TreeHasher, Frontier};
+use super::merkle::{self, Frontier, Rfc6962TreeHasher};
 use super::record::{Genesis, Record};
 use super::verify::{self, VerifyFailure};
 use super::{Ledger, LedgerError, leaf_hash};
@@ -29,8 +30,10 @@ use crate::limits;
 
 /// The first bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"SLBUNDLE";
-/// The bundle format version this code writes and reads.
-pub const VERSION: u32 = 1;
+/// The bundle format version this code writes and reads. Version 1 (before the RFC 6962
+/// tree) proved its link with the previous record's hash; version 2 carries that record's
+/// bytes, since a leaf is now the hash of a record's bytes.
+pub const VERSION: u32 = 2;
 
 /// Why a bundle was refused.
 #[derive(Debug, thiserror::Error)]
@@ -217,11 +220,19 @@ impl Ledger {
         for node in prefix.nodes() {
             out.put(node)?;
         }
-        let link = if first > 1 {
-            self.inclusion_proof(first - 1, signed.size)?
+        let (previous, link) = if first > 1 {
+            let previous = self
+                .stored_range(first - 1, first - 1)
+                .next()
+                .transpose()
+                .map_err(BundleError::Ledger)?
+                .map(|(_, bytes)| bytes)
+                .unwrap_or_default();
+            (previous, self.inclusion_proof(first - 1, signed.size)?)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
+        out.put_block(&previous)?;
         out.put(&(link.len() as u32).to_be_bytes())?;
         for node in &link {
             out.put(node)?;
@@ -276,6 +287,12 @@ pub fn read(
     let checkpoint_bytes = input.block(limits::CHECKPOINT_BYTES_MAX, "the checkpoint")?;
     let checkpoint = SignedCheckpoint::open(&checkpoint_bytes, key)?;
     let signed = checkpoint.checkpoint.clone();
+    if signed.tree != merkle::TreeVersion::CURRENT {
+        return Err(BundleError::NotProven(format!(
+            "the checkpoint's origin {} is of the first tree format; a version {VERSION} bundle is proven against an RFC 6962 checkpoint",
+            signed.origin()
+        )));
+    }
     if signed.log != genesis_hash || signed.name != genesis.origin {
         return Err(BundleError::NotProven(format!(
             "the checkpoint is for the log {} (\"{}\"), but the bundle's genesis is {} (\"{}\")",
@@ -303,6 +320,15 @@ pub fn read(
         )
     })?;
     let at = input.offset;
+    let previous_bytes = input.block(limits::RECORD_BYTES_MAX, "the previous record")?;
+    if (first == 1) != previous_bytes.is_empty() {
+        return Err(malformed(
+            at,
+            "a bundle from record 1 has no previous record; one from a later record has it"
+                .to_owned(),
+        ));
+    }
+    let at = input.offset;
     let link = input.hashes("link hashes")?;
     if first == 1 && !link.is_empty() {
         return Err(malformed(
@@ -325,13 +351,19 @@ pub fn read(
         .map_err(BundleError::Record)?;
         if previous.is_none() {
             // The first record of a partial bundle: its link to the record before is proven by
-            // the inclusion of that record's hash in the checkpoint's tree.
+            // the inclusion of that record (whose bytes hash to its previous hash) in the
+            // checkpoint's tree.
+            if chain::record_hash(&previous_bytes) != record.previous() {
+                return Err(BundleError::NotProven(format!(
+                    "record {first}'s previous hash is not the hash of the previous record the bundle holds"
+                )));
+            }
             let path: Vec<&[u8]> = link.iter().map(|hash| hash.as_slice()).collect();
             merkle::verify_inclusion(
-                &Blake3TreeHasher,
+                &Rfc6962TreeHasher,
                 first - 2,
                 signed.size,
-                &leaf_hash(&record.previous()),
+                &leaf_hash(&previous_bytes),
                 &path,
                 &signed.root,
             )
@@ -351,7 +383,7 @@ pub fn read(
                 format!("the event id \"{}\" is recorded twice", event.id()),
             )));
         }
-        frontier.push(&Blake3TreeHasher, leaf_hash(&hash));
+        frontier.push(&Rfc6962TreeHasher, leaf_hash(&record_bytes));
         each(&BundleRecord {
             sequence,
             hash,
@@ -361,7 +393,7 @@ pub fn read(
         })?;
         previous = Some((hash, Some(record.recorded_at)));
     }
-    let root = frontier.root(&Blake3TreeHasher);
+    let root = frontier.root(&Rfc6962TreeHasher);
     let last = previous.map(|(hash, _)| hash);
     if root != signed.root || last != Some(signed.head) {
         return Err(BundleError::NotProven(format!(

@@ -17,14 +17,18 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
 use super::chain::Hash;
-use super::merkle::Digest;
+use super::merkle::{Digest, TreeVersion};
 use crate::domain::Timestamp;
 use crate::limits;
 
 /// The signature type byte for Ed25519, as in C2SP signed-note.
 const ED25519: u8 = 0x01;
-/// The first part of every origin line: the log is named by its genesis hash.
-pub const ORIGIN_PREFIX: &str = "sanctions-ledger/v1/";
+/// The first part of every origin line the ledger issues: the log is named by its genesis
+/// hash; `v2` says the root is of the RFC 6962 SHA-256 tree.
+pub const ORIGIN_PREFIX: &str = "sanctions-ledger/v2/";
+/// The origin prefix of the first format (a BLAKE3 tree over record hashes): still read and
+/// checked, never issued.
+pub const ORIGIN_PREFIX_V1: &str = "sanctions-ledger/v1/";
 /// The em dash that starts a signature line.
 const SIGNATURE_DASH: &str = "\u{2014} ";
 /// The first part of a signing key's text.
@@ -74,6 +78,15 @@ pub enum CheckpointError {
     BadKey(String),
 }
 
+/// The origin line of a log's checkpoints in the tree format `tree`: the name C2SP tools know
+/// the log by, and the name its keys should have.
+pub fn origin_of(tree: TreeVersion, log: &Hash) -> String {
+    match tree {
+        TreeVersion::V1Blake3 => format!("{ORIGIN_PREFIX_V1}{log}"),
+        TreeVersion::V2Rfc6962 => format!("{ORIGIN_PREFIX}{log}"),
+    }
+}
+
 fn malformed(line: usize, reason: impl Into<String>) -> CheckpointError {
     CheckpointError::Malformed {
         line,
@@ -96,12 +109,14 @@ pub struct Checkpoint {
     pub time: Timestamp,
     /// The ledger's origin name, for people.
     pub name: String,
+    /// Which tree `root` is of (the origin line's prefix says).
+    pub tree: TreeVersion,
 }
 
 impl Checkpoint {
     /// The origin line: names the log by its genesis hash.
     pub fn origin(&self) -> String {
-        format!("{ORIGIN_PREFIX}{}", self.log)
+        origin_of(self.tree, &self.log)
     }
 
     /// The body that is signed.
@@ -128,7 +143,12 @@ impl Checkpoint {
                     malformed(index + 1, format!("expected a line starting \"{prefix}\""))
                 })
         };
-        let log = field(0, ORIGIN_PREFIX)?;
+        let (tree, log) = match lines.first() {
+            Some(line) if line.starts_with(ORIGIN_PREFIX_V1) => {
+                (TreeVersion::V1Blake3, field(0, ORIGIN_PREFIX_V1)?)
+            }
+            _ => (TreeVersion::V2Rfc6962, field(0, ORIGIN_PREFIX)?),
+        };
         let log = Hash::from_hex(log).ok_or_else(|| {
             malformed(
                 1,
@@ -170,6 +190,7 @@ impl Checkpoint {
             head,
             time,
             name,
+            tree,
         };
         if checkpoint.body() != body {
             return Err(malformed(1, "the body is not in canonical form"));

@@ -1,13 +1,17 @@
-//! Merkle trees over the log, RFC 6962 / RFC 9162 shaped: tree hashes, inclusion and
-//! consistency proofs, and their verification, generic over the hash.
+//! Merkle trees over the log, RFC 6962 / RFC 9162: tree hashes, inclusion and consistency
+//! proofs, and their verification, generic over the hash.
 //!
-//! Owns the algorithms only (pure; no store). The ledger's instantiation hashes with BLAKE3 in
-//! derive-key mode, with distinct contexts for leaves and interior nodes (domain separation, as
-//! RFC 6962's 0x00 / 0x01 prefixes do); a leaf is a record's hash. The same code instantiated with
-//! SHA-256 and the RFC 6962 prefixes passes the published vectors (tests/merkle.rs). Verification
-//! follows RFC 9162, sections 2.1.3.2 and 2.1.4.2.
+//! Owns the algorithms only (pure; no store). The ledger's tree is RFC 6962's: SHA-256, with
+//! 0x00 before a leaf's data and 0x01 before two children; a leaf's data (an "entry", as C2SP
+//! tlog-tiles calls it) is a record's stored bytes. So every RFC 6962 / C2SP client (tiles,
+//! witnesses, monitors) computes the same roots and proofs, and the published RFC 6962 vectors
+//! test this very hasher (tests/merkle.rs). The first tree format (checkpoint origin
+//! `sanctions-ledger/v1/`) hashed with BLAKE3 over record hashes; it is kept, only to check
+//! checkpoints issued with it ([`TreeVersion::V1Blake3`]). Verification follows RFC 9162,
+//! sections 2.1.3.2 and 2.1.4.2.
 
-use super::chain::DeriveKey;
+use super::chain::{DeriveKey, Hash};
+use sha2::Digest as _;
 use std::fmt;
 
 /// A 32-byte tree hash.
@@ -23,14 +27,72 @@ pub trait TreeHasher {
     fn hash_children(&self, left: &Digest, right: &Digest) -> Digest;
 }
 
-/// Context for leaf hashes in the ledger's tree. Frozen.
+/// RFC 6962's tree hash, the ledger's: SHA-256(0x00 || entry) for a leaf, SHA-256(0x01 || left
+/// || right) for a node, SHA-256 of nothing for the empty tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rfc6962TreeHasher;
+
+impl TreeHasher for Rfc6962TreeHasher {
+    fn empty_root(&self) -> Digest {
+        sha2::Sha256::digest([]).into()
+    }
+    fn hash_leaf(&self, data: &[u8]) -> Digest {
+        sha2::Sha256::new()
+            .chain_update([0u8])
+            .chain_update(data)
+            .finalize()
+            .into()
+    }
+    fn hash_children(&self, left: &Digest, right: &Digest) -> Digest {
+        sha2::Sha256::new()
+            .chain_update([1u8])
+            .chain_update(left)
+            .chain_update(right)
+            .finalize()
+            .into()
+    }
+}
+
+/// Which tree a checkpoint's root is of (its origin line says).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TreeVersion {
+    /// The first format (origin `sanctions-ledger/v1/`): BLAKE3 derive-key hashes over the
+    /// records' 32-byte hashes. Only checked, never issued.
+    V1Blake3,
+    /// RFC 6962 SHA-256 over the records' stored bytes (origin `sanctions-ledger/v2/`).
+    V2Rfc6962,
+}
+
+impl TreeVersion {
+    /// The tree version the ledger issues.
+    pub const CURRENT: TreeVersion = TreeVersion::V2Rfc6962;
+
+    /// Its hasher.
+    pub fn hasher(self) -> &'static dyn TreeHasher {
+        match self {
+            TreeVersion::V1Blake3 => &Blake3TreeHasher,
+            TreeVersion::V2Rfc6962 => &Rfc6962TreeHasher,
+        }
+    }
+
+    /// The leaf hash of a record, given its hash and its stored bytes.
+    pub fn leaf(self, record_hash: &Hash, record_bytes: &[u8]) -> Digest {
+        match self {
+            TreeVersion::V1Blake3 => Blake3TreeHasher.hash_leaf(&record_hash.0),
+            TreeVersion::V2Rfc6962 => Rfc6962TreeHasher.hash_leaf(record_bytes),
+        }
+    }
+}
+
+/// Context for leaf hashes in the first (v1, BLAKE3) tree. Frozen.
 pub const LEAF_CONTEXT: &str = "sanctions-ledger 2026-11-28 merkle leaf v1";
 /// Context for interior-node hashes in the ledger's tree. Frozen.
 pub const NODE_CONTEXT: &str = "sanctions-ledger 2026-11-28 merkle node v1";
 /// Context for the empty tree's hash. Frozen.
 pub const EMPTY_CONTEXT: &str = "sanctions-ledger 2026-11-28 merkle empty v1";
 
-/// The ledger's tree hash: BLAKE3 derive-key mode, one context per use.
+/// The first (v1) tree hash: BLAKE3 derive-key mode, one context per use. Kept to check
+/// checkpoints issued with it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Blake3TreeHasher;
 

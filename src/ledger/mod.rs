@@ -18,6 +18,7 @@ pub mod log;
 pub mod merkle;
 pub mod record;
 pub mod store;
+pub mod tiles;
 pub mod verify;
 
 use std::collections::{BTreeMap, HashMap};
@@ -31,7 +32,7 @@ use chain::Hash;
 use checkpoint::Checkpoint;
 use encoding::EncodingError;
 use log::{FileStorage, Log, LogError, LogOptions, Place, TailPiece};
-use merkle::{Blake3TreeHasher, Digest, Frontier, Nodes, TreeHasher};
+use merkle::{Digest, Frontier, Nodes, Rfc6962TreeHasher, TreeHasher};
 use record::{Genesis, Record};
 use store::{Binding, LogDerived, Opened, Store, StoreError};
 pub use verify::{FailureKind, Location, VerifyFailure};
@@ -328,13 +329,13 @@ impl Verified {
             };
         }
         match self.trees.get(&checkpoint.size) {
-            Some(tree) if tree.root == checkpoint.root && tree.head == checkpoint.head => {
-                Anchoring::Extends {
-                    since: self.records - checkpoint.size,
-                }
-            }
+            Some(tree) if tree.gives(checkpoint) => Anchoring::Extends {
+                since: self.records - checkpoint.size,
+            },
             tree => Anchoring::Diverged {
-                root: tree.map_or([0; 32], |tree| tree.root),
+                root: tree
+                    .and_then(|tree| tree.root_of(checkpoint.tree))
+                    .unwrap_or([0; 32]),
             },
         }
     }
@@ -345,15 +346,34 @@ impl Verified {
 pub struct TreeHead {
     /// The number of records.
     pub size: u64,
-    /// The Merkle tree hash.
+    /// The Merkle tree hash (RFC 6962).
     pub root: Digest,
     /// The hash of record `size` (the genesis hash for 0).
     pub head: Hash,
+    /// The first (v1, BLAKE3) tree's hash, when it was computed (to check a checkpoint issued
+    /// in that format).
+    pub v1_root: Option<Digest>,
 }
 
-/// The leaf hash of a record in the ledger's Merkle tree.
-pub fn leaf_hash(record_hash: &Hash) -> Digest {
-    Blake3TreeHasher.hash_leaf(&record_hash.0)
+impl TreeHead {
+    /// The root of the tree `tree`, if known.
+    pub fn root_of(&self, tree: merkle::TreeVersion) -> Option<Digest> {
+        match tree {
+            merkle::TreeVersion::V2Rfc6962 => Some(self.root),
+            merkle::TreeVersion::V1Blake3 => self.v1_root,
+        }
+    }
+
+    /// Whether this tree gives `checkpoint`'s root (of the checkpoint's tree format) and head.
+    pub fn gives(&self, checkpoint: &Checkpoint) -> bool {
+        self.head == checkpoint.head && self.root_of(checkpoint.tree) == Some(checkpoint.root)
+    }
+}
+
+/// The leaf hash of a record in the ledger's Merkle tree (RFC 6962: SHA-256 of 0x00 and the
+/// record's stored bytes).
+pub fn leaf_hash(record_bytes: &[u8]) -> Digest {
+    Rfc6962TreeHasher.hash_leaf(record_bytes)
 }
 
 fn check_short_name(text: &str, bytes_max: usize) -> Result<(), String> {
@@ -835,6 +855,7 @@ impl Ledger {
                     checked.sequence,
                     checked.place,
                     checked.hash,
+                    checked.leaf,
                 );
             }
             self.flush_derived()?;
@@ -877,9 +898,16 @@ impl Ledger {
 
     /// Adds one acknowledged record to the pending log-derived data: its id, place and the
     /// Merkle nodes its leaf completes.
-    fn push_pending(&mut self, event_id: String, sequence: u64, place: Place, hash: Hash) {
+    fn push_pending(
+        &mut self,
+        event_id: String,
+        sequence: u64,
+        place: Place,
+        hash: Hash,
+        leaf: Digest,
+    ) {
         let frontier = self.frontier.get_or_insert_with(Frontier::new);
-        let nodes = frontier.push(&Blake3TreeHasher, leaf_hash(&hash)).concat();
+        let nodes = frontier.push(&Rfc6962TreeHasher, leaf).concat();
         self.pending.ids.insert(event_id.clone(), sequence);
         self.pending.added.ids.push((event_id, sequence));
         self.pending.added.offsets.push(place.offset);
@@ -1054,7 +1082,9 @@ impl Ledger {
         from: u64,
         to: u64,
     ) -> impl Iterator<Item = Result<verify::Checked, LedgerError>> + '_ {
-        self.kept_range(from, to, &|checked, _| checked.into_checked())
+        self.kept_range(from, to, &|checked, bytes| {
+            checked.into_checked(leaf_hash(bytes))
+        })
     }
 
     /// [`Ledger::checked_range`], with each record's stored bytes (for bundles).
@@ -1064,7 +1094,7 @@ impl Ledger {
         to: u64,
     ) -> impl Iterator<Item = Result<(verify::Checked, Vec<u8>), LedgerError>> + '_ {
         self.kept_range(from, to, &|checked, bytes| {
-            (checked.into_checked(), bytes.to_vec())
+            (checked.into_checked(leaf_hash(bytes)), bytes.to_vec())
         })
     }
 

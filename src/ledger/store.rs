@@ -10,7 +10,7 @@
 //! log when the ledger next opens.
 //!
 //! Layout:
-//! - tree `meta`: `format` = "sanctions-ledger derived v2"; `log_applied` = sequence (8 bytes
+//! - tree `meta`: `format` = "sanctions-ledger derived v3"; `log_applied` = sequence (8 bytes
 //!   big-endian) || hash (32) of the last record the trees `event_ids`, `places` and `merkle`
 //!   reflect.
 //! - tree `event_ids`: key = event id (UTF-8); value = sequence as 8-byte big-endian.
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use sled::Transactional;
 
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT_VALUE: &[u8] = b"sanctions-ledger derived v2";
+const FORMAT_VALUE: &[u8] = b"sanctions-ledger derived v3";
 const LOG_APPLIED_KEY: &[u8] = b"log_applied";
 
 /// Why the derived store failed.

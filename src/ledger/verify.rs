@@ -231,6 +231,8 @@ pub(crate) struct Checked {
     pub hash: Hash,
     pub record: Record,
     pub event: crate::domain::Event,
+    /// Its leaf hash in the Merkle tree (of its stored bytes).
+    pub leaf: super::merkle::Digest,
 }
 
 /// What precedes the first record a reader checks: its hash and recorded time.
@@ -252,7 +254,7 @@ pub(crate) struct CheckedRef<'a> {
 
 impl CheckedRef<'_> {
     /// An owned [`Checked`].
-    pub(crate) fn into_checked(self) -> Checked {
+    pub(crate) fn into_checked(self, leaf: super::merkle::Digest) -> Checked {
         Checked {
             sequence: self.sequence,
             place: self.place,
@@ -260,6 +262,7 @@ impl CheckedRef<'_> {
             hash: self.hash,
             record: self.record.to_record(),
             event: self.event,
+            leaf,
         }
     }
 }
@@ -274,7 +277,8 @@ fn check_frame(frame: RawFrame) -> Result<Checked, VerifyFailure> {
         stored_hash: frame.stored_hash,
         end_of_append: frame.end_of_append,
     };
-    check_frame_bytes(&meta, &frame.record_bytes).map(CheckedRef::into_checked)
+    let leaf = super::leaf_hash(&frame.record_bytes);
+    check_frame_bytes(&meta, &frame.record_bytes).map(|checked| checked.into_checked(leaf))
 }
 
 fn check_frame_bytes<'a>(
@@ -343,7 +347,7 @@ fn check_kept<T>(
         hash: checked.hash,
         previous: checked.record.previous(),
         recorded_at: checked.record.recorded_at,
-        leaf: super::leaf_hash(&checked.hash),
+        leaf: super::leaf_hash(record_bytes),
     };
     Ok((link, keep(checked, record_bytes)))
 }
@@ -412,8 +416,8 @@ pub(crate) fn checked_records<'a>(
     to: Option<u64>,
     threads: usize,
 ) -> impl Iterator<Item = Result<Checked, VerifyFailure>> + 'a {
-    checked_records_with(log, start, previous, to, threads, &|checked, _| {
-        checked.into_checked()
+    checked_records_with(log, start, previous, to, threads, &|checked, bytes| {
+        checked.into_checked(super::leaf_hash(bytes))
     })
     .map(|item| item.map(|(_, checked)| checked))
 }

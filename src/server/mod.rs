@@ -11,6 +11,7 @@
 mod feed;
 pub mod openapi;
 mod routes;
+mod tiles;
 pub use routes::{COMMON_STATUSES, Location, Param, RouteSpec, status_of};
 
 /// Every route the server has (what the router is built from and OpenAPI describes).

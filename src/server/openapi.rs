@@ -154,7 +154,7 @@ pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for spec in ROUTES {
         let item = paths
-            .entry(spec.path.to_owned())
+            .entry(spec.path.replace("{*", "{"))
             .or_insert_with(|| json!({}));
         item[spec.method.to_ascii_lowercase()] = operation(spec);
     }

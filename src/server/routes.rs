@@ -387,6 +387,47 @@ pub const ROUTES: &[RouteSpec] = &[
         statuses: &[400, 404],
     },
     RouteSpec {
+        method: "GET",
+        path: "/checkpoint",
+        operation: "tlog_checkpoint",
+        summary: "C2SP tlog-tiles: the newest checkpoint the ledger issued (a signed note, as `tiles` writes it); never cached.",
+        scope: None,
+        params: &[],
+        body: &[],
+        answers: &["text/plain; charset=utf-8"],
+        schema: None,
+        statuses: &[400, 404],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/genesis",
+        operation: "tlog_genesis",
+        summary: "The log's genesis bytes (beside the C2SP paths: what a mirror needs to start the same log; the checkpoint's origin names its hash).",
+        scope: None,
+        params: &[],
+        body: &[],
+        answers: &["application/octet-stream"],
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/tile/{*tile}",
+        operation: "tlog_tile",
+        summary: "C2SP tlog-tiles: a hash tile `tile/<L>/<N>[.p/<W>]` or an entry bundle `tile/entries/<N>[.p/<W>]` (the same bytes `tiles` writes), for any tile the log holds whole; immutable, cached for a year.",
+        scope: None,
+        params: &[Param {
+            name: "tile",
+            location: Location::Path,
+            required: true,
+            description: "The tile's path after `tile/`: `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in three-digit groups (`x001/234`).",
+        }],
+        body: &[],
+        answers: &["application/octet-stream"],
+        schema: None,
+        statuses: &[400, 404],
+    },
+    RouteSpec {
         method: "POST",
         path: "/v1/events",
         operation: "append",
@@ -516,6 +557,9 @@ fn method_router(spec: &RouteSpec) -> MethodRouter<App> {
         "prove_inclusion" => get(prove_inclusion),
         "prove_consistency" => get(prove_consistency),
         "bundle" => get(super::feed::bundle),
+        "tlog_checkpoint" => get(super::tiles::checkpoint),
+        "tlog_genesis" => get(super::tiles::genesis),
+        "tlog_tile" => get(super::tiles::tile),
         "append" => post(append),
         "import" => post(import),
         _ => get(openapi),
@@ -807,7 +851,8 @@ fn question<'a>(
     questions::query_up_to(ledger, Dialect::Http, known_at, reflected)
 }
 
-type QueryPairs = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
+pub(crate) type QueryPairs =
+    Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
 
 /// Answers a question on a blocking thread; an answer larger than the limit is refused (413).
 async fn ask(
