@@ -410,7 +410,11 @@ pub fn follow(
             if entry_sequence < sequence {
                 continue;
             }
-            let record = verify::check_record(entry_sequence, entry, Some(previous.0), previous.1)
+            // The first new record's link to the mirror's head is checked on its own: a source
+            // whose record does not follow the mirror's is a rewrite, not a damaged file.
+            let first = entry_sequence == before + 1;
+            let link = (!first).then_some(previous.0);
+            let record = verify::check_record(entry_sequence, entry, link, previous.1)
                 .and_then(|record| {
                     verify::check_event(entry_sequence, &record.event_bytes, record.schema_version)
                         .map(|_| record)
@@ -419,6 +423,19 @@ pub fn follow(
                     at: at.clone(),
                     reason: format!("entry {offset}: {failure}"),
                 })?;
+            if first && record.previous() != previous.0 {
+                drop(spool);
+                let _ = std::fs::remove_file(&spool_path);
+                return Err(contradiction(
+                    &ledger,
+                    Verdict::Diverged,
+                    format!(
+                        "the source's record {entry_sequence} does not follow the mirror's record {before} (its previous hash is {}, the mirror's head is {}): the source rewrote the records the mirror holds",
+                        record.previous(),
+                        previous.0
+                    ),
+                ));
+            }
             frontier.push(&Rfc6962TreeHasher, leaf_hash(entry));
             previous = (chain::record_hash(entry), Some(record.recorded_at));
             spool
