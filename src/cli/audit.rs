@@ -218,10 +218,24 @@ pub fn checkpoint(
     ledger_path: &Path,
     key_path: &Path,
     out_path: Option<&Path>,
+    witness_args: &[String],
+    required: Option<usize>,
 ) -> Result<(), Failure> {
     let signer = load_signer(key_path)?;
+    let witnesses = witness_args
+        .iter()
+        .map(|argument| parse_witness(argument))
+        .collect::<Result<Vec<_>, _>>()?;
+    let required = required.unwrap_or(witnesses.len());
+    if required > witnesses.len() {
+        return Err(Failure::usage(format!(
+            "--witnesses-required {required}, but {} witness(es) given",
+            witnesses.len()
+        )));
+    }
     let mut ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
-    let (number, signed, mut result) = sign_checkpoint(&mut ledger, &signer)?;
+    let (number, signed, mut result) =
+        sign_checkpoint_witnessed(&mut ledger, &signer, &witnesses, required)?;
     if let Some(path) = out_path {
         write_new(path, signed.text().as_bytes(), false)?;
     }
@@ -238,18 +252,86 @@ pub fn checkpoint(
     Ok(())
 }
 
+/// `URL:VKEY`: a witness's URL and its key (text or file), split at the last colon.
+pub(crate) fn parse_witness(argument: &str) -> Result<crate::mirror::witness::Witness, Failure> {
+    let (url, key) = argument.rsplit_once(':').ok_or_else(|| {
+        Failure::usage(format!(
+            "--witness {argument}: expected URL:VKEY (the witness's URL and its public key or key file)"
+        ))
+    })?;
+    Ok(crate::mirror::witness::Witness {
+        url: url.to_owned(),
+        key: load_witness_key(key)?,
+    })
+}
+
+/// A witness's public key from its text or a file holding it.
+pub(crate) fn load_witness_key(
+    argument: &str,
+) -> Result<crate::ledger::checkpoint::WitnessKey, Failure> {
+    let path = Path::new(argument);
+    let text = if path.is_file() {
+        let bytes = read_limited(path, limits::KEY_FILE_BYTES_MAX, "a witness key")?;
+        String::from_utf8_lossy(&bytes).trim().to_owned()
+    } else {
+        argument.trim().to_owned()
+    };
+    crate::ledger::checkpoint::WitnessKey::parse(&text)
+        .map_err(|error| Failure::bad_checkpoint(format!("witness key {argument}: {error}")))
+}
+
 /// Signs and keeps a checkpoint of the head (`checkpoint`, `POST /v1/checkpoints`): its number,
 /// the checkpoint, and what `checkpoint --json` prints of it.
 pub(crate) fn sign_checkpoint(
     ledger: &mut Ledger,
     signer: &SignerKey,
 ) -> Result<(u64, SignedCheckpoint, CheckpointResult), Failure> {
+    sign_checkpoint_witnessed(ledger, signer, &[], 0)
+}
+
+/// [`sign_checkpoint`], cosigned by at least `required` of `witnesses` before it is kept: if
+/// fewer cosign, nothing is kept and the failure names each witness's answer.
+pub(crate) fn sign_checkpoint_witnessed(
+    ledger: &mut Ledger,
+    signer: &SignerKey,
+    witnesses: &[crate::mirror::witness::Witness],
+    required: usize,
+) -> Result<(u64, SignedCheckpoint, CheckpointResult), Failure> {
     let since = ledger
         .last_checkpoint()
         .map_err(Failure::ledger)?
         .map_or(0, |(_, signed)| signed.checkpoint.size);
-    let (number, signed) = ledger
-        .checkpoint(signer, &SystemClock)
+    let (number, mut signed) = ledger
+        .prepare_checkpoint(signer, &SystemClock)
+        .map_err(Failure::ledger)?;
+    let mut refusals = Vec::new();
+    let mut lines = Vec::new();
+    for witness in witnesses {
+        match crate::mirror::witness::cosign(ledger, witness, &signed) {
+            Ok(line) => lines.push(line),
+            Err(error) => refusals.push(error.to_string()),
+        }
+    }
+    if lines.len() < required {
+        return Err(Failure::refused(format!(
+            "the checkpoint of {} records was cosigned by {} of the {required} witness(es) required, so it was not kept or published: {}",
+            signed.checkpoint.size,
+            lines.len(),
+            refusals.join("; ")
+        )));
+    }
+    signed.signatures.extend(lines);
+    if signed.text().len() > limits::CHECKPOINT_BYTES_MAX
+        || signed.signatures.len() > limits::CHECKPOINT_SIGNATURES_MAX
+    {
+        return Err(Failure::refused(format!(
+            "with its cosignatures the checkpoint would exceed CHECKPOINT_BYTES_MAX ({}) or CHECKPOINT_SIGNATURES_MAX ({}): ask fewer witnesses",
+            limits::CHECKPOINT_BYTES_MAX,
+            limits::CHECKPOINT_SIGNATURES_MAX
+        )));
+    }
+    ledger
+        .keep_checkpoint(signed.text().as_bytes())
         .map_err(Failure::ledger)?;
     let result = CheckpointResult {
         ok: true,
@@ -411,6 +493,7 @@ pub fn verify(
     sources: bool,
     checkpoint_path: Option<&Path>,
     key: Option<&str>,
+    policy: &crate::mirror::WitnessPolicy,
 ) -> Result<(), Failure> {
     if sources && log_only {
         return Err(Failure::usage(
@@ -421,6 +504,12 @@ pub fn verify(
     let anchor = checkpoint_path
         .map(|path| load_checkpoint(path, key.as_ref()))
         .transpose()?;
+    let cosigned_by = match &anchor {
+        Some(signed) if !policy.keys.is_empty() => policy
+            .check(signed)
+            .map_err(|reason| Failure::bad_checkpoint(format!("--checkpoint: {reason}")))?,
+        _ => Vec::new(),
+    };
     let mut ledger = match Ledger::open_read(ledger_path) {
         Ok(ledger) => ledger,
         // Damage found on opening is a failed verification; anything else (no ledger, a file
@@ -623,6 +712,7 @@ pub fn verify(
         notes: notes.clone(),
         checkpoint: anchor.as_ref().map(|signed| checkpoint_json(signed, None)),
         signature_checked: key.is_some() && anchor.is_some(),
+        cosigned_by,
         sources_checked,
         detail,
     };

@@ -186,6 +186,9 @@ pub struct VerifyResult {
     pub checkpoint: Option<CheckpointJson>,
     /// Whether its signature was checked (a key was given).
     pub signature_checked: bool,
+    /// With `--witness-key`: the witnesses whose cosignature on the checkpoint verified
+    /// (`<name>+<key id>`); empty otherwise.
+    pub cosigned_by: Vec<String>,
     /// The verdict in words, with the evidence.
     pub detail: String,
 }
@@ -388,6 +391,8 @@ pub struct FollowResult {
     pub bytes: u64,
     /// The source's checkpoint the mirror now keeps (OK only).
     pub checkpoint: Option<CheckpointJson>,
+    /// The witnesses of `--witness-key` whose cosignature on it verified (`<name>+<key id>`).
+    pub cosigned_by: Vec<String>,
     /// The folder with both signed checkpoints and the verdict (TRUNCATED, DIVERGED only).
     pub evidence: Option<String>,
     /// What was found, for people.

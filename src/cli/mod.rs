@@ -241,6 +241,13 @@ enum Command {
         /// The operator's public key (file or text): also check the checkpoint's signature.
         #[arg(long, value_name = "PUB")]
         key: Option<String>,
+        /// A witness's public key (text or file): the --checkpoint must carry its cosignature.
+        /// Repeat for more; the verdict names who cosigned.
+        #[arg(long = "witness-key", value_name = "VKEY", requires = "checkpoint")]
+        witness_keys: Vec<String>,
+        /// How many of the --witness-key witnesses must have cosigned (default: all).
+        #[arg(long, value_name = "K", requires = "checkpoint")]
+        witnesses_required: Option<usize>,
     },
     /// Make an Ed25519 key pair for signing checkpoints: NAME.key (secret) and NAME.pub.
     Keygen {
@@ -269,6 +276,13 @@ enum Command {
         /// Also write the checkpoint to this new file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// A witness to cosign it (C2SP tlog-witness): its URL and its public key (text or file),
+        /// as URL:VKEY. Repeat for more. The checkpoint is kept only once enough cosigned.
+        #[arg(long = "witness", value_name = "URL:VKEY")]
+        witnesses: Vec<String>,
+        /// How many witnesses must cosign (default: all given); fewer, and nothing is kept.
+        #[arg(long, value_name = "K")]
+        witnesses_required: Option<usize>,
     },
     /// List every checkpoint the ledger has issued.
     Checkpoints,
@@ -335,6 +349,13 @@ enum Command {
         /// The source operator's public key (file or text): its checkpoints must be signed by it.
         #[arg(long, value_name = "PUB")]
         key: String,
+        /// A witness's public key (text or file, type 0x04): the source's checkpoint must carry
+        /// its cosignature (C2SP tlog-cosignature). Repeat for more.
+        #[arg(long = "witness-key", value_name = "VKEY")]
+        witness_keys: Vec<String>,
+        /// How many of the --witness-key witnesses must have cosigned (default: all).
+        #[arg(long, value_name = "K")]
+        witnesses_required: Option<usize>,
     },
     /// Check a bundle with no ledger: exit 0 valid, 1 rejected.
     VerifyBundle {
@@ -588,14 +609,19 @@ pub fn run() -> ExitCode {
             projections: _,
             checkpoint,
             key,
-        } => audit::verify(
-            &mut out,
-            &cli.ledger,
-            *log_only,
-            *sources,
-            checkpoint.as_deref(),
-            key.as_deref(),
-        ),
+            witness_keys,
+            witnesses_required,
+        } => publish::witness_policy(witness_keys, *witnesses_required).and_then(|policy| {
+            audit::verify(
+                &mut out,
+                &cli.ledger,
+                *log_only,
+                *sources,
+                checkpoint.as_deref(),
+                key.as_deref(),
+                &policy,
+            )
+        }),
         Command::Keygen {
             name,
             for_ledger,
@@ -614,9 +640,19 @@ pub fn run() -> ExitCode {
             };
             name.and_then(|name| audit::keygen(&mut out, &name, prefix.as_deref()))
         }
-        Command::Checkpoint { key, out: path } => {
-            audit::checkpoint(&mut out, &cli.ledger, key, path.as_deref())
-        }
+        Command::Checkpoint {
+            key,
+            out: path,
+            witnesses,
+            witnesses_required,
+        } => audit::checkpoint(
+            &mut out,
+            &cli.ledger,
+            key,
+            path.as_deref(),
+            witnesses,
+            *witnesses_required,
+        ),
         Command::Checkpoints => audit::checkpoints(&mut out, &cli.ledger),
         Command::Prove(ProveCommand::Inclusion {
             sequence,
@@ -654,7 +690,20 @@ pub fn run() -> ExitCode {
             *with_sources,
         ),
         Command::Tiles { out: dir } => publish::tiles(&mut out, &cli.ledger, dir),
-        Command::Follow { source, dir, key } => publish::follow(&mut out, source, dir, key),
+        Command::Follow {
+            source,
+            dir,
+            key,
+            witness_keys,
+            witnesses_required,
+        } => publish::follow(
+            &mut out,
+            source,
+            dir,
+            key,
+            witness_keys,
+            *witnesses_required,
+        ),
         Command::VerifyBundle { file, key } => audit::verify_bundle(&mut out, file, key),
         Command::Restore { file, dir, key } => audit::restore(&mut out, file, dir, key),
         Command::State {

@@ -70,13 +70,21 @@ pub fn tiles(out: &mut Out, ledger_path: &Path, dir: &Path) -> Result<(), Failur
 }
 
 /// `follow SOURCE DIR --key PUB`.
-pub fn follow(out: &mut Out, source_text: &str, dir: &Path, key: &str) -> Result<(), Failure> {
+pub fn follow(
+    out: &mut Out,
+    source_text: &str,
+    dir: &Path,
+    key: &str,
+    witness_keys: &[String],
+    required: Option<usize>,
+) -> Result<(), Failure> {
     use crate::mirror::{self, FollowError, Verdict};
     let key = super::audit::load_verifier(key)?;
+    let policy = witness_policy(witness_keys, required)?;
     let source = mirror::Source::parse(source_text);
     let visible = !out.is_json() && std::io::stderr().is_terminal();
     let mut bar = None;
-    let followed = mirror::follow(&source, dir, &key, &mut |done, total| {
+    let followed = mirror::follow(&source, dir, &key, &policy, &mut |done, total| {
         let bar = bar.get_or_insert_with(|| output::progress_bar(total, visible, "following"));
         bar.set_position(done);
     });
@@ -99,6 +107,7 @@ pub fn follow(out: &mut Out, source_text: &str, dir: &Path, key: &str) -> Result
                 bundles: followed.bundles,
                 bytes: followed.bytes,
                 checkpoint: Some(checkpoint_json(signed, None)),
+                cosigned_by: followed.cosigned_by.clone(),
                 evidence: None,
                 detail: format!(
                     "OK: the mirror {} holds the {} records of the source's checkpoint ({}), every record checked and the tree proven against its signed root; {} appended",
@@ -137,6 +146,7 @@ pub fn follow(out: &mut Out, source_text: &str, dir: &Path, key: &str) -> Result
                 bundles: 0,
                 bytes: 0,
                 checkpoint: None,
+                cosigned_by: Vec::new(),
                 evidence: Some(evidence.display().to_string()),
                 detail: format!(
                     "{verdict}: {reason}. Nothing was appended; both signed checkpoints are in {}",
@@ -158,9 +168,31 @@ fn follow_failure(error: crate::mirror::FollowError) -> Failure {
         FollowError::Checkpoint(error) => {
             Failure::bad_checkpoint(format!("the source's checkpoint: {error}"))
         }
+        FollowError::Witnesses(reason) => Failure::bad_checkpoint(format!(
+            "the source's checkpoint: {reason}; nothing was fetched"
+        )),
         FollowError::Invalid { at, reason } => {
             Failure::refused(format!("{at}: {reason}; nothing of it was appended"))
         }
         other => Failure::usage(other.to_string()),
     }
+}
+
+/// `--witness-key VKEY ... --witnesses-required K` (default: all given).
+pub(crate) fn witness_policy(
+    keys: &[String],
+    required: Option<usize>,
+) -> Result<crate::mirror::WitnessPolicy, Failure> {
+    let keys = keys
+        .iter()
+        .map(|key| super::audit::load_witness_key(key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let required = required.unwrap_or(keys.len());
+    if required > keys.len() {
+        return Err(Failure::usage(format!(
+            "--witnesses-required {required}, but {} --witness-key given",
+            keys.len()
+        )));
+    }
+    Ok(crate::mirror::WitnessPolicy { keys, required })
 }

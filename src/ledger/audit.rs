@@ -435,6 +435,18 @@ impl Ledger {
         signer: &SignerKey,
         clock: &dyn Clock,
     ) -> Result<(u64, SignedCheckpoint), LedgerError> {
+        let (number, signed) = self.prepare_checkpoint(signer, clock)?;
+        self.log.add_checkpoint(signed.text().as_bytes())?;
+        Ok((number, signed))
+    }
+
+    /// [`Ledger::checkpoint`] without keeping it: the checkpoint signed, and the number it will
+    /// have once kept (with [`Ledger::keep_checkpoint`], after witnesses cosigned it).
+    pub fn prepare_checkpoint(
+        &mut self,
+        signer: &SignerKey,
+        clock: &dyn Clock,
+    ) -> Result<(u64, SignedCheckpoint), LedgerError> {
         self.flush_derived()?;
         let damaged = |sequence: u64, detail: String| {
             LedgerError::Damaged(VerifyFailure::new(
@@ -571,13 +583,18 @@ impl Ledger {
         });
         let number = previous.map_or(0, |(number, _)| number) + 1;
         drop(tree);
-        self.log.add_checkpoint(signed.text().as_bytes())?;
         Ok((number, signed))
     }
 
     /// Keeps a checkpoint's text in the log's checkpoints file, durably (a restore keeps the
-    /// bundle's checkpoint).
-    pub(crate) fn keep_checkpoint(&mut self, text: &[u8]) -> Result<(), LedgerError> {
+    /// bundle's checkpoint, a mirror its source's, `checkpoint --witness` one once cosigned).
+    /// It must be a checkpoint of this log's records (of its tree, size and head).
+    pub fn keep_checkpoint(&mut self, text: &[u8]) -> Result<(), LedgerError> {
+        let signed = SignedCheckpoint::parse(text)
+            .map_err(|error| LedgerError::NotExtending(format!("not a checkpoint: {error}")))?;
+        if signed.checkpoint.tree == TreeVersion::CURRENT {
+            self.check_extends(&signed.checkpoint)?;
+        }
         Ok(self.log.add_checkpoint(text)?)
     }
 

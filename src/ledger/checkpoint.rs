@@ -23,6 +23,8 @@ use crate::limits;
 
 /// The signature type byte for Ed25519, as in C2SP signed-note.
 const ED25519: u8 = 0x01;
+/// The signature type byte of a witness's cosignature (C2SP tlog-cosignature, `cosignature/v1`).
+const COSIGNATURE_V1: u8 = 0x04;
 /// The first part of every origin line the ledger issues: the log is named by its genesis
 /// hash; `v2` says the root is of the RFC 6962 SHA-256 tree.
 pub const ORIGIN_PREFIX: &str = "sanctions-ledger/v2/";
@@ -206,8 +208,9 @@ pub struct NoteSignature {
     pub name: String,
     /// The key id.
     pub key_id: [u8; 4],
-    /// The Ed25519 signature.
-    pub signature: [u8; 64],
+    /// What follows the key id: an Ed25519 signature (64 bytes), or a cosignature's timestamp
+    /// (8 bytes, big-endian seconds) and Ed25519 signature (72 bytes).
+    pub signature: Vec<u8>,
 }
 
 impl NoteSignature {
@@ -232,10 +235,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    key_id_of(ED25519, name, public)
+}
+
+/// A key id: the first 4 bytes of SHA-256(name || "\n" || type || public key).
+fn key_id_of(kind: u8, name: &str, public: &[u8; 32]) -> [u8; 4] {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update(b"\n");
-    hasher.update([ED25519]);
+    hasher.update([kind]);
     hasher.update(public);
     let digest = hasher.finalize();
     [digest[0], digest[1], digest[2], digest[3]]
@@ -255,6 +263,38 @@ fn check_key_name(name: &str) -> Result<(), CheckpointError> {
             limits::KEY_NAME_BYTES_MAX
         )))
     }
+}
+
+/// Parses one signature line, `— <key name> <base64(key id || signature)>`: an Ed25519
+/// signature (4 + 64 bytes) or a witness's cosignature (4 + 8 + 64).
+pub fn parse_signature_line(line: &str, number: usize) -> Result<NoteSignature, CheckpointError> {
+    let rest = line
+        .strip_prefix(SIGNATURE_DASH)
+        .ok_or_else(|| malformed(number, "a signature line starts with \"— \""))?;
+    let (name, encoded) = rest
+        .split_once(' ')
+        .ok_or_else(|| malformed(number, "expected \"— <key name> <base64>\""))?;
+    check_key_name(name).map_err(|error| malformed(number, error.to_string()))?;
+    let bytes = STANDARD.decode(encoded).map_err(|error| {
+        malformed(
+            number,
+            format!("the signature is not padded base64: {error}"),
+        )
+    })?;
+    if bytes.len() != 68 && bytes.len() != 76 {
+        return Err(malformed(
+            number,
+            format!(
+                "{} signature bytes; a signature line holds 4 + 64 (Ed25519) or 4 + 8 + 64 (a cosignature)",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        key_id: bytes[..4].try_into().unwrap_or_default(),
+        signature: bytes[4..].to_vec(),
+    })
 }
 
 impl SignedCheckpoint {
@@ -289,33 +329,7 @@ impl SignedCheckpoint {
                     format!("at most {} signatures", limits::CHECKPOINT_SIGNATURES_MAX),
                 ));
             }
-            let rest = line
-                .strip_prefix(SIGNATURE_DASH)
-                .ok_or_else(|| malformed(number, "a signature line starts with \"— \""))?;
-            let (name, encoded) = rest
-                .split_once(' ')
-                .ok_or_else(|| malformed(number, "expected \"— <key name> <base64>\""))?;
-            check_key_name(name).map_err(|error| malformed(number, error.to_string()))?;
-            let bytes = STANDARD.decode(encoded).map_err(|error| {
-                malformed(
-                    number,
-                    format!("the signature is not padded base64: {error}"),
-                )
-            })?;
-            if bytes.len() != 68 {
-                return Err(malformed(
-                    number,
-                    format!(
-                        "{} signature bytes; an Ed25519 signature line holds 4 + 64",
-                        bytes.len()
-                    ),
-                ));
-            }
-            parsed.push(NoteSignature {
-                name: name.to_owned(),
-                key_id: bytes[..4].try_into().unwrap_or_default(),
-                signature: bytes[4..].try_into().unwrap_or([0; 64]),
-            });
+            parsed.push(parse_signature_line(line, number)?);
         }
         if parsed.is_empty() {
             return Err(malformed(first_line, "no signature line"));
@@ -338,7 +352,11 @@ impl SignedCheckpoint {
         let signature = self
             .signatures
             .iter()
-            .find(|signature| signature.name == key.name && signature.key_id == key.key_id)
+            .find(|signature| {
+                signature.name == key.name
+                    && signature.key_id == key.key_id
+                    && signature.signature.len() == 64
+            })
             .ok_or_else(|| CheckpointError::NotSignedBy {
                 name: key.name.clone(),
                 key_id: hex(&key.key_id),
@@ -349,7 +367,8 @@ impl SignedCheckpoint {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        let signature = ed25519_dalek::Signature::from_bytes(&signature.signature);
+        let bytes: [u8; 64] = signature.signature.as_slice().try_into().unwrap_or([0; 64]);
+        let signature = ed25519_dalek::Signature::from_bytes(&bytes);
         key.key
             .verify_strict(self.checkpoint.body().as_bytes(), &signature)
             .map_err(|_| CheckpointError::BadSignature {
@@ -385,6 +404,13 @@ pub struct VerifierKey {
 }
 
 fn split_key_text(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointError> {
+    split_key_text_of(ED25519, text)
+}
+
+fn split_key_text_of(
+    wanted: u8,
+    text: &str,
+) -> Result<(String, [u8; 4], [u8; 32]), CheckpointError> {
     let bad = |reason: &str| CheckpointError::BadKey(reason.to_owned());
     // The base64 key may itself hold '+': only the first two '+' separate fields.
     let mut parts = text.trim_end_matches('\n').splitn(3, '+');
@@ -396,8 +422,12 @@ fn split_key_text(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointE
         .decode(encoded)
         .map_err(|_| bad("the key is not padded base64"))?;
     let (&kind, key) = bytes.split_first().ok_or_else(|| bad("the key is empty"))?;
-    if kind != ED25519 {
-        return Err(bad("only Ed25519 keys (type 0x01) are supported"));
+    if kind != wanted {
+        return Err(bad(if wanted == ED25519 {
+            "only Ed25519 keys (type 0x01) are supported here"
+        } else {
+            "a witness key is of type 0x04 (cosignature/v1)"
+        }));
     }
     let key: [u8; 32] = key
         .try_into()
@@ -519,8 +549,112 @@ impl SignerKey {
             signatures: vec![NoteSignature {
                 name: self.name.clone(),
                 key_id: self.key_id,
-                signature: signature.to_bytes(),
+                signature: signature.to_bytes().to_vec(),
             }],
         }
+    }
+}
+
+/// The message a witness signs for a cosignature (C2SP tlog-cosignature, `cosignature/v1`):
+/// the header line, the time in seconds since the Unix epoch, and the checkpoint's body.
+pub fn cosignature_message(body: &str, timestamp: u64) -> String {
+    format!("cosignature/v1\ntime {timestamp}\n{body}")
+}
+
+/// A witness's public key: `<name>+<hex key id>+<base64(0x04 || Ed25519 key)>`; its key id is
+/// the first 4 bytes of SHA-256(name || "\n" || 0x04 || key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessKey {
+    /// The witness's name.
+    pub name: String,
+    /// Its key id.
+    pub key_id: [u8; 4],
+    key: VerifyingKey,
+}
+
+impl WitnessKey {
+    /// Parses a witness key's text and checks its id.
+    pub fn parse(text: &str) -> Result<WitnessKey, CheckpointError> {
+        let (name, id, public) = split_key_text_of(COSIGNATURE_V1, text)?;
+        if key_id_of(COSIGNATURE_V1, &name, &public) != id {
+            return Err(CheckpointError::BadKey(
+                "the witness key id does not match the name and key".to_owned(),
+            ));
+        }
+        let key = VerifyingKey::from_bytes(&public)
+            .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 public key".to_owned()))?;
+        if key.is_weak() {
+            return Err(CheckpointError::BadKey(
+                "a weak (small-order) Ed25519 key".to_owned(),
+            ));
+        }
+        Ok(WitnessKey {
+            name,
+            key_id: id,
+            key,
+        })
+    }
+
+    /// The key's text.
+    pub fn text(&self) -> String {
+        let mut bytes = vec![COSIGNATURE_V1];
+        bytes.extend_from_slice(self.key.as_bytes());
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex(&self.key_id),
+            STANDARD.encode(bytes)
+        )
+    }
+
+    /// `<name>+<key id>`, as reports name a witness.
+    pub fn signer(&self) -> String {
+        format!("{}+{}", self.name, hex(&self.key_id))
+    }
+
+    /// Checks this witness's cosignature on `signed`: its time (seconds since the epoch).
+    pub fn check_cosignature(&self, signed: &SignedCheckpoint) -> Result<u64, CheckpointError> {
+        let line = signed
+            .signatures
+            .iter()
+            .find(|line| {
+                line.name == self.name && line.key_id == self.key_id && line.signature.len() == 72
+            })
+            .ok_or_else(|| CheckpointError::NotSignedBy {
+                name: self.name.clone(),
+                key_id: hex(&self.key_id),
+                signed_by: signed
+                    .signatures
+                    .iter()
+                    .map(NoteSignature::signer)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        self.check_line(signed, line)
+    }
+
+    /// Checks one cosignature line on `signed`: its time.
+    pub fn check_line(
+        &self,
+        signed: &SignedCheckpoint,
+        line: &NoteSignature,
+    ) -> Result<u64, CheckpointError> {
+        let bad = || CheckpointError::BadSignature {
+            name: self.name.clone(),
+            key_id: hex(&self.key_id),
+        };
+        if line.name != self.name || line.key_id != self.key_id || line.signature.len() != 72 {
+            return Err(bad());
+        }
+        let timestamp = u64::from_be_bytes(line.signature[..8].try_into().map_err(|_| bad())?);
+        let bytes: [u8; 64] = line.signature[8..].try_into().map_err(|_| bad())?;
+        let message = cosignature_message(&signed.checkpoint.body(), timestamp);
+        self.key
+            .verify_strict(
+                message.as_bytes(),
+                &ed25519_dalek::Signature::from_bytes(&bytes),
+            )
+            .map_err(|_| bad())?;
+        Ok(timestamp)
     }
 }

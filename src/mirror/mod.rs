@@ -12,12 +12,14 @@
 //!
 //! The HTTP client (ureq, blocking: the core stays synchronous) lives only here.
 
+pub mod witness;
+
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::ledger::chain::{self, Hash};
-use crate::ledger::checkpoint::{CheckpointError, SignedCheckpoint, VerifierKey};
+use crate::ledger::checkpoint::{CheckpointError, SignedCheckpoint, VerifierKey, WitnessKey};
 use crate::ledger::merkle::{Rfc6962TreeHasher, TreeVersion};
 use crate::ledger::tiles::{self, TILE_WIDTH, Tile, TileKind};
 use crate::ledger::verify::{self, VerifyFailure};
@@ -135,6 +137,9 @@ pub enum FollowError {
         /// What is wrong.
         reason: String,
     },
+    /// The source's checkpoint lacks the witness cosignatures the policy asks for.
+    #[error("{0}")]
+    Witnesses(String),
     /// The mirror's ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -193,6 +198,41 @@ pub struct Followed {
     pub bundles: u64,
     /// Bytes fetched.
     pub bytes: u64,
+    /// The policy's witnesses whose cosignature on the checkpoint verified.
+    pub cosigned_by: Vec<String>,
+}
+
+/// Which witnesses must have cosigned a checkpoint: at least `required` of `keys`.
+#[derive(Clone, Debug, Default)]
+pub struct WitnessPolicy {
+    /// The witnesses' keys.
+    pub keys: Vec<WitnessKey>,
+    /// How many of them must have cosigned.
+    pub required: usize,
+}
+
+impl WitnessPolicy {
+    /// The witnesses of the policy whose cosignature on `signed` verifies, if at least the
+    /// required number; else why not.
+    pub fn check(&self, signed: &SignedCheckpoint) -> Result<Vec<String>, String> {
+        let mut cosigned = Vec::new();
+        let mut missing = Vec::new();
+        for key in &self.keys {
+            match key.check_cosignature(signed) {
+                Ok(_) => cosigned.push(key.signer()),
+                Err(error) => missing.push(format!("{}: {error}", key.signer())),
+            }
+        }
+        if cosigned.len() < self.required {
+            return Err(format!(
+                "the checkpoint is cosigned by {} of the {} witness(es) required ({})",
+                cosigned.len(),
+                self.required,
+                missing.join("; ")
+            ));
+        }
+        Ok(cosigned)
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FollowError + '_ {
@@ -292,6 +332,7 @@ pub fn follow(
     source: &Source,
     dir: &Path,
     key: &VerifierKey,
+    policy: &WitnessPolicy,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Followed, FollowError> {
     let text = source
@@ -301,6 +342,7 @@ pub fn follow(
             reason: "no checkpoint: not a tiles folder or URL".to_owned(),
         })?;
     let signed = SignedCheckpoint::open(&text, key)?;
+    let cosigned_by = policy.check(&signed).map_err(FollowError::Witnesses)?;
     if signed.checkpoint.tree != TreeVersion::CURRENT {
         return Err(FollowError::Invalid {
             at: source.locate(tiles::CHECKPOINT_FILE),
@@ -379,6 +421,7 @@ pub fn follow(
             created,
             bundles: 0,
             bytes: 0,
+            cosigned_by,
         });
     }
     // Fetch, check and spool the records the mirror lacks.
@@ -474,6 +517,7 @@ pub fn follow(
         created,
         bundles,
         bytes: bytes_fetched,
+        cosigned_by,
     })
 }
 
