@@ -126,7 +126,7 @@ fn tiles_and_follow(c: &mut Criterion) {
             entries.len() as f64 / 1e6 / b3
         );
         // One inclusion proof, checked by tlog_tiles and by us.
-        let ledger = Ledger::open_read(&path).unwrap();
+        let ledger = Ledger::open(&path).unwrap();
         let sequence = size / 3 + 1;
         let record = ledger.record_bytes(sequence).unwrap();
         let path_hashes = ledger.inclusion_proof(sequence, size).unwrap();

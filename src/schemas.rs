@@ -9,8 +9,8 @@ use crate::cli::json::{
     AppendResult, BundleCheckResult, CheckpointResult, CheckpointsResult, CompareResult,
     ErrorResult, ExportResult, FeedRecord, FollowResult, GenResult, HeadResult, ImportResult,
     InitResult, KeygenResult, LogResult, ProofCheckResult, QuickstartResult, RebuildResult,
-    RestoreResult, ServeResult, ShowResult, TilesResult, TokenCreateResult, TokensResult,
-    ValidateResult, VerifyResult,
+    RestoreResult, ServeResult, ShowResult, TilesCheckResult, TilesResult, TokenCreateResult,
+    TokensResult, ValidateResult, VerifyResult,
 };
 use crate::intake::shape::EventJson;
 use crate::limits;
@@ -111,6 +111,7 @@ pub fn all() -> Vec<(String, Value)> {
         output::<CompareResult>("compare-checkpoints", "compare-checkpoints"),
         output::<ExportResult>("export", "export"),
         output::<TilesResult>("tiles", "tiles"),
+        output::<TilesCheckResult>("tiles-check", "tiles --check"),
         output::<FollowResult>("follow", "follow"),
         output::<BundleCheckResult>("verify-bundle", "verify-bundle"),
         output::<RestoreResult>("restore", "restore"),

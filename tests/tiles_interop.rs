@@ -366,6 +366,32 @@ fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
         .output()
         .unwrap();
     assert!(!python.status.success());
+    // `tiles --check` (tiles are derived data: checked against the ledger) passes on the
+    // folder and names the changed bundle in the copy.
+    let checked: serde_json::Value = serde_json::from_str(&run(&[
+        "--ledger", ledger_arg, "tiles", "--out", tiles_arg, "--check", "--json",
+    ]))
+    .unwrap();
+    assert_eq!(checked["ok"], true, "{checked}");
+    assert_eq!(checked["tiles"].as_u64(), Some(9), "{checked}");
+    let output = binary()
+        .args([
+            "--ledger",
+            ledger_arg,
+            "tiles",
+            "--out",
+            damaged.to_str().unwrap(),
+            "--check",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let checked: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        checked["wrong"],
+        serde_json::json!(["tile/entries/000: other bytes than the ledger's"])
+    );
 
     // The static folder over plain HTTP.
     let static_server = StaticServer::start(&tiles);

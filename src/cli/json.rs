@@ -363,6 +363,21 @@ pub struct TilesResult {
     pub checkpoint: CheckpointJson,
 }
 
+/// A tiles folder checked against the ledger (`tiles --check`).
+#[derive(Serialize, JsonSchema)]
+pub struct TilesCheckResult {
+    /// True if every tile holds the ledger's bytes (exit 0); false otherwise (exit 1).
+    pub ok: bool,
+    /// The folder.
+    pub out: String,
+    /// The size of the folder's checkpoint.
+    pub size: u64,
+    /// Tiles compared.
+    pub tiles: u64,
+    /// Each missing or different file: `<path>: <why>`.
+    pub wrong: Vec<String>,
+}
+
 /// What `follow` found and did.
 #[derive(Serialize, JsonSchema)]
 pub struct FollowResult {

@@ -335,6 +335,10 @@ enum Command {
         /// The tiles folder (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Write nothing: check that every tile of the folder's checkpoint holds the bytes the
+        /// ledger gives (exit 0), or name each missing or different one (exit 1).
+        #[arg(long)]
+        check: bool,
     },
     /// Mirror a log published as tiles (a URL or a folder) into the ledger folder DIR
     /// (created if missing): every record checked, the tree proven against the source's signed
@@ -689,7 +693,13 @@ pub fn run() -> ExitCode {
             checkpoint.as_deref(),
             *with_sources,
         ),
-        Command::Tiles { out: dir } => publish::tiles(&mut out, &cli.ledger, dir),
+        Command::Tiles { out: dir, check } => {
+            if *check {
+                publish::check_tiles(&mut out, &cli.ledger, dir)
+            } else {
+                publish::tiles(&mut out, &cli.ledger, dir)
+            }
+        }
         Command::Follow {
             source,
             dir,

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use super::audit::checkpoint_json;
-use super::json::{FollowResult, TilesResult};
+use super::json::{FollowResult, TilesCheckResult, TilesResult};
 use super::output::{self, Failure, Out};
 use crate::ledger::Ledger;
 use crate::ledger::tiles::{self, TilesError};
@@ -195,4 +195,41 @@ pub(crate) fn witness_policy(
         )));
     }
     Ok(crate::mirror::WitnessPolicy { keys, required })
+}
+
+/// `tiles --out DIR --check`.
+pub fn check_tiles(out: &mut Out, ledger_path: &Path, dir: &Path) -> Result<(), Failure> {
+    let ledger = Ledger::open(ledger_path).map_err(Failure::ledger)?;
+    let checked = tiles::check_tiles(&ledger, dir).map_err(tiles_failure)?;
+    let result = TilesCheckResult {
+        ok: checked.wrong.is_empty(),
+        out: dir.display().to_string(),
+        size: checked.size,
+        tiles: checked.tiles,
+        wrong: checked
+            .wrong
+            .iter()
+            .map(|(path, reason)| format!("{path}: {reason}"))
+            .collect(),
+    };
+    out.emit(&result, || {
+        if result.ok {
+            format!(
+                "OK: the {} tiles of {} (a checkpoint of {} records this ledger extends) hold the bytes the ledger gives",
+                result.tiles, result.out, result.size
+            )
+        } else {
+            format!(
+                "{} of the {} tiles of {} are missing or wrong (rewrite them: move the folder aside and run `tiles --out` again):\n{}",
+                result.wrong.len(),
+                result.tiles,
+                result.out,
+                result.wrong.join("\n")
+            )
+        }
+    });
+    if !result.ok {
+        out.set_exit_code(1);
+    }
+    Ok(())
 }

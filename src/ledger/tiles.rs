@@ -413,6 +413,61 @@ pub fn write_tiles(
     Ok(written)
 }
 
+/// What checking a tiles folder against the ledger found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TilesChecked {
+    /// The size of the folder's checkpoint.
+    pub size: u64,
+    /// Tiles compared (every tile of that tree, entry bundles included).
+    pub tiles: u64,
+    /// Tiles missing, or holding other bytes than the ledger's: their paths, and why.
+    pub wrong: Vec<(String, String)>,
+}
+
+/// Checks a tiles folder against the ledger: its checkpoint is one this ledger extends, its
+/// genesis is the ledger's, and every tile of the checkpoint's tree (full and partial, entries
+/// included) holds exactly the bytes the ledger gives. Tiles are derived data; this is their
+/// `verify`.
+pub fn check_tiles(ledger: &Ledger, folder: &Path) -> Result<TilesChecked, TilesError> {
+    let checkpoint_path = folder.join(CHECKPOINT_FILE);
+    let text = std::fs::read(&checkpoint_path).map_err(TilesError::io(&checkpoint_path))?;
+    let held = SignedCheckpoint::parse(&text).map_err(|error| {
+        TilesError::Foreign(format!(
+            "{}: not a checkpoint: {error}",
+            checkpoint_path.display()
+        ))
+    })?;
+    ledger.check_extends(&held.checkpoint).map_err(|error| {
+        TilesError::Foreign(format!(
+            "{}: this ledger does not extend it: {error}",
+            checkpoint_path.display()
+        ))
+    })?;
+    let mut checked = TilesChecked {
+        size: held.checkpoint.size,
+        ..TilesChecked::default()
+    };
+    let genesis_path = folder.join(GENESIS_FILE);
+    if std::fs::read(&genesis_path).ok().as_deref() != Some(ledger.genesis_bytes()) {
+        checked.wrong.push((
+            GENESIS_FILE.to_owned(),
+            "missing or not the ledger's genesis".to_owned(),
+        ));
+    }
+    for tile in new_tiles(0, held.checkpoint.size) {
+        checked.tiles += 1;
+        let path = tile.path();
+        match std::fs::read(folder.join(&path)) {
+            Ok(bytes) if bytes == ledger.tile(&tile)? => {}
+            Ok(_) => checked
+                .wrong
+                .push((path, "other bytes than the ledger's".to_owned())),
+            Err(error) => checked.wrong.push((path, error.to_string())),
+        }
+    }
+    Ok(checked)
+}
+
 /// Writes a file whole: a temporary file beside it, fsync, rename.
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), TilesError> {
     let parent = path.parent().unwrap_or(Path::new("."));
