@@ -554,4 +554,31 @@ mod tests {
         assert!(split_entry_bundle(&bundle, 2).is_err());
         assert!(split_entry_bundle(&bundle[..bundle.len() - 1], 3).is_err());
     }
+
+    proptest::proptest! {
+        /// Any path text parses to a tile whose path is that text, or to nothing; never a panic.
+        #[test]
+        fn any_path_parses_back_or_not_at_all(path in "tile/(entries|[0-9]{1,3})/(x[0-9]{3}/){0,7}[0-9]{1,4}(\\.p/[0-9]{1,4})?|.{0,60}") {
+            if let Some(tile) = Tile::parse(&path) {
+                proptest::prop_assert_eq!(tile.path(), path);
+            }
+        }
+
+        /// Every tile's path parses back to it.
+        #[test]
+        fn every_tile_round_trips(level in 0u8..8, index in proptest::prelude::any::<u64>(), width in 1u32..=256, entries in proptest::prelude::any::<bool>()) {
+            let kind = if entries { TileKind::Entries } else { TileKind::Hashes(level) };
+            let tile = Tile { kind, index, width };
+            proptest::prop_assert_eq!(Tile::parse(&tile.path()), Some(tile));
+        }
+
+        /// Bytes a source serves as an entry bundle split into entries or are refused; never a
+        /// panic, and a split gives back the bytes.
+        #[test]
+        fn any_bundle_bytes_split_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600), width in 1u32..=256) {
+            if let Ok(entries) = split_entry_bundle(&bytes, width) {
+                proptest::prop_assert_eq!(entry_bundle(entries.iter().copied()), bytes);
+            }
+        }
+    }
 }
