@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use sanctions_ledger::intake::event_from_json;
-use sanctions_ledger::ledger::{AppendOptions, Ledger, LedgerOptions, SystemClock};
+use sanctions_ledger::ledger::Ledger;
 use sanctions_ledger::server::ServerLimits;
 use sanctions_ledger::server::tokens::Scope;
 use serde_json::Value;
-use serving::{Served, bundled, designation, token};
+use serving::{Served, append_designations, bundled, designation, fork_of, token};
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sanctions-ledger"))
@@ -42,19 +41,7 @@ struct Keys {
 }
 
 fn keys(dir: &Path) -> Keys {
-    let prefix = dir.join("ops");
-    ok_json(&[
-        "keygen",
-        "--name",
-        "ops.example/log",
-        "--out",
-        prefix.to_str().unwrap(),
-        "--json",
-    ]);
-    Keys {
-        secret: PathBuf::from(format!("{}.key", prefix.display())),
-        public: format!("{}.pub", prefix.display()),
-    }
+    keys_named(dir, "ops", "ops.example/log")
 }
 
 fn follow(source: &str, mirror: &Path, keys: &Keys) -> (i32, Value) {
@@ -83,22 +70,7 @@ fn head_of(ledger: &Path) -> u64 {
 }
 
 fn append(ledger: &Path, prefix: &str, count: usize) {
-    let mut ledger = Ledger::open(ledger).unwrap();
-    append_to(&mut ledger, prefix, count);
-}
-
-fn append_to(ledger: &mut Ledger, prefix: &str, count: usize) {
-    let events: Vec<_> = (0..count)
-        .map(|i| {
-            event_from_json(&serde_json::from_str(&designation(&format!("{prefix}-{i}"))).unwrap())
-                .unwrap()
-        })
-        .collect();
-    let options = AppendOptions {
-        appended_by: "mirror-test".to_owned(),
-        recorded_at: None,
-    };
-    ledger.append(&events, &options, &SystemClock).unwrap();
+    append_designations(&mut Ledger::open(ledger).unwrap(), prefix, count);
 }
 
 /// `checkpoint`, then `tiles` into `out`; the checkpoint's text.
@@ -298,20 +270,7 @@ fn rollbacks_forks_rewrites_and_changed_entries_are_refused_with_evidence() {
     // A fork: the same genesis and first 30 records, other records after, signed at the same
     // size with the same key.
     let forked = dir.path().join("forked");
-    {
-        let genesis = Ledger::open_read(&source).unwrap().genesis_bytes().to_vec();
-        let mut ledger =
-            Ledger::init_with_genesis(&forked, &genesis, LedgerOptions::default()).unwrap();
-        let batch = sanctions_ledger::intake::read_batch(
-            sanctions_ledger::cli::BUNDLED_DATASET.as_bytes(),
-            "bundled",
-            sanctions_ledger::intake::InputFormat::JsonLines,
-        )
-        .unwrap();
-        sanctions_ledger::cli::append_bundled(&mut ledger, &batch.events).unwrap();
-        append_to(&mut ledger, "other", 20);
-        ledger.flush_derived().unwrap();
-    }
+    fork_of(&source, &forked, "other", 20);
     let fork_tiles = dir.path().join("fork-tiles");
     let fork_checkpoint = publish(&forked, &keys, &fork_tiles);
     let (code, refused) = follow(fork_tiles.to_str().unwrap(), &mirror, &keys);
@@ -357,7 +316,7 @@ fn rollbacks_forks_rewrites_and_changed_entries_are_refused_with_evidence() {
     assert_ne!(code, 0, "{refused}");
     assert_eq!(head_of(&mirror), 50);
     // Another key's checkpoint is refused too.
-    let other_keys = keys_named(dir.path(), "other");
+    let other_keys = keys_named(dir.path(), "other", "other");
     let (code, refused) = follow(tiles.to_str().unwrap(), &mirror, &other_keys);
     assert_eq!(code, 2, "{refused}");
     assert_eq!(refused["error"]["kind"], "bad_checkpoint");
@@ -372,8 +331,8 @@ fn rollbacks_forks_rewrites_and_changed_entries_are_refused_with_evidence() {
     assert_eq!(verified.status.code(), Some(3), "unanchored but clean");
 }
 
-fn keys_named(dir: &Path, name: &str) -> Keys {
-    let prefix = dir.join(name);
+fn keys_named(dir: &Path, file: &str, name: &str) -> Keys {
+    let prefix = dir.join(file);
     ok_json(&[
         "keygen",
         "--name",

@@ -14,11 +14,10 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use sanctions_ledger::intake::event_from_json;
+use sanctions_ledger::ledger::Ledger;
 use sanctions_ledger::ledger::checkpoint::SignerKey;
-use sanctions_ledger::ledger::{AppendOptions, Ledger, SystemClock};
 use sanctions_ledger::server::ServerLimits;
-use serving::{Served, designation};
+use serving::Served;
 use signed_note::{Note, StandardVerifier, VerifierList};
 use tlog_tiles::{Checkpoint, Tile, TileHashReader, TileReader};
 
@@ -231,23 +230,6 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     found
 }
 
-fn append_designations(ledger: &Path, prefix: &str, count: usize) {
-    let mut ledger = Ledger::open(ledger).unwrap();
-    let events: Vec<_> = (0..count)
-        .map(|i| {
-            event_from_json(&serde_json::from_str(&designation(&format!("{prefix}-{i}"))).unwrap())
-                .unwrap()
-        })
-        .collect();
-    let options = AppendOptions {
-        appended_by: "interop".to_owned(),
-        recorded_at: None,
-    };
-    for chunk in events.chunks(50) {
-        ledger.append(chunk, &options, &SystemClock).unwrap();
-    }
-}
-
 #[test]
 fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
     let dir = tempfile::tempdir().unwrap();
@@ -288,7 +270,7 @@ fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
     let older = checkpoint_of(&std::fs::read(tiles.join("checkpoint")).unwrap(), &vkey);
 
     // The log grows; the folder is brought up to date.
-    append_designations(&ledger, "interop", 300);
+    serving::append_designations(&mut Ledger::open(&ledger).unwrap(), "interop", 300);
     run(&[
         "--ledger",
         ledger_arg,
@@ -341,11 +323,7 @@ fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
     assert_eq!(again["entry_bundles"].as_u64(), Some(0));
 
     // Python's hashlib, from the folder alone.
-    let python = Command::new("python3")
-        .arg("tests/tiles/tree_root.py")
-        .arg(&tiles)
-        .output()
-        .unwrap();
+    let python = tree_root(&tiles);
     assert!(
         python.status.success(),
         "{}{}",
@@ -360,11 +338,7 @@ fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
     let mut bytes = std::fs::read(&bundle).unwrap();
     bytes[40] ^= 1;
     std::fs::write(&bundle, bytes).unwrap();
-    let python = Command::new("python3")
-        .arg("tests/tiles/tree_root.py")
-        .arg(&damaged)
-        .output()
-        .unwrap();
+    let python = tree_root(&damaged);
     assert!(!python.status.success());
     // `tiles --check` (tiles are derived data: checked against the ledger) passes on the
     // folder and names the changed bundle in the copy.
@@ -416,6 +390,15 @@ fn tlog_tiles_and_signed_note_verify_the_served_and_the_static_tiles() {
         );
     }
     served.stop();
+}
+
+/// tests/tiles/tree_root.py over a folder.
+fn tree_root(folder: &Path) -> std::process::Output {
+    Command::new("python3")
+        .arg("tests/tiles/tree_root.py")
+        .arg(folder)
+        .output()
+        .unwrap()
 }
 
 fn copy_tree(from: &Path, to: &Path) {

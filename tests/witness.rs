@@ -11,11 +11,10 @@ mod witnessing;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use sanctions_ledger::intake::event_from_json;
+use sanctions_ledger::ledger::Ledger;
 use sanctions_ledger::ledger::checkpoint::{SignedCheckpoint, WitnessKey};
-use sanctions_ledger::ledger::{AppendOptions, Ledger, LedgerOptions, SystemClock};
 use serde_json::Value;
-use serving::{bundled, designation};
+use serving::{append_designations, bundled};
 use witnessing::TestWitness;
 
 fn run(args: &[&str]) -> Output {
@@ -33,21 +32,6 @@ fn json(output: &Output) -> Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-fn append(ledger: &mut Ledger, prefix: &str, count: usize) {
-    let events: Vec<_> = (0..count)
-        .map(|i| {
-            event_from_json(&serde_json::from_str(&designation(&format!("{prefix}-{i}"))).unwrap())
-                .unwrap()
-        })
-        .collect();
-    let options = AppendOptions {
-        appended_by: "witness-test".to_owned(),
-        recorded_at: None,
-    };
-    ledger.append(&events, &options, &SystemClock).unwrap();
-    ledger.flush_derived().unwrap();
 }
 
 fn checkpoint(ledger: &Path, key: &Path, witnesses: &[&TestWitness], out: &Path) -> Output {
@@ -128,7 +112,7 @@ fn witnesses_cosign_each_checkpoint_and_refuse_a_fork_which_is_then_not_publishe
     // The log grows: the next checkpoint goes with a consistency proof from 30.
     {
         let mut open = Ledger::open(&ledger).unwrap();
-        append(&mut open, "grown", 25);
+        append_designations(&mut open, "grown", 25);
     }
     let cp2 = dir.path().join("cp2.txt");
     let signed = checkpoint(&ledger, &key, &[&first, &second], &cp2);
@@ -299,19 +283,7 @@ fn witnesses_cosign_each_checkpoint_and_refuse_a_fork_which_is_then_not_publishe
 
     // A fork: the same genesis and operator key, other records after the first 30.
     let forked = dir.path().join("forked");
-    {
-        let genesis = Ledger::open_read(&ledger).unwrap().genesis_bytes().to_vec();
-        let mut fork =
-            Ledger::init_with_genesis(&forked, &genesis, LedgerOptions::default()).unwrap();
-        let batch = sanctions_ledger::intake::read_batch(
-            sanctions_ledger::cli::BUNDLED_DATASET.as_bytes(),
-            "bundled",
-            sanctions_ledger::intake::InputFormat::JsonLines,
-        )
-        .unwrap();
-        sanctions_ledger::cli::append_bundled(&mut fork, &batch.events).unwrap();
-        append(&mut fork, "other", 40);
-    }
+    serving::fork_of(&ledger, &forked, "other", 40);
     let fork_cp = dir.path().join("fork.txt");
     let refused = checkpoint(&forked, &key, &[&first], &fork_cp);
     assert_eq!(

@@ -349,24 +349,7 @@ impl SignedCheckpoint {
 
     /// Checks the signature by `key`.
     pub fn check_signature(&self, key: &VerifierKey) -> Result<(), CheckpointError> {
-        let signature = self
-            .signatures
-            .iter()
-            .find(|signature| {
-                signature.name == key.name
-                    && signature.key_id == key.key_id
-                    && signature.signature.len() == 64
-            })
-            .ok_or_else(|| CheckpointError::NotSignedBy {
-                name: key.name.clone(),
-                key_id: hex(&key.key_id),
-                signed_by: self
-                    .signatures
-                    .iter()
-                    .map(NoteSignature::signer)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let signature = self.line_by(&key.name, &key.key_id, 64)?;
         let bytes: [u8; 64] = signature.signature.as_slice().try_into().unwrap_or([0; 64]);
         let signature = ed25519_dalek::Signature::from_bytes(&bytes);
         key.key
@@ -374,6 +357,31 @@ impl SignedCheckpoint {
             .map_err(|_| CheckpointError::BadSignature {
                 name: key.name.clone(),
                 key_id: hex(&key.key_id),
+            })
+    }
+
+    /// The signature line by the key `name` and `key_id` whose signature is `length` bytes
+    /// (64: Ed25519; 72: a cosignature), or who signed instead.
+    fn line_by(
+        &self,
+        name: &str,
+        key_id: &[u8; 4],
+        length: usize,
+    ) -> Result<&NoteSignature, CheckpointError> {
+        self.signatures
+            .iter()
+            .find(|line| {
+                line.name == name && &line.key_id == key_id && line.signature.len() == length
+            })
+            .ok_or_else(|| CheckpointError::NotSignedBy {
+                name: name.to_owned(),
+                key_id: hex(key_id),
+                signed_by: self
+                    .signatures
+                    .iter()
+                    .map(NoteSignature::signer)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 
@@ -450,22 +458,29 @@ fn key_text(prefix: &str, name: &str, key_id: &[u8; 4], key: &[u8; 32]) -> Strin
     format!("{prefix}{name}+{}+{}", hex(key_id), STANDARD.encode(bytes))
 }
 
+/// A public key's text of type `kind` parsed: its name, its id (checked against the name and
+/// key) and the Ed25519 key (not a weak one).
+fn parse_public(kind: u8, text: &str) -> Result<(String, [u8; 4], VerifyingKey), CheckpointError> {
+    let (name, id, public) = split_key_text_of(kind, text)?;
+    if key_id_of(kind, &name, &public) != id {
+        return Err(CheckpointError::BadKey(
+            "the key id does not match the name and key".to_owned(),
+        ));
+    }
+    let key = VerifyingKey::from_bytes(&public)
+        .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 public key".to_owned()))?;
+    if key.is_weak() {
+        return Err(CheckpointError::BadKey(
+            "a weak (small-order) Ed25519 key".to_owned(),
+        ));
+    }
+    Ok((name, id, key))
+}
+
 impl VerifierKey {
     /// Parses a public key's text and checks its id.
     pub fn parse(text: &str) -> Result<VerifierKey, CheckpointError> {
-        let (name, id, public) = split_key_text(text)?;
-        if key_id(&name, &public) != id {
-            return Err(CheckpointError::BadKey(
-                "the key id does not match the name and key".to_owned(),
-            ));
-        }
-        let key = VerifyingKey::from_bytes(&public)
-            .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 public key".to_owned()))?;
-        if key.is_weak() {
-            return Err(CheckpointError::BadKey(
-                "a weak (small-order) Ed25519 key".to_owned(),
-            ));
-        }
+        let (name, id, key) = parse_public(ED25519, text)?;
         Ok(VerifierKey {
             name,
             key_id: id,
@@ -575,19 +590,7 @@ pub struct WitnessKey {
 impl WitnessKey {
     /// Parses a witness key's text and checks its id.
     pub fn parse(text: &str) -> Result<WitnessKey, CheckpointError> {
-        let (name, id, public) = split_key_text_of(COSIGNATURE_V1, text)?;
-        if key_id_of(COSIGNATURE_V1, &name, &public) != id {
-            return Err(CheckpointError::BadKey(
-                "the witness key id does not match the name and key".to_owned(),
-            ));
-        }
-        let key = VerifyingKey::from_bytes(&public)
-            .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 public key".to_owned()))?;
-        if key.is_weak() {
-            return Err(CheckpointError::BadKey(
-                "a weak (small-order) Ed25519 key".to_owned(),
-            ));
-        }
+        let (name, id, key) = parse_public(COSIGNATURE_V1, text)?;
         Ok(WitnessKey {
             name,
             key_id: id,
@@ -614,22 +617,7 @@ impl WitnessKey {
 
     /// Checks this witness's cosignature on `signed`: its time (seconds since the epoch).
     pub fn check_cosignature(&self, signed: &SignedCheckpoint) -> Result<u64, CheckpointError> {
-        let line = signed
-            .signatures
-            .iter()
-            .find(|line| {
-                line.name == self.name && line.key_id == self.key_id && line.signature.len() == 72
-            })
-            .ok_or_else(|| CheckpointError::NotSignedBy {
-                name: self.name.clone(),
-                key_id: hex(&self.key_id),
-                signed_by: signed
-                    .signatures
-                    .iter()
-                    .map(NoteSignature::signer)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let line = signed.line_by(&self.name, &self.key_id, 72)?;
         self.check_line(signed, line)
     }
 

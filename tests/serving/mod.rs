@@ -137,3 +137,43 @@ pub fn designation(id: &str) -> String {
     event["id"] = Value::String(id.to_owned());
     event.to_string()
 }
+
+/// Appends `count` designations (ids `<prefix>-<i>`) to `ledger` in one append, and writes
+/// the derived store.
+pub fn append_designations(
+    ledger: &mut sanctions_ledger::ledger::Ledger,
+    prefix: &str,
+    count: usize,
+) {
+    let events: Vec<_> = (0..count)
+        .map(|i| {
+            let text = designation(&format!("{prefix}-{i}"));
+            sanctions_ledger::intake::event_from_json(&serde_json::from_str(&text).unwrap())
+                .unwrap()
+        })
+        .collect();
+    let options = sanctions_ledger::ledger::AppendOptions {
+        appended_by: "tests".to_owned(),
+        recorded_at: None,
+    };
+    ledger
+        .append(&events, &options, &sanctions_ledger::ledger::SystemClock)
+        .unwrap();
+    ledger.flush_derived().unwrap();
+}
+
+/// A fork of the bundled ledger at `source`, made at `at`: the same genesis and the same
+/// bundled records, then `count` other designations (ids `<prefix>-<i>`).
+pub fn fork_of(source: &Path, at: &Path, prefix: &str, count: usize) {
+    use sanctions_ledger::ledger::{Ledger, LedgerOptions};
+    let genesis = Ledger::open_read(source).unwrap().genesis_bytes().to_vec();
+    let mut fork = Ledger::init_with_genesis(at, &genesis, LedgerOptions::default()).unwrap();
+    let batch = read_batch(
+        BUNDLED_DATASET.as_bytes(),
+        BUNDLED_DATASET_NAME,
+        InputFormat::JsonLines,
+    )
+    .unwrap();
+    append_bundled(&mut fork, &batch.events).unwrap();
+    append_designations(&mut fork, prefix, count);
+}
