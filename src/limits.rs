@@ -51,6 +51,10 @@ pub const PROBLEMS_PER_BATCH_MAX: usize = 1_000;
 pub const STORE_LOCK_WAIT_MS: u64 = 3_000;
 /// Most events one `links` answer follows, in each direction.
 pub const LINKS_TRAVERSAL_MAX: usize = 10_000;
+/// Most rows a table of the web view shows (the whole answer is a CSV or JSON link away).
+pub const WEB_TABLE_ROWS_MAX: usize = 500;
+/// Most answers (`in_response_to` links) one graph of who answered whom shows.
+pub const GRAPH_EDGES_MAX: usize = 2_000;
 /// Largest checkpoint text accepted, in bytes (a body of six short lines and a few signatures).
 pub const CHECKPOINT_BYTES_MAX: usize = 4 * 1024;
 /// Most signature lines a checkpoint may carry.

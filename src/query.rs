@@ -144,6 +144,8 @@ pub struct Filter {
     pub subject: Option<String>,
     /// Only subjects of this kind.
     pub kind: Option<SubjectKind>,
+    /// Only listings with this measure in force on the date.
+    pub measure: Option<crate::domain::Measure>,
 }
 
 /// The listings in force on a date, as known at a time.
@@ -214,13 +216,29 @@ pub struct TimelineEntry {
     pub status: String,
 }
 
+/// An identifying detail of a subject.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct IdentifierJson {
+    /// What the value is (e.g. "ofac-uid", "date-of-birth").
+    pub scheme: String,
+    /// The value as published.
+    pub value: String,
+}
+
 /// A subject's history across all authorities.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct HistoryAnswer {
     /// The subject id.
     pub subject: String,
-    /// Its names (latest known).
+    /// Its names (latest known), in every script recorded.
     pub names: Vec<String>,
+    /// Its kind (latest known): person, entity, vessel or aircraft.
+    pub kind: Option<String>,
+    /// Other names it is known by (latest known).
+    pub aliases: Vec<String>,
+    /// Its identifying details (latest known): scheme and value, e.g. a list's own id or a
+    /// date of birth.
+    pub identifiers: Vec<IdentifierJson>,
     /// What the ledger knew.
     pub known_at: KnownAt,
     /// How far the observation of each imported list that named the subject reaches.
@@ -335,6 +353,39 @@ pub struct LinksAnswer {
     pub truncated: bool,
 }
 
+/// An event in the graph of who answered whom.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct GraphNode {
+    /// Its id.
+    pub event_id: String,
+    /// Its sequence.
+    pub sequence: u64,
+    /// Its kind.
+    pub kind: String,
+    /// Who acted: the authority (or, for a statement, the speaker).
+    pub actor: String,
+    /// Its effective date.
+    pub effective_on: String,
+    /// In words.
+    pub summary: String,
+    /// As known at the answer's time.
+    pub status: String,
+}
+
+/// Who answered whom: every event recorded as answering another (`in_response_to`), and the
+/// events they answer.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct AnswerGraph {
+    /// What the ledger knew.
+    pub known_at: KnownAt,
+    /// The events, by effective date then sequence.
+    pub nodes: Vec<GraphNode>,
+    /// Each answer: `from` answers `to` (relation "in_response_to").
+    pub edges: Vec<LinkEdge>,
+    /// Whether it stopped at `GRAPH_EDGES_MAX` answers.
+    pub truncated: bool,
+}
+
 /// A subject found by name.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct SubjectMatch {
@@ -391,6 +442,19 @@ pub struct Query<'a> {
     /// The hashes of the record known at, and of the head.
     hashes: (String, String),
     names: std::cell::RefCell<BTreeMap<(String, CivilDate), Option<SubjectDetails>>>,
+}
+
+/// Who acted in an event: its authority, a statement's speaker, or (for an amendment or a
+/// correction, which no authority makes in the ledger's terms) its kind.
+fn actor(event: &Event) -> String {
+    match event.body() {
+        EventBody::Designation(d) => d.authority.to_string(),
+        EventBody::Retaliation(r) => r.authority.to_string(),
+        EventBody::Delisting(d) => d.authority.to_string(),
+        EventBody::Renewal(r) => r.authority.to_string(),
+        EventBody::Statement(s) => s.speaker.to_string(),
+        other => other.kind().to_owned(),
+    }
 }
 
 fn summary(event: &Event) -> String {
@@ -727,7 +791,11 @@ impl<'a> Query<'a> {
                 warnings.push(WarningJson::does_not_fit(&key, warning));
             }
             warnings.extend(WarningJson::no_decision(&key, &view, date));
-            if let Some(interval) = view.in_force_on(date) {
+            if let Some(interval) = view.in_force_on(date)
+                && filter
+                    .measure
+                    .is_none_or(|measure| interval.measures_on(date).contains(&measure))
+            {
                 let listing = self.in_force(&key, interval, date)?;
                 listings.insert(key, (listing, interval.clone()));
             }
@@ -927,9 +995,27 @@ impl<'a> Query<'a> {
             .into_iter()
             .filter(|list| lists.contains(&list.list))
             .collect();
+        let fact = projection::subject_on(&self.reader, subject, CivilDate::MAX, self.known_at)?;
+        let text = |names: &[crate::domain::Name]| names.iter().map(ToString::to_string).collect();
         Ok(Some(HistoryAnswer {
             subject: subject.to_owned(),
             names: details.map(|(_, names)| names).unwrap_or_default(),
+            kind: fact
+                .as_ref()
+                .map(|fact| fact.subject.kind.as_str().to_owned()),
+            aliases: fact
+                .as_ref()
+                .map_or_else(Vec::new, |fact| text(&fact.subject.aliases)),
+            identifiers: fact.as_ref().map_or_else(Vec::new, |fact| {
+                fact.subject
+                    .identifiers
+                    .iter()
+                    .map(|identifier| IdentifierJson {
+                        scheme: identifier.scheme.to_string(),
+                        value: identifier.value.to_string(),
+                    })
+                    .collect()
+            }),
             known_at: self.known_at(),
             coverage,
             listings,
@@ -1045,6 +1131,66 @@ impl<'a> Query<'a> {
                 .collect(),
             truncated,
         }))
+    }
+
+    /// Who answered whom: every `in_response_to` link known at the answer's time (at most
+    /// `GRAPH_EDGES_MAX`), with both ends described.
+    pub fn answer_graph(&self) -> Result<AnswerGraph, ProjectionError> {
+        let (links, truncated) =
+            projection::links_of_relation(&self.reader, "in_response_to", limits::GRAPH_EDGES_MAX)?;
+        let mut nodes = BTreeMap::new();
+        let mut edges = BTreeSet::new();
+        for (source, target) in links {
+            if source > self.known_at {
+                continue;
+            }
+            let Some(target_sequence) = self
+                .ledger
+                .sequence_of(&target)?
+                .filter(|sequence| *sequence <= self.known_at)
+            else {
+                continue;
+            };
+            let mut ids = Vec::with_capacity(2);
+            for sequence in [source, target_sequence] {
+                if let Some((event, _)) = self.describe(sequence)? {
+                    ids.push(event.id().to_string());
+                    if let std::collections::btree_map::Entry::Vacant(entry) =
+                        nodes.entry((event.effective_on(), sequence))
+                    {
+                        entry.insert(GraphNode {
+                            event_id: event.id().to_string(),
+                            sequence,
+                            kind: event.body().kind().into(),
+                            actor: actor(&event),
+                            effective_on: event.effective_on().to_string(),
+                            summary: summary(&event),
+                            status: status_text(projection::event_status(
+                                &self.reader,
+                                sequence,
+                                self.known_at,
+                            )?),
+                        });
+                    }
+                }
+            }
+            if let [from, to] = ids.as_slice() {
+                edges.insert((from.clone(), to.clone()));
+            }
+        }
+        Ok(AnswerGraph {
+            known_at: self.known_at(),
+            nodes: nodes.into_values().collect(),
+            edges: edges
+                .into_iter()
+                .map(|(from, to)| LinkEdge {
+                    from,
+                    to,
+                    relation: "in_response_to".into(),
+                })
+                .collect(),
+            truncated,
+        })
     }
 
     /// Subjects with a name or alias matching `query` as screeners type it: word order,

@@ -544,6 +544,49 @@ async fn every_documented_status_is_answered_and_no_other() {
             }
             observed.insert((case.operation.to_owned(), status));
         }
+        // The web view's pages: their failures are pages (HTML), not error JSON.
+        for case in [
+            case("web_overview", 200, "/"),
+            case("web_overview", 400, "/?x=1"),
+            case("web_state", 200, "/state?as_of=2021-03-22"),
+            case("web_state", 400, "/state?as_of=2021-02-30"),
+            case("web_state_csv", 200, "/state.csv?as_of=2021-03-22"),
+            case("web_state_csv", 400, "/state.csv"),
+            case("web_diff", 200, "/diff?from=2021-01-01&to=2021-12-31"),
+            case("web_diff", 400, "/diff?from=2021-12-31&to=2021-01-01"),
+            case("web_subject", 200, "/subject/xj-xpcc-psb"),
+            case("web_subject", 400, "/subject/xj-xpcc-psb?today=tomorrow"),
+            case("web_subject", 404, "/subject/nobody"),
+            case("web_subjects", 200, "/subjects?q=chen"),
+            case("web_subjects", 400, "/subjects?name=chen"),
+            case("web_graph", 200, "/graph"),
+            case("web_graph", 400, "/graph?known_at=yesterday"),
+            case("web_event", 200, "/event/1"),
+            case("web_event", 400, "/event/first"),
+            case("web_event", 404, "/event/99"),
+            case("web_asset", 200, "/assets/app.js"),
+            case("web_asset", 400, "/assets/app.js?v=2"),
+            case("web_asset", 404, "/assets/app.wasm"),
+        ] {
+            let response = served
+                .client
+                .get(served.url(&case.path))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let media = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let text = response.text().await.unwrap();
+            assert_eq!(status, case.status, "GET {}: {text}", case.path);
+            if status != 200 {
+                assert!(media.starts_with("text/html"), "{}: {media}", case.path);
+                assert!(text.contains("role=\"alert\""), "{}: {text}", case.path);
+            }
+            observed.insert((case.operation.to_owned(), status));
+        }
         served.stop();
     }
     // Without a signing key: 409 for checkpoints.
@@ -604,6 +647,13 @@ async fn every_documented_status_is_answered_and_no_other() {
             assert_eq!(body["error"]["kind"], "too_large");
             observed.insert((case.operation.to_owned(), status));
         }
+        let (status, _) = send(
+            &served,
+            &case("web_state_csv", 413, "/state.csv?as_of=2021-03-22"),
+        )
+        .await;
+        assert_eq!(status, 413);
+        observed.insert(("web_state_csv".to_owned(), status));
         served.stop();
     }
     // The common statuses are provoked once each where they can be without damage: 405 here,

@@ -314,6 +314,20 @@ pub fn history(answer: &HistoryAnswer, format: Format) -> String {
                 answer.names.join(" / "),
                 known(&answer.known_at)
             );
+            if !answer.aliases.is_empty() {
+                out.push_str(&format!(
+                    "  also known as: {}\n",
+                    answer.aliases.join(" / ")
+                ));
+            }
+            if !answer.identifiers.is_empty() {
+                let identifiers: Vec<String> = answer
+                    .identifiers
+                    .iter()
+                    .map(|identifier| format!("{} {}", identifier.scheme, identifier.value))
+                    .collect();
+                out.push_str(&format!("  identifiers: {}\n", identifiers.join("; ")));
+            }
             for listing in &answer.listings {
                 for interval in &listing.intervals {
                     out.push_str(&format!(

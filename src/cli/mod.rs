@@ -83,6 +83,10 @@ struct FilterArgs {
     /// Only subjects of this kind (person, entity, vessel, aircraft).
     #[arg(long)]
     kind: Option<String>,
+    /// Only listings with this measure in force on the date (asset_freeze, travel_ban,
+    /// entry_ban, ...).
+    #[arg(long)]
+    measure: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -466,7 +470,7 @@ enum Command {
     /// Build a ledger from the bundled Xinjiang 2021 dataset, verify it, and tour it.
     Quickstart,
     /// Serve the ledger over HTTP: public reads (the same JSON as --json), writes with bearer
-    /// tokens, a change feed; see the README's "The ledger as a service".
+    /// tokens, a change feed, and a web view at /; see the README's "The ledger as a service".
     #[command(long_about = SERVE_ABOUT)]
     Serve(ServeArgs),
     /// Create, list and revoke the bearer tokens `serve` accepts for writes.
@@ -485,6 +489,10 @@ POST /v1/events (scope append), POST /v1/imports?list=LIST (import), POST /v1/ch
 request is answered after its records are durable. Errors are schemas/output/error.schema.json \
 with a matching status (400 bad input, 401/403 token, 404 unknown, 409 conflict, 412 If-Match, \
 413 too large, 503 busy, with Retry-After).\n\n\
+The web view for people: GET / (overview), /state?as_of=DATE, /diff?from=&to=, /subject/SUBJECT, \
+/subjects?q=, /graph (who answered whom), /event/SEQ (the record, with its inclusion proof checked \
+in the browser against the key of --public-key, or of --key). HTML rendered on the server; every \
+table works without JavaScript; nothing is loaded from elsewhere.\n\n\
 TLS: the server speaks plain HTTP and listens on loopback only, unless --public. To publish it, \
 put a TLS-terminating reverse proxy in front on the same machine (for example nginx with \
 `proxy_pass http://127.0.0.1:8080;`, `proxy_buffering off;` for the change feed, and \
@@ -504,6 +512,10 @@ struct ServeArgs {
     /// The secret key (from `keygen`) that POST /v1/checkpoints signs with.
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// The operator's public key (a .pub file or its text) that the web view's proof check
+    /// offers its readers (default: the public half of --key).
+    #[arg(long, value_name = "PUB")]
+    public_key: Option<String>,
     /// Most write requests waiting for the writer (SERVER_QUEUE_REQUESTS_MAX); beyond, 503.
     #[arg(long, default_value_t = crate::limits::SERVER_QUEUE_REQUESTS_MAX, value_name = "N")]
     queue_max: usize,
@@ -1110,6 +1122,7 @@ fn filter_text(filter: &FilterArgs) -> questions::FilterText {
         programme: filter.programme.clone(),
         subject: filter.subject.clone(),
         kind: filter.kind.clone(),
+        measure: filter.measure.clone(),
     }
 }
 
@@ -1289,6 +1302,7 @@ fn serve(out: &mut Out, ledger_path: &Path, args: &ServeArgs) -> Result<(), Fail
         listen: args.listen,
         public: args.public,
         signing_key: args.key.clone(),
+        verifier_key: args.public_key.clone(),
         limits,
     };
     let mut running = crate::server::start(config, true)?;

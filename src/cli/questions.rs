@@ -38,6 +38,8 @@ pub struct FilterText {
     pub subject: Option<String>,
     /// Only subjects of this kind.
     pub kind: Option<String>,
+    /// Only listings with this measure in force.
+    pub measure: Option<String>,
 }
 
 /// A date argument (YYYY-MM-DD).
@@ -71,26 +73,59 @@ pub fn today_utc() -> CivilDate {
     CivilDate::from_days(days).unwrap_or(CivilDate::MAX)
 }
 
-fn filter(dialect: Dialect, filter: &FilterText) -> Result<crate::query::Filter, Failure> {
-    let kind = match &filter.kind {
-        None => None,
-        Some(text) => Some(
-            crate::domain::SubjectKind::ALL
-                .into_iter()
-                .find(|kind| kind.as_str() == text)
-                .ok_or_else(|| {
-                    Failure::usage(format!(
-                        "{} \"{text}\" is not a subject kind; expected person, entity, vessel or aircraft",
-                        dialect.name("kind")
-                    ))
-                })?,
-        ),
+/// The one of `all` whose name (`name_of`) is `text`, if `text` is given: else a usage failure
+/// naming the option, what it is not, and what would be valid (`valid`).
+fn one_of<T: Copy>(
+    dialect: Dialect,
+    option: &str,
+    text: Option<&String>,
+    all: &[T],
+    name_of: fn(T) -> &'static str,
+    what: &str,
+    valid: &str,
+) -> Result<Option<T>, Failure> {
+    let Some(text) = text else {
+        return Ok(None);
     };
+    all.iter()
+        .copied()
+        .find(|item| name_of(*item) == text)
+        .map(Some)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{} \"{text}\" is not {what}; expected {valid}",
+                dialect.name(option)
+            ))
+        })
+}
+
+fn filter(dialect: Dialect, filter: &FilterText) -> Result<crate::query::Filter, Failure> {
+    use crate::domain::{Measure, SubjectKind};
+    let kind = one_of(
+        dialect,
+        "kind",
+        filter.kind.as_ref(),
+        &SubjectKind::ALL,
+        SubjectKind::as_str,
+        "a subject kind",
+        "person, entity, vessel or aircraft",
+    )?;
+    let measures = Measure::ALL.map(Measure::as_str).join(", ");
+    let measure = one_of(
+        dialect,
+        "measure",
+        filter.measure.as_ref(),
+        &Measure::ALL,
+        Measure::as_str,
+        "a measure",
+        &format!("one of {measures}"),
+    )?;
     Ok(crate::query::Filter {
         authority: filter.authority.clone(),
         programme: filter.programme.clone(),
         subject: filter.subject.clone(),
         kind,
+        measure,
     })
 }
 

@@ -916,6 +916,7 @@ fn plan(
                     programme: Some(programme.clone()),
                     subject: Some(subject.clone()),
                     kind: None,
+                    measure: None,
                 };
                 if !query.state(published_on, &filter)?.listings.is_empty() {
                     let pair = json!({"subject": subject, "identifier": {"scheme": list.scheme, "value": truncate_chars(&entry.key, limits::NAME_CHARS_MAX)}});

@@ -946,6 +946,35 @@ pub(crate) fn referrers(
     Ok(found)
 }
 
+/// Every link recorded with `relation` ("in_response_to": who answered whom), as (the naming
+/// record's sequence, the event id it names), by named event then sequence; at most `max`
+/// (and whether more were left out). One scan of the links index.
+pub(crate) fn links_of_relation(
+    reader: &Reader<'_>,
+    relation: &str,
+    max: usize,
+) -> Result<(Vec<(u64, String)>, bool), ProjectionError> {
+    let mut found = Vec::new();
+    for item in reader.scan(Derived::Links, b"") {
+        let (key, value) = item?;
+        if value.as_slice() != relation.as_bytes() {
+            continue;
+        }
+        // target \0 sequence (8 bytes) index (2 bytes): `fact_key`.
+        let Some(split) = key.len().checked_sub(11) else {
+            continue;
+        };
+        let (Some(target), Some(sequence)) = (key.get(..split), key_u64(&key, split + 1)) else {
+            continue;
+        };
+        if found.len() == max {
+            return Ok((found, true));
+        }
+        found.push((sequence, String::from_utf8_lossy(target).into_owned()));
+    }
+    Ok((found, false))
+}
+
 /// Subject ids with a name (or alias) any record gave them that matches `query` (see
 /// [`names::rank`]), each with its best match; one scan of the name index.
 pub(crate) fn find_subjects(

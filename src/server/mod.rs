@@ -12,6 +12,7 @@ mod feed;
 pub mod openapi;
 mod routes;
 mod tiles;
+mod web;
 pub use routes::{COMMON_STATUSES, Location, Param, RouteSpec, status_of};
 
 /// Every route the server has (what the router is built from and OpenAPI describes).
@@ -92,6 +93,9 @@ pub struct Config {
     pub public: bool,
     /// The checkpoint signing key (`POST /v1/checkpoints` needs one).
     pub signing_key: Option<PathBuf>,
+    /// The operator's public key (a file or its text) that the web view's proof check offers
+    /// (default: the signing key's public half, if one is given).
+    pub verifier_key: Option<String>,
     /// The limits.
     pub limits: ServerLimits,
 }
@@ -115,6 +119,10 @@ pub(crate) struct Shared {
     pub intake: Semaphore,
     /// The token file as last read.
     pub tokens: tokens::TokenCache,
+    /// The operator's public key the web view offers for its proof check.
+    pub verifier: Option<crate::ledger::checkpoint::VerifierKey>,
+    /// The server's own check of the log (started when it starts), for the web view.
+    pub verification: Arc<std::sync::Mutex<web::Verification>>,
 }
 
 impl Shared {
@@ -187,6 +195,11 @@ pub fn start(config: Config, signals: bool) -> Result<Running, Failure> {
         .as_deref()
         .map(crate::cli::audit::load_signer)
         .transpose()?;
+    let verifier = match (&config.verifier_key, &signer) {
+        (Some(text), _) => Some(crate::cli::audit::load_verifier(text)?),
+        (None, Some(signer)) => Some(signer.verifier()),
+        (None, None) => None,
+    };
     let ledger = Ledger::open(&config.ledger).map_err(Failure::ledger)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
     remove_leftover_bundles(&config.ledger);
@@ -223,6 +236,8 @@ pub fn start(config: Config, signals: bool) -> Result<Running, Failure> {
                 .max(1),
         ),
         tokens: tokens::TokenCache::default(),
+        verifier,
+        verification: web::verify_in_background(config.ledger.clone()),
     });
     let writer = writer::spawn(Arc::clone(&shared), jobs, head_sender);
     let stop_for_signals = stop.clone();

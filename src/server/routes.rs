@@ -111,6 +111,33 @@ const KIND: Param = Param {
     required: false,
     description: "Only subjects of this kind: person, entity, vessel or aircraft.",
 };
+const MEASURE: Param = Param {
+    name: "measure",
+    location: Location::Query,
+    required: false,
+    description: "Only listings with this measure in force on the date (e.g. asset_freeze, entry_ban).",
+};
+const SEQUENCE: Param = Param {
+    name: "sequence",
+    location: Location::Path,
+    required: true,
+    description: "The record's sequence number.",
+};
+const HISTORY_PARAMS: &[Param] = &[
+    Param {
+        name: "subject",
+        location: Location::Path,
+        required: true,
+        description: "The subject id.",
+    },
+    KNOWN_AT,
+    Param {
+        name: "today",
+        location: Location::Query,
+        required: false,
+        description: "Judge lapses as of this date (default: today).",
+    },
+];
 const AUTHORIZATION: Param = Param {
     name: "Authorization",
     location: Location::Header,
@@ -156,6 +183,7 @@ pub const ROUTES: &[RouteSpec] = &[
             PROGRAMME,
             SUBJECT,
             KIND,
+            MEASURE,
         ],
         body: &[],
         answers: JSON,
@@ -168,21 +196,7 @@ pub const ROUTES: &[RouteSpec] = &[
         operation: "history",
         summary: "A subject's timeline across all authorities (as `history --json`).",
         scope: None,
-        params: &[
-            Param {
-                name: "subject",
-                location: Location::Path,
-                required: true,
-                description: "The subject id.",
-            },
-            KNOWN_AT,
-            Param {
-                name: "today",
-                location: Location::Query,
-                required: false,
-                description: "Judge lapses as of this date (default: today).",
-            },
-        ],
+        params: HISTORY_PARAMS,
         body: &[],
         answers: JSON,
         schema: Some("output/history.schema.json"),
@@ -212,6 +226,7 @@ pub const ROUTES: &[RouteSpec] = &[
             PROGRAMME,
             SUBJECT,
             KIND,
+            MEASURE,
         ],
         body: &[],
         answers: JSON,
@@ -286,12 +301,7 @@ pub const ROUTES: &[RouteSpec] = &[
         operation: "record",
         summary: "One record and its event (as `show --json`).",
         scope: None,
-        params: &[Param {
-            name: "sequence",
-            location: Location::Path,
-            required: true,
-            description: "The record's sequence number.",
-        }],
+        params: &[SEQUENCE],
         body: &[],
         answers: JSON,
         schema: Some("output/show.schema.json"),
@@ -327,15 +337,7 @@ pub const ROUTES: &[RouteSpec] = &[
         operation: "prove_inclusion",
         summary: "A proof that a record is in the tree a checkpoint commits to (as `prove inclusion`).",
         scope: None,
-        params: &[
-            Param {
-                name: "sequence",
-                location: Location::Path,
-                required: true,
-                description: "The record's sequence number.",
-            },
-            CHECKPOINT,
-        ],
+        params: &[SEQUENCE, CHECKPOINT],
         body: &[],
         answers: JSON,
         schema: Some("proof/inclusion.schema.json"),
@@ -521,6 +523,157 @@ pub const ROUTES: &[RouteSpec] = &[
         schema: None,
         statuses: &[400],
     },
+    RouteSpec {
+        method: "GET",
+        path: "/",
+        operation: "web_overview",
+        summary: "The web view: what the ledger holds, its last checkpoint and witnesses, the lists observed, the server's own check, and the commands to check it yourself (HTML).",
+        scope: None,
+        params: &[],
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/state",
+        operation: "web_state",
+        summary: "The web view: the listings in force on a date, with counts per authority, coverage and warnings (HTML; without as_of, the question's form).",
+        scope: None,
+        params: WEB_STATE_PARAMS,
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/state.csv",
+        operation: "web_state_csv",
+        summary: "The listings in force on a date as CSV (as `state --format csv`).",
+        scope: None,
+        params: WEB_STATE_PARAMS,
+        body: &[],
+        answers: &["text/csv"],
+        schema: None,
+        statuses: &[400, 413],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/diff",
+        operation: "web_diff",
+        summary: "The web view: what came into force, left force or changed between two dates (HTML).",
+        scope: None,
+        params: &[
+            Param {
+                name: "from",
+                location: Location::Query,
+                required: false,
+                description: "The first date (YYYY-MM-DD).",
+            },
+            Param {
+                name: "to",
+                location: Location::Query,
+                required: false,
+                description: "The second date (YYYY-MM-DD), not before `from`.",
+            },
+            KNOWN_AT,
+            AUTHORITY,
+            PROGRAMME,
+            KIND,
+            MEASURE,
+        ],
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/subject/{subject}",
+        operation: "web_subject",
+        summary: "The web view: a subject's names, identifiers and listings across the years as a picture and tables (HTML).",
+        scope: None,
+        params: HISTORY_PARAMS,
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400, 404],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/subjects",
+        operation: "web_subjects",
+        summary: "The web view: subjects found by any of their names (HTML).",
+        scope: None,
+        params: &[Param {
+            name: "q",
+            location: Location::Query,
+            required: false,
+            description: "A name or alias, in any script and word order.",
+        }],
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/graph",
+        operation: "web_graph",
+        summary: "The web view: the graph of who answered whom (in_response_to), as SVG and a table (HTML).",
+        scope: None,
+        params: &[KNOWN_AT],
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/event/{sequence}",
+        operation: "web_event",
+        summary: "The web view: one record as recorded, its sources and links, and its inclusion proof against the latest checkpoint checked in the browser (HTML).",
+        scope: None,
+        params: &[SEQUENCE],
+        body: &[],
+        answers: HTML,
+        schema: None,
+        statuses: &[400, 404],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/assets/{asset}",
+        operation: "web_asset",
+        summary: "The web view's stylesheet (style.css) and script (app.js), embedded in the binary.",
+        scope: None,
+        params: &[Param {
+            name: "asset",
+            location: Location::Path,
+            required: true,
+            description: "style.css or app.js.",
+        }],
+        body: &[],
+        answers: &["text/css", "text/javascript"],
+        schema: None,
+        statuses: &[400, 404],
+    },
+];
+
+const HTML: &[&str] = &["text/html"];
+const WEB_STATE_PARAMS: &[Param] = &[
+    Param {
+        name: "as_of",
+        location: Location::Query,
+        required: false,
+        description: "The effective date (YYYY-MM-DD); without it, the page shows the question's form.",
+    },
+    KNOWN_AT,
+    AUTHORITY,
+    PROGRAMME,
+    KIND,
+    MEASURE,
 ];
 
 type App = Arc<Shared>;
@@ -562,6 +715,15 @@ fn method_router(spec: &RouteSpec) -> MethodRouter<App> {
         "tlog_tile" => get(super::tiles::tile),
         "append" => post(append),
         "import" => post(import),
+        "web_overview" => get(super::web::overview),
+        "web_state" => get(super::web::state),
+        "web_state_csv" => get(super::web::state_csv),
+        "web_diff" => get(super::web::diff),
+        "web_subject" => get(super::web::subject),
+        "web_subjects" => get(super::web::subjects),
+        "web_graph" => get(super::web::graph),
+        "web_event" => get(super::web::event),
+        "web_asset" => get(super::web::asset),
         _ => get(openapi),
     }
 }
@@ -835,13 +997,14 @@ impl Params {
             programme: self.get("programme"),
             subject: self.get("subject"),
             kind: self.get("kind"),
+            measure: self.get("measure"),
         }
     }
 }
 
 /// The question's `Query`: as known at `known_at`, never past the record the projections
 /// reflect (the writer brings them to the head after each write, while reads go on).
-fn question<'a>(
+pub(crate) fn question<'a>(
     ledger: &'a crate::ledger::Ledger,
     known_at: Option<&str>,
 ) -> Result<crate::query::Query<'a>, Failure> {

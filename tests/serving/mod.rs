@@ -53,6 +53,7 @@ impl Served {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 public: false,
                 signing_key: key,
+                verifier_key: None,
                 limits,
             },
             false,
