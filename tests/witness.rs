@@ -143,6 +143,34 @@ fn witnesses_cosign_each_checkpoint_and_refuse_a_fork_which_is_then_not_publishe
     );
     assert_eq!(kept(&ledger), 2);
 
+    // The web view's overview names the last checkpoint's cosigners as witnesses.
+    {
+        use std::io::{Read, Write};
+        let served = serving::Served::start(
+            &ledger,
+            sanctions_ledger::server::ServerLimits::default(),
+            None,
+        );
+        let mut stream = std::net::TcpStream::connect(served.address()).unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut page = String::new();
+        stream.read_to_string(&mut page).unwrap();
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(page.contains("number 2: 55 record(s)"), "{page}");
+        for witness in ["witness-one.example", "witness-two.example"] {
+            let at = page.find(&format!("<code>{witness}+")).expect(witness);
+            assert!(
+                page[at..].starts_with(&format!("<code>{witness}+"))
+                    && page[at..at + 200].contains("(witness cosignature)"),
+                "{witness}"
+            );
+        }
+        assert!(page.contains("(operator)"));
+        served.stop();
+    }
+
     // verify --checkpoint with a witness policy names who cosigned.
     let ledger_arg = ledger.to_str().unwrap();
     let cp2_arg = cp2.to_str().unwrap();
