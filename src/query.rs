@@ -223,6 +223,8 @@ pub struct IdentifierJson {
     pub scheme: String,
     /// The value as published.
     pub value: String,
+    /// The first record that gave it.
+    pub sequence: u64,
 }
 
 /// A subject's history across all authorities.
@@ -236,8 +238,8 @@ pub struct HistoryAnswer {
     pub kind: Option<String>,
     /// Other names it is known by (latest known).
     pub aliases: Vec<String>,
-    /// Its identifying details (latest known): scheme and value, e.g. a list's own id or a
-    /// date of birth.
+    /// Its identifying details: every scheme and value a record known at the answer's time
+    /// gave it (e.g. a list's own id, a date of birth), with the first record that gave each.
     pub identifiers: Vec<IdentifierJson>,
     /// What the ledger knew.
     pub known_at: KnownAt,
@@ -1006,16 +1008,14 @@ impl<'a> Query<'a> {
             aliases: fact
                 .as_ref()
                 .map_or_else(Vec::new, |fact| text(&fact.subject.aliases)),
-            identifiers: fact.as_ref().map_or_else(Vec::new, |fact| {
-                fact.subject
-                    .identifiers
-                    .iter()
-                    .map(|identifier| IdentifierJson {
-                        scheme: identifier.scheme.to_string(),
-                        value: identifier.value.to_string(),
-                    })
-                    .collect()
-            }),
+            identifiers: projection::subject_identifiers(&self.reader, subject, self.known_at)?
+                .into_iter()
+                .map(|(scheme, value, sequence)| IdentifierJson {
+                    scheme,
+                    value,
+                    sequence,
+                })
+                .collect(),
             known_at: self.known_at(),
             coverage,
             listings,

@@ -186,6 +186,20 @@ async fn every_page_answers_what_the_command_line_answers_without_script() {
     for name in history["names"].as_array().unwrap() {
         assert!(html.contains(name.as_str().unwrap()), "{name}");
     }
+    // Every identifier any record gave the subject, each with the record that gave it.
+    let identifiers = history["identifiers"].as_array().unwrap();
+    assert!(
+        identifiers.iter().any(|i| i["scheme"] == "date-of-birth"),
+        "{identifiers:?}"
+    );
+    for identifier in identifiers {
+        assert!(html.contains(&format!(
+            "{}: {} (<a href=\"/event/{}\">",
+            identifier["scheme"].as_str().unwrap(),
+            identifier["value"].as_str().unwrap(),
+            identifier["sequence"]
+        )));
+    }
 
     let (status, html, _) = page(&served, "/graph").await;
     assert_eq!(status, 200);

@@ -877,25 +877,7 @@ pub(crate) fn subject_on(
     date: CivilDate,
     known_at: u64,
 ) -> Result<Option<SubjectFact>, ProjectionError> {
-    let prefix = [subject.as_bytes(), b"\0"].concat();
-    let mut counted = Vec::new();
-    for item in reader.scan(Derived::SubjectFacts, &prefix) {
-        let fact: SubjectFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
-        let listing_fact = ListingFact {
-            source: fact.source,
-            via: fact.via,
-            effective_on: fact.effective_on,
-            kind: facts::FactKind::Close,
-            observed: None,
-        };
-        if counts(
-            &listing_fact,
-            known_at,
-            status_of(reader, fact.source, known_at)?,
-        ) {
-            counted.push(fact);
-        }
-    }
+    let mut counted = counted_subject_facts(reader, subject, known_at)?;
     counted.sort_by_key(|fact| (fact.effective_on, fact.source));
     let on_or_before = counted
         .iter()
@@ -1013,8 +995,46 @@ pub(crate) fn subject_names(
     subject: &str,
     known_at: u64,
 ) -> Result<Vec<String>, ProjectionError> {
-    let prefix = [subject.as_bytes(), b"\0"].concat();
     let mut names: Vec<String> = Vec::new();
+    for fact in counted_subject_facts(reader, subject, known_at)? {
+        for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
+            if !names.iter().any(|known| known == name.as_str()) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Every identifier (scheme, value) any record known at `known_at` gave `subject`, with the
+/// first record that gave it, in log order.
+pub(crate) fn subject_identifiers(
+    reader: &Reader<'_>,
+    subject: &str,
+    known_at: u64,
+) -> Result<Vec<(String, String, u64)>, ProjectionError> {
+    let mut found: Vec<(String, String, u64)> = Vec::new();
+    for fact in counted_subject_facts(reader, subject, known_at)? {
+        for identifier in &fact.subject.identifiers {
+            let (scheme, value) = (identifier.scheme.to_string(), identifier.value.to_string());
+            if !found.iter().any(|(s, v, _)| *s == scheme && *v == value) {
+                found.push((scheme, value, fact.source));
+            }
+        }
+    }
+    found.sort_by_key(|(_, _, source)| *source);
+    Ok(found)
+}
+
+/// The details facts about `subject` that count as known at `known_at` (not from a retracted
+/// or superseded record, nor recorded after it), in key order.
+fn counted_subject_facts(
+    reader: &Reader<'_>,
+    subject: &str,
+    known_at: u64,
+) -> Result<Vec<SubjectFact>, ProjectionError> {
+    let prefix = [subject.as_bytes(), b"\0"].concat();
+    let mut counted = Vec::new();
     for item in reader.scan(Derived::SubjectFacts, &prefix) {
         let fact: SubjectFact = decode(&item?.1, limits::DERIVED_VALUE_BYTES_MAX)?;
         let listing_fact = ListingFact {
@@ -1024,20 +1044,15 @@ pub(crate) fn subject_names(
             kind: facts::FactKind::Close,
             observed: None,
         };
-        if !counts(
+        if counts(
             &listing_fact,
             known_at,
             status_of(reader, fact.source, known_at)?,
         ) {
-            continue;
-        }
-        for name in fact.subject.names.iter().chain(&fact.subject.aliases) {
-            if !names.iter().any(|known| known == name.as_str()) {
-                names.push(name.to_string());
-            }
+            counted.push(fact);
         }
     }
-    Ok(names)
+    Ok(counted)
 }
 
 /// The sequences of every record known at `known_at` that says something about `subject`:

@@ -511,7 +511,14 @@ pub fn subject(answer: &HistoryAnswer, known_at: Option<&str>, today: &str) -> (
     let identifiers = answer
         .identifiers
         .iter()
-        .map(|identifier| format!("{}: {}", esc(&identifier.scheme), esc(&identifier.value)))
+        .map(|identifier| {
+            format!(
+                "{}: {} ({})",
+                esc(&identifier.scheme),
+                esc(&identifier.value),
+                record_link(identifier.sequence)
+            )
+        })
         .collect::<Vec<_>>()
         .join("<br>");
     body.push_str(&facts(
