@@ -142,6 +142,11 @@ async fn every_page_answers_what_the_command_line_answers_without_script() {
         assert_eq!(status, 200);
         assert_eq!(csv.lines().count(), listings + 1, "{date}");
     }
+    // No listing in force: said in words, with the warnings of what the ledger does not know.
+    let (_, html, _) = page(&served, "/state?as_of=2026-12-09&authority=EU-COUNCIL").await;
+    assert_eq!(data_count(&html, "total"), 0);
+    assert!(html.contains("id=\"none\""));
+    assert!(html.contains("data-kind=\"no_decision_recorded\""));
     // The measure filter is the command line's.
     let (_, html, _) = page(&served, "/state?as_of=2021-03-28&measure=entry_ban").await;
     assert_eq!(

@@ -332,6 +332,11 @@ pub fn state(asked: &Asked, answer: Option<&StateAnswer>, rows_max: usize) -> (S
             ]
         })
         .collect();
+    if counts.is_empty() {
+        body.push_str("<p id=\"none\">No listing is in force on that date for this question. The warnings below, if any, say what the ledger does not know.</p>");
+        body.push_str(&coverage_and_warnings(&answer.coverage, &answer.warnings));
+        return (body, footer(&answer.known_at));
+    }
     body.push_str("<section aria-labelledby=\"counts-heading\"><h2 id=\"counts-heading\">Listings per authority</h2><div class=\"pair\">");
     body.push_str(&svg::bars(
         "counts-chart",
