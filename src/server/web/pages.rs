@@ -82,6 +82,17 @@ pub fn coverage_table(id: &str, caption: &str, coverage: &[CoverageJson]) -> Str
     )
 }
 
+/// A note when a table shows only the first `max` of `total` rows.
+fn rows_note(shown: &str, total: usize, max: usize) -> String {
+    if total > max {
+        format!(
+            "<p class=\"note\">Showing the first {max} of {total} {shown} (WEB_TABLE_ROWS_MAX): narrow the question, or take the whole answer as JSON.</p>"
+        )
+    } else {
+        String::new()
+    }
+}
+
 fn coverage_and_warnings(coverage: &[CoverageJson], warnings: &[WarningJson]) -> String {
     let mut out = String::new();
     if !coverage.is_empty() {
@@ -92,8 +103,11 @@ fn coverage_and_warnings(coverage: &[CoverageJson], warnings: &[WarningJson]) ->
         ));
     }
     if !warnings.is_empty() {
-        out.push_str("<section class=\"warnings\" aria-labelledby=\"warnings-heading\"><h2 id=\"warnings-heading\">Warnings: what this answer depends on that the ledger does not establish</h2><ul>");
-        for warning in warnings {
+        let max = crate::limits::WEB_TABLE_ROWS_MAX;
+        out.push_str("<section class=\"warnings\" aria-labelledby=\"warnings-heading\"><h2 id=\"warnings-heading\">Warnings: what this answer depends on that the ledger does not establish</h2>");
+        out.push_str(&rows_note("warnings", warnings.len(), max));
+        out.push_str("<ul>");
+        for warning in warnings.iter().take(max) {
             let kind = match warning.kind.as_str() {
                 "no_decision_recorded" => "No decision recorded",
                 "outside_observation" => "Outside what was observed",
@@ -464,6 +478,7 @@ pub fn diff(asked: &Asked, answer: Option<&DiffAnswer>, rows_max: usize) -> (Str
     let mut header = LISTING_HEADER.to_vec();
     header.push("why it left");
     body.push_str("<h2>Left force</h2>");
+    body.push_str(&rows_note("listings", answer.left_force.len(), rows_max));
     body.push_str(&table(
         "left-force",
         "In force on the first date, not on the second",
@@ -487,6 +502,7 @@ pub fn diff(asked: &Asked, answer: Option<&DiffAnswer>, rows_max: usize) -> (Str
         })
         .collect();
     body.push_str("<h2>Changed</h2>");
+    body.push_str(&rows_note("listings", answer.changed.len(), rows_max));
     body.push_str(&table(
         "changed",
         "In force on both dates, with other measures or another end date",
@@ -785,4 +801,83 @@ pub fn links(answer: &LinksAnswer) -> String {
         &["how", "record", "effective", "kind", "what", "status"],
         &rows,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(index: usize) -> ListingInForce {
+        ListingInForce {
+            authority: format!("A{}", index % 3),
+            programme: "P".into(),
+            subject: format!("s-{index}"),
+            subject_kind: Some("person".into()),
+            names: vec![format!("Name {index}")],
+            measures: vec!["asset_freeze".into()],
+            since: "2021-03-22".into(),
+            since_basis: None,
+            until: None,
+            counter_sanction: false,
+            why: vec![index as u64 + 1],
+        }
+    }
+
+    #[test]
+    fn a_large_state_is_counted_whole_and_shown_up_to_the_row_limit() {
+        let max = crate::limits::WEB_TABLE_ROWS_MAX;
+        let total = max + 100;
+        let answer = StateAnswer {
+            as_of: "2021-03-22".into(),
+            known_at: KnownAt {
+                sequence: total as u64,
+                hash: "00".repeat(32),
+                time: None,
+                head: true,
+                head_sequence: total as u64,
+                head_hash: "00".repeat(32),
+            },
+            coverage: Vec::new(),
+            listings: (0..total).map(listing).collect(),
+            warnings: (0..total)
+                .map(|index| WarningJson {
+                    kind: "no_decision_recorded".into(),
+                    listing: format!("A/P/s-{index}"),
+                    date: "2021-01-01".into(),
+                    sequence: 1,
+                    message: "m".into(),
+                })
+                .collect(),
+        };
+        let asked = Asked {
+            date: Some("2021-03-22".into()),
+            ..Asked::default()
+        };
+        let (body, _) = state(&asked, Some(&answer), max);
+        assert!(body.contains(&format!("data-count=\"{total}\"")));
+        let table = &body[body.find("<table id=\"listings\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        assert_eq!(
+            table.matches("<tr>").count(),
+            max + 1,
+            "the header and {max} rows"
+        );
+        assert!(body.contains(&format!("Showing the first {max} of {total} listings")));
+        assert_eq!(body.matches("<li class=\"warning\"").count(), max);
+        assert!(body.contains(&format!("Showing the first {max} of {total} warnings")));
+        let counted: usize = (0..3)
+            .map(|a| {
+                let needle = format!("data-authority=\"A{a}\">");
+                let at = body
+                    .find(&format!("<span class=\"count\" {needle}"))
+                    .unwrap();
+                let rest = &body[at..];
+                let start = rest.find('>').unwrap() + 1;
+                rest[start..start + rest[start..].find('<').unwrap()]
+                    .parse::<usize>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(counted, total, "the counts are of the whole answer");
+    }
 }
