@@ -4,7 +4,8 @@
 //! 1,000,000-event ledger in DIR (built by `sanctions-ledger gen --events 1000000 --seed 7 DIR`
 //! if absent; that takes minutes). Measured in one run: a one-subject `state` query, a full
 //! `state` query (answer built, not printed), `history`, `diff`, opening the ledger (with the
-//! projections check), and, once per size (too slow to repeat at 1M), a full `rebuild` next to a
+//! projections check); the same questions answered from the head views file on the log opened
+//! alone, beside a raw read of that file; and, once per size (too slow to repeat at 1M), a full `rebuild` next to a
 //! full `verify` of the same ledger; then the floors sled itself sets under those targets (a raw
 //! scan of the listings a full `state` reads; a raw copy of every derived entry). Figures go in
 //! BENCHMARKS.md.
@@ -73,7 +74,39 @@ fn queries(c: &mut Criterion) {
         group.finish();
         drop(past);
         drop(query);
+        // The same questions from the head views file, on the log opened alone (what the CLI
+        // does when the file reflects the head), beside a raw read of the file's bytes.
+        projection::head_views::write(&ledger).unwrap();
         drop(ledger);
+        let log_only = Ledger::open_read(&path).unwrap();
+        let views = || projection::head_views::HeadViews::open_current(&log_only).unwrap();
+        let from_file = Query::at_head_views(&log_only, views());
+        let file = projection::head_views::path_of(&path);
+        let mut group = c.benchmark_group(format!("head_views_{label}"));
+        group
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(5));
+        group.bench_function("open_log_and_head_views", |b| {
+            b.iter(|| {
+                let ledger = Ledger::open_read(&path).unwrap();
+                black_box(projection::head_views::HeadViews::open_current(&ledger).is_some())
+            })
+        });
+        group.bench_function("state_one_subject", |b| {
+            b.iter(|| black_box(from_file.state(as_of, &one).unwrap()))
+        });
+        group.bench_function("state_full", |b| {
+            b.iter(|| black_box(from_file.state(as_of, &Filter::default()).unwrap()))
+        });
+        group.bench_function("diff_full_one_year", |b| {
+            b.iter(|| black_box(from_file.diff(as_of, later, &Filter::default()).unwrap()))
+        });
+        group.bench_function("raw_read_of_the_file", |b| {
+            b.iter(|| black_box(std::fs::read(&file).unwrap().len()))
+        });
+        group.finish();
+        drop(from_file);
+        drop(log_only);
         let mut group = c.benchmark_group(format!("open_{label}"));
         group.sample_size(10);
         group.bench_function("open_and_check_projections", |b| {

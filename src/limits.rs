@@ -43,6 +43,12 @@ pub const TAIL_CHECK_RECORDS: u64 = 64;
 pub const LOG_PAGE_RECORDS_DEFAULT: u64 = 100;
 /// sled's page cache, in bytes. sled's default (1 GiB) lets RSS grow to several GiB.
 pub const STORE_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// Subjects per entry of the head views file's sparse index: a question about one subject reads
+/// at most this many subjects' blocks.
+pub const HEAD_VIEWS_INDEX_EVERY: u64 = 32;
+/// Most records a stale head views file may be behind to be brought to the head by making
+/// again only the subjects they touched (further behind, it is made whole).
+pub const HEAD_VIEWS_CATCH_UP_RECORDS_MAX: u64 = 100_000;
 /// Most problems reported for one event (further ones are counted, not listed).
 pub const PROBLEMS_PER_EVENT_MAX: usize = 100;
 /// Most problems reported for one batch before reading stops.

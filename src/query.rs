@@ -15,6 +15,7 @@ use crate::ledger::Ledger;
 use crate::limits;
 use crate::projection::evaluate::{Ending, Interval, ListingView, Status};
 use crate::projection::facts::ListingKey;
+use crate::projection::head_views::{self, DetailRow, HeadViews};
 use crate::projection::{self, ProjectionError, Reader};
 
 /// What the ledger knew: everything recorded up to this sequence; and the ledger's head when the
@@ -431,13 +432,17 @@ pub fn check_diff_dates(from: CivilDate, to: CivilDate) -> Result<(), String> {
 
 /// A subject's kind and names, as shown in answers.
 type SubjectDetails = (String, Vec<String>);
-/// In-force listings on a date, with the interval that makes each one so.
-type StateMap = BTreeMap<ListingKey, (ListingInForce, Interval)>;
 
 /// Answers questions about one ledger, as known at one time.
 pub struct Query<'a> {
     ledger: &'a Ledger,
-    reader: Reader<'a>,
+    /// The projections in sled (none when answering from the head views file alone).
+    reader: Option<Reader<'a>>,
+    /// The head views file, when it reflects the head: questions known at the head about the
+    /// state read it instead of sled.
+    views: Option<HeadViews>,
+    /// The details of the subject whose block the head views file is being read at.
+    block_details: std::cell::RefCell<Option<(String, Vec<DetailRow>)>>,
     known_at: u64,
     head: u64,
     time: Option<Timestamp>,
@@ -595,7 +600,9 @@ impl<'a> Query<'a> {
         };
         Ok(Query {
             ledger,
-            reader: projection::reader(ledger)?,
+            reader: Some(projection::reader(ledger)?),
+            views: None,
+            block_details: std::cell::RefCell::new(None),
             known_at: sequence,
             head,
             time: known_at,
@@ -604,13 +611,36 @@ impl<'a> Query<'a> {
         })
     }
 
+    /// Questions about `ledger` as known at its head, answered from the head views file alone
+    /// (`ledger` may be opened without its derived store: [`Ledger::open_read`]). Only the
+    /// state, diff and coverage questions may be asked of it; others fail as needing sled.
+    pub fn at_head_views(ledger: &'a Ledger, views: HeadViews) -> Query<'a> {
+        let head = ledger.head();
+        Query {
+            ledger,
+            reader: None,
+            views: Some(views),
+            block_details: std::cell::RefCell::new(None),
+            known_at: head.sequence,
+            head: head.sequence,
+            time: None,
+            hashes: (head.hash.to_hex(), head.hash.to_hex()),
+            names: std::cell::RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Whether answers come from the head views file.
+    pub fn uses_head_views(&self) -> bool {
+        self.views_at_head().is_some()
+    }
+
     /// The first record in the whole ledger (whatever the answer's time) that names
     /// `subject`: its sequence and recorded time, to tell "not known yet" from "unknown".
     pub fn first_record_about(
         &self,
         subject: &str,
     ) -> Result<Option<(u64, Timestamp)>, ProjectionError> {
-        let first = projection::records_about(&self.reader, subject, self.head)?
+        let first = projection::records_about(self.reader()?, subject, self.head)?
             .into_iter()
             .next();
         match first {
@@ -642,15 +672,56 @@ impl<'a> Query<'a> {
         if let Some(found) = self.names.borrow().get(&key) {
             return Ok(found.clone());
         }
-        let details =
-            projection::subject_on(&self.reader, subject, date, self.known_at)?.map(|fact| {
-                (
-                    fact.subject.kind.as_str().to_owned(),
-                    fact.subject.names.iter().map(ToString::to_string).collect(),
-                )
-            });
-        self.names.borrow_mut().insert(key, details.clone());
+        let pick = |rows: &[DetailRow]| {
+            head_views::detail_on(rows, date, |row| row.effective_on)
+                .map(|row| (row.kind.clone(), row.names.clone()))
+        };
+        let from_block = match self.block_details.borrow().as_ref() {
+            Some((at, rows)) if at == subject => Some(pick(rows)),
+            _ => None,
+        };
+        let details = match (from_block, self.views_at_head()) {
+            (Some(details), _) => details,
+            (None, Some(views)) => {
+                let mut found = None;
+                views.each_block(Some(subject), &mut |block| {
+                    found = pick(&block.details);
+                    Ok(())
+                })?;
+                found
+            }
+            (None, None) => projection::subject_on(self.reader()?, subject, date, self.known_at)?
+                .map(|fact| {
+                    (
+                        fact.subject.kind.as_str().to_owned(),
+                        fact.subject.names.iter().map(ToString::to_string).collect(),
+                    )
+                }),
+        };
+        let mut names = self.names.borrow_mut();
+        // Questions about many listings visit them subject by subject: one subject's answers
+        // are kept, so the cache stays small.
+        if names.keys().next().is_some_and(|(at, _)| at != subject) {
+            names.clear();
+        }
+        names.insert(key, details.clone());
         Ok(details)
+    }
+
+    /// The projections in sled.
+    fn reader(&self) -> Result<&Reader<'a>, ProjectionError> {
+        self.reader.as_ref().ok_or_else(|| {
+            ProjectionError::Ledger(crate::ledger::LedgerError::ReadOnly(
+                "this question needs the projections in sled, which are not open",
+            ))
+        })
+    }
+
+    /// The head views file, if this question is known at the head and the file reflects it.
+    fn views_at_head(&self) -> Option<&HeadViews> {
+        self.views
+            .as_ref()
+            .filter(|views| self.known_at == self.head && views.sequence() == self.head)
     }
 
     fn in_force(
@@ -681,27 +752,21 @@ impl<'a> Query<'a> {
 
     /// How far each imported list's observation reaches, as known at the answer's time.
     pub fn coverage(&self) -> Result<Vec<CoverageJson>, ProjectionError> {
-        let mut by_list: BTreeMap<String, CoverageJson> = BTreeMap::new();
-        for snapshot in projection::snapshots(self.ledger, None)? {
-            if snapshot.source > self.known_at {
-                continue;
-            }
-            let entry = by_list
-                .entry(snapshot.list.clone())
-                .or_insert_with(|| CoverageJson {
-                    list: snapshot.list.clone(),
-                    authority: snapshot.authority.clone(),
-                    first_observed: snapshot.published_on.to_string(),
-                    last_observed: snapshot.published_on.to_string(),
-                    snapshots: 0,
-                    last_sequence: snapshot.source,
-                });
-            entry.snapshots += 1;
-            // Snapshots come by publication date: the last one seen is the latest.
-            entry.last_observed = snapshot.published_on.to_string();
-            entry.last_sequence = snapshot.source;
-        }
-        Ok(by_list.into_values().collect())
+        let coverage = match self.views_at_head() {
+            Some(views) => views.coverage().to_vec(),
+            None => projection::coverage(self.ledger, self.known_at)?,
+        };
+        Ok(coverage
+            .into_iter()
+            .map(|list| CoverageJson {
+                list: list.list,
+                authority: list.authority,
+                first_observed: list.first_observed.to_string(),
+                last_observed: list.last_observed.to_string(),
+                snapshots: list.snapshots,
+                last_sequence: list.last_sequence,
+            })
+            .collect())
     }
 
     /// Warnings for a question about `date`: before a list's first observation or after its
@@ -757,84 +822,192 @@ impl<'a> Query<'a> {
         subject: Option<&str>,
         visit: &mut dyn FnMut(ListingKey, ListingView) -> Result<(), ProjectionError>,
     ) -> Result<(), ProjectionError> {
-        projection::each_view(&self.reader, subject, self.known_at, self.head, visit)
+        if let Some(views) = self.views_at_head() {
+            return views.each_block(subject, &mut |block| {
+                *self.block_details.borrow_mut() = Some((block.subject.clone(), block.details));
+                for (authority, programme, view) in block.listings {
+                    let key = ListingKey {
+                        authority,
+                        programme,
+                        subject: block.subject.clone(),
+                    };
+                    visit(key, view)?;
+                }
+                Ok(())
+            });
+        }
+        projection::each_view(self.reader()?, subject, self.known_at, self.head, visit)
     }
 
-    fn state_map(
+    /// Whether a listing passes a question's filters: its authority, programme and (on `date`)
+    /// its subject's kind. The measure is judged with the interval in force.
+    fn passes(
+        &self,
+        key: &ListingKey,
+        filter: &Filter,
+        date: CivilDate,
+    ) -> Result<bool, ProjectionError> {
+        if filter
+            .authority
+            .as_ref()
+            .is_some_and(|a| *a != key.authority)
+            || filter
+                .programme
+                .as_ref()
+                .is_some_and(|p| *p != key.programme)
+        {
+            return Ok(false);
+        }
+        if let Some(kind) = filter.kind {
+            let details = self.subject_details(&key.subject, date)?;
+            return Ok(details.as_ref().map(|(k, _)| k.as_str()) == Some(kind.as_str()));
+        }
+        Ok(true)
+    }
+
+    /// The interval of `view` in force on `date` with `filter`'s measure, if any.
+    fn in_force_interval<'v>(
+        view: &'v ListingView,
+        date: CivilDate,
+        filter: &Filter,
+    ) -> Option<&'v Interval> {
+        view.in_force_on(date).filter(|interval| {
+            filter
+                .measure
+                .is_none_or(|measure| interval.measures_on(date).contains(&measure))
+        })
+    }
+
+    /// The warnings a listing's view gives an answer about `date`: facts up to it that did
+    /// not fit, and an end date passed with no decision recorded.
+    fn warnings_on(
+        key: &ListingKey,
+        view: &ListingView,
+        date: CivilDate,
+        warnings: &mut Vec<WarningJson>,
+    ) {
+        for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
+            warnings.push(WarningJson::does_not_fit(key, warning));
+        }
+        warnings.extend(WarningJson::no_decision(key, view, date));
+    }
+
+    /// A question about every subject asks "is it corrected?" of many events: one scan of the
+    /// corrections first (not needed when the head views file answers).
+    fn preload(&self, filter: &Filter) -> Result<(), ProjectionError> {
+        if filter.subject.is_none() && self.views_at_head().is_none() {
+            self.reader()?.preload_corrections()?;
+        }
+        Ok(())
+    }
+
+    /// Calls `row` with each listing in force on `date` that passes `filter`, by subject, then
+    /// authority, then programme, one listing at a time (a caller can print each as it comes);
+    /// returns the answer's warnings, those of `coverage` included.
+    pub fn state_each(
         &self,
         date: CivilDate,
         filter: &Filter,
-    ) -> Result<(StateMap, Vec<WarningJson>), ProjectionError> {
-        let mut listings = BTreeMap::new();
+        coverage: &[CoverageJson],
+        row: &mut dyn FnMut(ListingInForce) -> Result<(), ProjectionError>,
+    ) -> Result<Vec<WarningJson>, ProjectionError> {
+        self.preload(filter)?;
         let mut warnings = Vec::new();
-        if filter.subject.is_none() {
-            // A question about every subject asks "is it corrected?" of many events.
-            self.reader.preload_corrections()?;
-        }
         self.each_view(filter.subject.as_deref(), &mut |key, view| {
-            if filter
-                .authority
-                .as_ref()
-                .is_some_and(|a| *a != key.authority)
-                || filter
-                    .programme
-                    .as_ref()
-                    .is_some_and(|p| *p != key.programme)
-            {
+            if !self.passes(&key, filter, date)? {
                 return Ok(());
             }
-            if let Some(kind) = filter.kind {
-                let details = self.subject_details(&key.subject, date)?;
-                if details.as_ref().map(|(k, _)| k.as_str()) != Some(kind.as_str()) {
-                    return Ok(());
-                }
-            }
-            for warning in view.warnings.iter().filter(|warning| warning.date <= date) {
-                warnings.push(WarningJson::does_not_fit(&key, warning));
-            }
-            warnings.extend(WarningJson::no_decision(&key, &view, date));
-            if let Some(interval) = view.in_force_on(date)
-                && filter
-                    .measure
-                    .is_none_or(|measure| interval.measures_on(date).contains(&measure))
-            {
-                let listing = self.in_force(&key, interval, date)?;
-                listings.insert(key, (listing, interval.clone()));
+            Query::warnings_on(&key, &view, date, &mut warnings);
+            if let Some(interval) = Query::in_force_interval(&view, date, filter) {
+                row(self.in_force(&key, interval, date)?)?;
             }
             Ok(())
         })?;
-        Ok((listings, warnings))
+        warnings.extend(Query::outside_observation(
+            coverage,
+            date,
+            filter.authority.as_deref(),
+        ));
+        Ok(warnings)
     }
 
     /// The listings in force on `date`.
     pub fn state(&self, date: CivilDate, filter: &Filter) -> Result<StateAnswer, ProjectionError> {
-        let (listings, mut warnings) = self.state_map(date, filter)?;
         let coverage = self.coverage()?;
-        warnings.extend(Query::outside_observation(
-            &coverage,
-            date,
-            filter.authority.as_deref(),
-        ));
+        let mut listings = Vec::new();
+        let warnings = self.state_each(date, filter, &coverage, &mut |listing| {
+            listings.push(listing);
+            Ok(())
+        })?;
         Ok(StateAnswer {
             as_of: date.to_string(),
             known_at: self.known_at(),
             coverage,
-            listings: listings.into_values().map(|(listing, _)| listing).collect(),
+            listings,
             warnings,
         })
     }
 
     /// What changed between `from` and `to` (`from` must not be after `to`:
-    /// [`check_diff_dates`]).
+    /// [`check_diff_dates`]): one pass over the listings, each judged on both dates, so only
+    /// what changed is held.
     pub fn diff(
         &self,
         from: CivilDate,
         to: CivilDate,
         filter: &Filter,
     ) -> Result<DiffAnswer, ProjectionError> {
-        let (before, _) = self.state_map(from, filter)?;
-        let (after, mut warnings) = self.state_map(to, filter)?;
+        self.preload(filter)?;
         let coverage = self.coverage()?;
+        let mut came_into_force = Vec::new();
+        let mut left_force = Vec::new();
+        let mut changed = Vec::new();
+        let mut warnings = Vec::new();
+        self.each_view(filter.subject.as_deref(), &mut |key, view| {
+            let before = match self.passes(&key, filter, from)? {
+                true => Query::in_force_interval(&view, from, filter),
+                false => None,
+            };
+            let after = match self.passes(&key, filter, to)? {
+                true => {
+                    Query::warnings_on(&key, &view, to, &mut warnings);
+                    Query::in_force_interval(&view, to, filter)
+                }
+                false => None,
+            };
+            match (before, after) {
+                (Some(interval), None) => {
+                    let (reason, by) = match interval.ending_on(to) {
+                        Ending::Delisted(sequence) => ("delisted", Some(sequence)),
+                        Ending::NotRenewed(sequence) => ("not_renewed", Some(sequence)),
+                        Ending::NoDecisionRecorded => ("no_decision_recorded", None),
+                        Ending::Open => ("ended", None),
+                    };
+                    left_force.push(LeftForce {
+                        listing: self.in_force(&key, interval, from)?,
+                        reason: reason.into(),
+                        by,
+                    });
+                }
+                (Some(first), Some(second))
+                    // The rows differ in measures, end date or start: compared before either
+                    // is built.
+                    if first.measures_on(from) != second.measures_on(to)
+                        || first.end_on(from) != second.end_on(to)
+                        || first.start != second.start =>
+                {
+                    changed.push(Changed {
+                        before: self.in_force(&key, first, from)?,
+                        after: self.in_force(&key, second, to)?,
+                    });
+                }
+                (None, Some(interval)) => {
+                    came_into_force.push(self.in_force(&key, interval, to)?);
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
         for date in [from, to] {
             warnings.extend(Query::outside_observation(
                 &coverage,
@@ -842,50 +1015,16 @@ impl<'a> Query<'a> {
                 filter.authority.as_deref(),
             ));
         }
-        let mut answer = DiffAnswer {
+        Ok(DiffAnswer {
             from: from.to_string(),
             to: to.to_string(),
             known_at: self.known_at(),
             coverage,
-            came_into_force: Vec::new(),
-            left_force: Vec::new(),
-            changed: Vec::new(),
+            came_into_force,
+            left_force,
+            changed,
             warnings,
-        };
-        for (key, (listing, interval)) in &before {
-            match after.get(key) {
-                None => {
-                    let (reason, by) = match interval.ending_on(to) {
-                        Ending::Delisted(sequence) => ("delisted", Some(sequence)),
-                        Ending::NotRenewed(sequence) => ("not_renewed", Some(sequence)),
-                        Ending::NoDecisionRecorded => ("no_decision_recorded", None),
-                        Ending::Open => ("ended", None),
-                    };
-                    answer.left_force.push(LeftForce {
-                        listing: listing.clone(),
-                        reason: reason.into(),
-                        by,
-                    });
-                }
-                Some((later, _))
-                    if later.measures != listing.measures
-                        || later.until != listing.until
-                        || later.since != listing.since =>
-                {
-                    answer.changed.push(Changed {
-                        before: listing.clone(),
-                        after: later.clone(),
-                    })
-                }
-                Some(_) => {}
-            }
-        }
-        for (key, (listing, _)) in &after {
-            if !before.contains_key(key) {
-                answer.came_into_force.push(listing.clone());
-            }
-        }
-        Ok(answer)
+        })
     }
 
     fn describe(&self, sequence: u64) -> Result<Option<(Event, Timestamp)>, ProjectionError> {
@@ -904,7 +1043,7 @@ impl<'a> Query<'a> {
         subject: &str,
         today: CivilDate,
     ) -> Result<Option<HistoryAnswer>, ProjectionError> {
-        let mut sources = projection::records_about(&self.reader, subject, self.known_at)?;
+        let mut sources = projection::records_about(self.reader()?, subject, self.known_at)?;
         if sources.is_empty() {
             return Ok(None);
         }
@@ -961,7 +1100,7 @@ impl<'a> Query<'a> {
         let mut timeline = Vec::new();
         for sequence in sources {
             if let Some((event, recorded_at)) = self.describe(sequence)? {
-                let status = projection::event_status(&self.reader, sequence, self.known_at)?;
+                let status = projection::event_status(self.reader()?, sequence, self.known_at)?;
                 timeline.push(TimelineEntry {
                     sequence: Some(sequence),
                     recorded_at: Some(recorded_at.to_string()),
@@ -997,7 +1136,7 @@ impl<'a> Query<'a> {
             .into_iter()
             .filter(|list| lists.contains(&list.list))
             .collect();
-        let fact = projection::subject_on(&self.reader, subject, CivilDate::MAX, self.known_at)?;
+        let fact = projection::subject_on(self.reader()?, subject, CivilDate::MAX, self.known_at)?;
         let text = |names: &[crate::domain::Name]| names.iter().map(ToString::to_string).collect();
         Ok(Some(HistoryAnswer {
             subject: subject.to_owned(),
@@ -1008,7 +1147,7 @@ impl<'a> Query<'a> {
             aliases: fact
                 .as_ref()
                 .map_or_else(Vec::new, |fact| text(&fact.subject.aliases)),
-            identifiers: projection::subject_identifiers(&self.reader, subject, self.known_at)?
+            identifiers: projection::subject_identifiers(self.reader()?, subject, self.known_at)?
                 .into_iter()
                 .map(|(scheme, value, sequence)| IdentifierJson {
                     scheme,
@@ -1040,7 +1179,7 @@ impl<'a> Query<'a> {
             effective_on: event.effective_on().to_string(),
             summary: summary(event),
             status: status_text(projection::event_status(
-                &self.reader,
+                self.reader()?,
                 sequence,
                 self.known_at,
             )?),
@@ -1091,7 +1230,7 @@ impl<'a> Query<'a> {
         let mut queue = VecDeque::from([(start, event_id.to_owned())]);
         let mut seen = BTreeSet::from([start]);
         while let Some((_, id)) = queue.pop_front() {
-            for (source, relation) in projection::referrers(&self.reader, &id)? {
+            for (source, relation) in projection::referrers(self.reader()?, &id)? {
                 if source > self.known_at {
                     continue;
                 }
@@ -1136,8 +1275,11 @@ impl<'a> Query<'a> {
     /// Who answered whom: every `in_response_to` link known at the answer's time (at most
     /// `GRAPH_EDGES_MAX`), with both ends described.
     pub fn answer_graph(&self) -> Result<AnswerGraph, ProjectionError> {
-        let (links, truncated) =
-            projection::links_of_relation(&self.reader, "in_response_to", limits::GRAPH_EDGES_MAX)?;
+        let (links, truncated) = projection::links_of_relation(
+            self.reader()?,
+            "in_response_to",
+            limits::GRAPH_EDGES_MAX,
+        )?;
         let mut nodes = BTreeMap::new();
         let mut edges = BTreeSet::new();
         for (source, target) in links {
@@ -1166,7 +1308,7 @@ impl<'a> Query<'a> {
                             effective_on: event.effective_on().to_string(),
                             summary: summary(&event),
                             status: status_text(projection::event_status(
-                                &self.reader,
+                                self.reader()?,
                                 sequence,
                                 self.known_at,
                             )?),
@@ -1199,15 +1341,15 @@ impl<'a> Query<'a> {
     pub fn subjects(&self, query: &str) -> Result<SubjectsAnswer, ProjectionError> {
         let wanted = projection::names::words(query);
         let mut subjects = Vec::new();
-        for subject in projection::find_subjects(&self.reader, query)?.into_keys() {
+        for subject in projection::find_subjects(self.reader()?, query)?.into_keys() {
             let Some(fact) =
-                projection::subject_on(&self.reader, &subject, CivilDate::MAX, self.known_at)?
+                projection::subject_on(self.reader()?, &subject, CivilDate::MAX, self.known_at)?
             else {
                 continue;
             };
             // The best of the names counted as known (an index entry may come from a record
             // a correction since retracted).
-            let best = projection::subject_names(&self.reader, &subject, self.known_at)?
+            let best = projection::subject_names(self.reader()?, &subject, self.known_at)?
                 .into_iter()
                 .filter_map(|name| {
                     projection::names::rank(&wanted, &projection::names::words(&name))
@@ -1217,7 +1359,7 @@ impl<'a> Query<'a> {
             let Some((rank, matched_name)) = best else {
                 continue;
             };
-            let listings = projection::listing_keys(&self.reader, Some(&subject))?.len() as u64;
+            let listings = projection::listing_keys(self.reader()?, Some(&subject))?.len() as u64;
             subjects.push((
                 rank,
                 SubjectMatch {

@@ -117,6 +117,8 @@ fn a_derived_store_damaged_beyond_opening_is_reported_in_one_line_with_the_way_o
         None,
     ));
     std::fs::write(dir.path().join("ledger/derived/db"), vec![0xA5; 4096]).unwrap();
+    // Without the head views file the state question needs sled.
+    std::fs::remove_dir_all(dir.path().join("ledger/views")).unwrap();
     let output = run_cli(dir.path(), &["state", "--as-of", "2021-03-22"], None);
     let text = stderr(&output);
     assert!(

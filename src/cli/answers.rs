@@ -171,6 +171,64 @@ pub fn state(answer: &StateAnswer, format: Format) -> String {
     }
 }
 
+/// `state` in JSON or CSV, printed as it is answered, one listing at a time: a full state of
+/// hundreds of thousands of listings is never held whole. The bytes are those of [`state`].
+pub fn state_streamed(
+    query: &crate::query::Query<'_>,
+    date: crate::domain::CivilDate,
+    filter: &crate::query::Filter,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), crate::projection::ProjectionError> {
+    use crate::projection::ProjectionError;
+    let written = |source: std::io::Error| ProjectionError::File {
+        path: "standard output".into(),
+        action: "writing",
+        source,
+    };
+    let coverage = query.coverage()?;
+    let mut first = true;
+    let warnings = match format {
+        Format::Json => {
+            write!(
+                out,
+                "{{\"ok\":true,\"as_of\":{},\"known_at\":{},\"coverage\":{},\"listings\":[",
+                serde_json::Value::from(date.to_string()),
+                serde_json::to_string(&query.known_at()).unwrap_or_default(),
+                serde_json::to_string(&coverage).unwrap_or_default(),
+            )
+            .map_err(written)?;
+            let warnings = query.state_each(date, filter, &coverage, &mut |listing| {
+                if !std::mem::take(&mut first) {
+                    out.write_all(b",").map_err(written)?;
+                }
+                serde_json::to_writer(&mut *out, &listing)
+                    .map_err(|error| written(std::io::Error::other(error)))
+            })?;
+            write!(
+                out,
+                "],\"warnings\":{}}}",
+                serde_json::to_string(&warnings).unwrap_or_default()
+            )
+            .map_err(written)?;
+            warnings
+        }
+        _ => {
+            out.write_all(LISTING_HEADER.join(",").as_bytes())
+                .map_err(written)?;
+            query.state_each(date, filter, &coverage, &mut |listing| {
+                out.write_all(b"\n")
+                    .and_then(|()| out.write_all(csv_row(&listing_fields(&listing)).as_bytes()))
+                    .map_err(written)
+            })?
+        }
+    };
+    drop(warnings);
+    out.write_all(b"\n")
+        .and_then(|()| out.flush())
+        .map_err(written)
+}
+
 /// How far imported lists were observed, under a table ("<=" before a date in SINCE means
 /// "listed on or before": first observed in a snapshot that gives no listing date).
 fn coverage_lines(coverage: &[crate::query::CoverageJson]) -> String {

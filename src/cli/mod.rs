@@ -735,8 +735,23 @@ pub fn run() -> ExitCode {
             format,
         } => {
             let format = effective_format(cli.json, *format);
-            with_query(&cli.ledger, known, |query| {
-                let answer = questions::state(query, Dialect::Cli, as_of, &filter_text(filter))?;
+            with_query(&cli.ledger, known, true, |query| {
+                let text = filter_text(filter);
+                if matches!(format, answers::Format::Json | answers::Format::Csv) {
+                    // Printed as answered: a full state is never held whole.
+                    let (date, filter) = questions::state_question(Dialect::Cli, as_of, &text)?;
+                    let mut out =
+                        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                    return match answers::state_streamed(query, date, &filter, format, &mut out) {
+                        Err(crate::projection::ProjectionError::File { source, .. })
+                            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+                        {
+                            std::process::exit(0)
+                        }
+                        other => other.map(|()| String::new()).map_err(Failure::projection),
+                    };
+                }
+                let answer = questions::state(query, Dialect::Cli, as_of, &text)?;
                 Ok(answers::state(&answer, format))
             })
         }
@@ -747,7 +762,7 @@ pub fn run() -> ExitCode {
             format,
         } => {
             let format = effective_format(cli.json, *format);
-            with_query(&cli.ledger, known, |query| {
+            with_query(&cli.ledger, known, false, |query| {
                 let answer = questions::history(query, Dialect::Cli, subject, today.as_deref())?;
                 Ok(answers::history(&answer, format))
             })
@@ -760,7 +775,7 @@ pub fn run() -> ExitCode {
             format,
         } => {
             let format = effective_format(cli.json, *format);
-            with_query(&cli.ledger, known, |query| {
+            with_query(&cli.ledger, known, true, |query| {
                 let answer = questions::diff(query, Dialect::Cli, from, to, &filter_text(filter))?;
                 Ok(answers::diff(&answer, format))
             })
@@ -771,7 +786,7 @@ pub fn run() -> ExitCode {
             format,
         } => {
             let format = effective_format(cli.json, *format);
-            with_query(&cli.ledger, known, |query| {
+            with_query(&cli.ledger, known, false, |query| {
                 Ok(answers::links(&questions::links(query, event)?, format))
             })
         }
@@ -781,7 +796,7 @@ pub fn run() -> ExitCode {
         } => {
             let format = effective_format(cli.json, *format);
             let known = KnownArgs { known_at: None };
-            with_query(&cli.ledger, &known, |query| {
+            with_query(&cli.ledger, &known, false, |query| {
                 Ok(answers::subjects(
                     &questions::subjects(query, text)?,
                     format,
@@ -1126,21 +1141,58 @@ fn filter_text(filter: &FilterArgs) -> questions::FilterText {
     }
 }
 
-/// Opens the ledger, brings its projections to the head, and answers with `ask`.
+/// Opens the ledger, brings its projections to the head, and answers with `ask`. A question
+/// that `head_views` may answer (the state, a diff) known at the head is answered from the head
+/// views file when it reflects the head, without opening sled; else from sled, after which the
+/// file is written for the next such question.
 fn with_query(
     ledger_path: &Path,
     known: &KnownArgs,
+    head_views: bool,
     ask: impl FnOnce(&crate::query::Query<'_>) -> Result<String, Failure>,
 ) -> Result<(), Failure> {
     // The time is checked before the ledger is opened: a mistyped option costs nothing.
     if let Some(text) = &known.known_at {
         questions::parse_time(Dialect::Cli, "known_at", text)?;
     }
+    if head_views
+        && known.known_at.is_none()
+        && let Ok(ledger) = Ledger::open_read(ledger_path)
+        && let Some(views) = crate::projection::head_views::HeadViews::open_current(&ledger)
+    {
+        let query = crate::query::Query::at_head_views(&ledger, views);
+        print_answer(&ask(&query)?);
+        return Ok(());
+    }
     let ledger = open(ledger_path)?;
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    if head_views {
+        refresh_head_views(&ledger);
+    }
     let query = questions::query(&ledger, Dialect::Cli, known.known_at.as_deref())?;
-    output::print_line(&ask(&query)?);
+    print_answer(&ask(&query)?);
     Ok(())
+}
+
+/// Prints an answer `ask` returned (an empty one was printed as it was answered).
+fn print_answer(text: &str) {
+    if !text.is_empty() {
+        output::print_line(text);
+    }
+}
+
+/// Writes the head views file if it does not reflect the head (the projections must). Best
+/// effort: the file only saves later questions the opening of sled, so a failure is a note.
+fn refresh_head_views(ledger: &Ledger) {
+    use crate::projection::head_views;
+    if head_views::HeadViews::open_current(ledger).is_some() {
+        return;
+    }
+    if let Err(error) = head_views::write(ledger) {
+        output::print_error_line(&format!(
+            "note: the head views file was not written ({error}); questions use the projections in sled"
+        ));
+    }
 }
 
 fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Failure> {
@@ -1184,6 +1236,7 @@ fn generate(out: &mut Out, dir: &Path, events: u64, seed: u64) -> Result<(), Fai
     }
     progress.finish_and_clear();
     crate::projection::sync(&ledger).map_err(Failure::projection)?;
+    refresh_head_views(&ledger);
     out.generated(dir, appended, seed, ledger.head());
     Ok(())
 }
@@ -1202,6 +1255,8 @@ fn rebuild(out: &mut Out, ledger_path: &Path) -> Result<(), Failure> {
         crate::projection::rebuild(&ledger, &mut |sequence| progress.set_position(sequence));
     progress.finish_and_clear();
     result.map_err(Failure::projection)?;
+    // Written again whatever it held: rebuild is also the remedy for a damaged one.
+    crate::projection::head_views::write(&ledger).map_err(Failure::projection)?;
     out.rebuilt(total, moved_aside.as_deref());
     Ok(())
 }

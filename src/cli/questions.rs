@@ -160,10 +160,20 @@ pub fn state(
     as_of: &str,
     filter_text: &FilterText,
 ) -> Result<StateAnswer, Failure> {
-    let date = parse_date(dialect, "as_of", as_of)?;
-    query
-        .state(date, &filter(dialect, filter_text)?)
-        .map_err(Failure::projection)
+    let (date, filter) = state_question(dialect, as_of, filter_text)?;
+    query.state(date, &filter).map_err(Failure::projection)
+}
+
+/// A state question's date and filters, checked.
+pub fn state_question(
+    dialect: Dialect,
+    as_of: &str,
+    filter_text: &FilterText,
+) -> Result<(CivilDate, crate::query::Filter), Failure> {
+    Ok((
+        parse_date(dialect, "as_of", as_of)?,
+        filter(dialect, filter_text)?,
+    ))
 }
 
 /// `history`: a subject's timeline, lapses judged as of `today` (default: today).

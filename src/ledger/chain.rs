@@ -94,13 +94,28 @@ static GENESIS_KEY: DeriveKey = DeriveKey::new(GENESIS_CONTEXT);
 /// Context for the digest that closes an export bundle. Frozen.
 pub const BUNDLE_CONTEXT: &str = "sanctions-ledger 2026-11-29 bundle v1";
 
-/// A running BLAKE3 digest over a bundle's bytes (derive-key mode, `BUNDLE_CONTEXT`).
-pub struct BundleDigest(blake3::Hasher);
+/// Context for the head views file's digests (`views/head.views`: its index, and every byte
+/// before its footer's digest). Derived data: a change means a new file layout, not a format
+/// change of the evidence.
+pub const HEAD_VIEWS_CONTEXT: &str = "sanctions-ledger 2026-12-02 head views v1";
+/// Context for the short check of each block of the head views file.
+pub const HEAD_VIEWS_BLOCK_CONTEXT: &str = "sanctions-ledger 2026-12-02 head views block v1";
 
-impl BundleDigest {
-    /// A digest of nothing yet.
-    pub fn new() -> BundleDigest {
-        BundleDigest(blake3::Hasher::new_derive_key(BUNDLE_CONTEXT))
+/// A running BLAKE3 digest (derive-key mode) over bytes given in pieces: a bundle's
+/// (`BUNDLE_CONTEXT`), the head views file's (`HEAD_VIEWS_CONTEXT`).
+pub struct RunningDigest(blake3::Hasher);
+
+/// The running digest of a bundle.
+pub type BundleDigest = RunningDigest;
+
+impl RunningDigest {
+    /// A bundle's digest of nothing yet.
+    pub fn new() -> RunningDigest {
+        RunningDigest::with_context(BUNDLE_CONTEXT)
+    }
+    /// A digest of nothing yet, in `context`.
+    pub fn with_context(context: &str) -> RunningDigest {
+        RunningDigest(blake3::Hasher::new_derive_key(context))
     }
     /// Adds bytes.
     pub fn update(&mut self, bytes: &[u8]) {
@@ -112,10 +127,17 @@ impl BundleDigest {
     }
 }
 
-impl Default for BundleDigest {
-    fn default() -> BundleDigest {
-        BundleDigest::new()
+impl Default for RunningDigest {
+    fn default() -> RunningDigest {
+        RunningDigest::new()
     }
+}
+
+/// The digest of `bytes` in `context` (derive-key mode).
+pub fn digest_in(context: &str, bytes: &[u8]) -> Hash {
+    let mut digest = RunningDigest::with_context(context);
+    digest.update(bytes);
+    digest.finish()
 }
 
 /// The hash of a record: BLAKE3 derive-key(`RECORD_CONTEXT`) over the record's stored bytes,

@@ -118,6 +118,30 @@ pub fn decode_derived<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T
     finish_canonical(value, consumed, bytes)
 }
 
+/// Decodes a derived value of up to `DERIVED_VIEW_BYTES_MAX` bytes that must take all of
+/// `bytes`, without re-encoding it to prove canonicity: for a file of ours whose bytes `verify`
+/// compares whole with what the projections give (the head views file), read on every question.
+pub fn decode_derived_whole<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+    check_len(bytes, crate::limits::DERIVED_VIEW_BYTES_MAX)?;
+    let (value, consumed): (T, usize) = bincode::serde::decode_from_slice(bytes, derived_config())
+        .map_err(|error| EncodingError::Decode(error.to_string()))?;
+    if consumed != bytes.len() {
+        return Err(EncodingError::Trailing {
+            trailing: bytes.len() - consumed,
+        });
+    }
+    Ok(value)
+}
+
+/// Decodes the `T` a derived value's encoding begins with (the first field of a struct),
+/// ignoring the bytes after it.
+pub fn decode_derived_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+    check_len(bytes, crate::limits::DERIVED_VIEW_BYTES_MAX)?;
+    bincode::serde::decode_from_slice(bytes, derived_config())
+        .map(|(value, _)| value)
+        .map_err(|error| EncodingError::Decode(error.to_string()))
+}
+
 /// Decodes one `T` that may borrow from `bytes` (strings and byte strings as slices), with the
 /// pinned configuration's bound; returns it and how many bytes it took. Not a canonical check:
 /// the caller proves canonicity (see [`is_encoding_of`]).

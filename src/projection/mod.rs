@@ -12,6 +12,7 @@
 
 pub mod evaluate;
 pub mod facts;
+pub mod head_views;
 pub mod names;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,16 @@ pub enum ProjectionError {
     /// A derived value does not decode: the projections are damaged (run `rebuild`).
     #[error("projection data is damaged ({0}); run `sanctions-ledger rebuild`")]
     Damaged(String),
+    /// A derived file of ours (the head views file) could not be read or written.
+    #[error("{action} {}: {source}", path.display())]
+    File {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What was being done ("writing", "renaming into place", ...).
+        action: &'static str,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }
 
 impl From<EncodingError> for ProjectionError {
@@ -523,8 +534,53 @@ fn touched_listings(
     affected: &mut BTreeSet<ListingKey>,
     broad: &mut BTreeSet<Vec<u8>>,
 ) -> Result<(), ProjectionError> {
+    touched_by(ledger, reader, view, affected, broad, &mut BTreeSet::new())
+}
+
+/// The subjects whose listings or details the records after `from` up to `to` can change
+/// (those of programme-wide facts included): what the head views file must make again.
+pub(crate) fn touched_subjects(
+    ledger: &Ledger,
+    reader: &Reader<'_>,
+    from: u64,
+    to: u64,
+) -> Result<BTreeSet<String>, ProjectionError> {
+    let (mut affected, mut broad, mut subjects) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for view in ledger.records(from + 1, to) {
+        touched_by(
+            ledger,
+            reader,
+            &view?,
+            &mut affected,
+            &mut broad,
+            &mut subjects,
+        )?;
+    }
+    for programme in &broad {
+        affected.extend(listings_under(reader, programme)?);
+    }
+    subjects.extend(affected.into_iter().map(|key| key.subject));
+    Ok(subjects)
+}
+
+/// [`touched_listings`], and the subjects whose details the record gives or corrects.
+fn touched_by(
+    ledger: &Ledger,
+    reader: &Reader<'_>,
+    view: &RecordView,
+    affected: &mut BTreeSet<ListingKey>,
+    broad: &mut BTreeSet<Vec<u8>>,
+    subjects: &mut BTreeSet<String>,
+) -> Result<(), ProjectionError> {
     let sequence = view.record.sequence;
     let mut note = |facts: EventFacts| {
+        subjects.extend(
+            facts
+                .subjects
+                .iter()
+                .map(|fact| fact.subject.id.to_string()),
+        );
         affected.extend(facts.listings.into_iter().map(|(key, _)| key));
         broad.extend(
             facts
@@ -561,6 +617,7 @@ fn touched_by_correction_of(
             let original = facts_of(&view.event, current);
             touched.listings.extend(original.listings);
             touched.programmes.extend(original.programmes);
+            touched.subjects.extend(original.subjects);
             for item in reader.scan(Derived::Corrections, &current.to_be_bytes()) {
                 let (key, _) = item?;
                 let by = key_u64(&key, 8)
@@ -569,6 +626,7 @@ fn touched_by_correction_of(
                     let replaced = replacement_facts(&correcting.event, by, current);
                     touched.listings.extend(replaced.listings);
                     touched.programmes.extend(replaced.programmes);
+                    touched.subjects.extend(replaced.subjects);
                 }
             }
             return Ok(touched);
@@ -879,12 +937,27 @@ pub(crate) fn subject_on(
 ) -> Result<Option<SubjectFact>, ProjectionError> {
     let mut counted = counted_subject_facts(reader, subject, known_at)?;
     counted.sort_by_key(|fact| (fact.effective_on, fact.source));
-    let on_or_before = counted
-        .iter()
-        .rev()
-        .find(|fact| fact.effective_on <= date)
-        .cloned();
-    Ok(on_or_before.or_else(|| counted.first().cloned()))
+    Ok(head_views::detail_on(&counted, date, |fact| fact.effective_on).cloned())
+}
+
+/// A subject's details as known at `known_at`, each with the date it is effective from, in the
+/// order [`head_views::detail_on`] picks from: what the head views file keeps per subject.
+pub(crate) fn counted_details(
+    reader: &Reader<'_>,
+    subject: &str,
+    known_at: u64,
+) -> Result<Vec<head_views::DetailRow>, ProjectionError> {
+    let mut counted = counted_subject_facts(reader, subject, known_at)?;
+    counted.sort_by_key(|fact| (fact.effective_on, fact.source));
+    Ok(counted
+        .into_iter()
+        .map(|fact| head_views::DetailRow {
+            effective_on: fact.effective_on,
+            source: fact.source,
+            kind: fact.subject.kind.as_str().to_owned(),
+            names: fact.subject.names.iter().map(ToString::to_string).collect(),
+        })
+        .collect())
 }
 
 /// Whether an event at `sequence` counts as known at `known_at` (not retracted, not superseded).
@@ -1147,6 +1220,48 @@ pub fn snapshots(
     Ok(found)
 }
 
+/// How far the ledger's knowledge of one imported list reaches, as known at some record.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// The list (e.g. "us-ofac-sdn").
+    pub list: String,
+    /// The authority its listings are recorded under.
+    pub authority: String,
+    /// The publication date of its first snapshot recorded.
+    pub first_observed: CivilDate,
+    /// The publication date of its last snapshot recorded.
+    pub last_observed: CivilDate,
+    /// Snapshots recorded (late ones included).
+    pub snapshots: u64,
+    /// The record of its last snapshot.
+    pub last_sequence: u64,
+}
+
+/// Each imported list's coverage as known at `known_at`, by list.
+pub fn coverage(ledger: &Ledger, known_at: u64) -> Result<Vec<Coverage>, ProjectionError> {
+    let mut by_list: BTreeMap<String, Coverage> = BTreeMap::new();
+    for snapshot in snapshots(ledger, None)? {
+        if snapshot.source > known_at {
+            continue;
+        }
+        let entry = by_list
+            .entry(snapshot.list.clone())
+            .or_insert_with(|| Coverage {
+                list: snapshot.list.clone(),
+                authority: snapshot.authority.clone(),
+                first_observed: snapshot.published_on,
+                last_observed: snapshot.published_on,
+                snapshots: 0,
+                last_sequence: snapshot.source,
+            });
+        entry.snapshots += 1;
+        // Snapshots come by publication date: the last one seen is the latest.
+        entry.last_observed = snapshot.published_on;
+        entry.last_sequence = snapshot.source;
+    }
+    Ok(by_list.into_values().collect())
+}
+
 /// The sequences of the events a snapshot implied (its `observed.snapshot` names it).
 pub fn observed_in(ledger: &Ledger, snapshot: &str) -> Result<Vec<u64>, ProjectionError> {
     let reader = reader(ledger)?;
@@ -1312,6 +1427,15 @@ pub fn verify(ledger: &Ledger) -> Result<Vec<Mismatch>, ProjectionError> {
             });
         }
         last = Some(listing);
+    }
+    // The head views file is made from the projections: compared once they are found right.
+    if mismatches.is_empty()
+        && let head_views::Checked::Differs(detail) = head_views::check(ledger)?
+    {
+        mismatches.push(Mismatch {
+            listing: format!("{}/{}", head_views::VIEWS_DIR, head_views::HEAD_VIEWS_FILE),
+            detail,
+        });
     }
     Ok(mismatches)
 }
