@@ -140,7 +140,7 @@ fn queries(c: &mut Criterion) {
 /// a raw copy of every derived entry into a fresh store in the batches `rebuild` uses, without
 /// fsync (what writing the projections costs before any replay or evaluation).
 fn floors(c: &mut Criterion, label: &str, path: &Path, verify: Duration) {
-    let db = raw_store(path);
+    let db = raw_store(&path.join("derived"));
     let tree = |derived: Derived| {
         let (_, name) = DERIVED_TREES[derived as usize];
         db.open_tree(name).unwrap()

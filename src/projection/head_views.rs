@@ -589,7 +589,7 @@ impl HeadViews {
         visit: &mut dyn FnMut(SubjectBlock) -> Result<(), ProjectionError>,
     ) -> Result<(), ProjectionError> {
         let Some(subject) = subject else {
-            return self.each_frame(MAGIC.len() as u64, &mut |bytes| {
+            return self.each_frame(MAGIC.len() as u64, 1 << 20, &mut |bytes| {
                 visit(encoding::decode_derived_whole(bytes)?)?;
                 Ok(true)
             });
@@ -602,17 +602,19 @@ impl HeadViews {
         };
         let mut read = 0u64;
         let mut found = None;
-        self.each_frame(self.index[entry].1, &mut |bytes| {
+        // A small buffer: one subject's question reads a few blocks, not the file.
+        self.each_frame(self.index[entry].1, 1 << 14, &mut |bytes| {
             read += 1;
-            let block: SubjectBlock = encoding::decode_derived_whole(bytes)?;
-            match block.subject.as_str().cmp(subject) {
+            // Only the subject id, at the start of the encoding, until it is the one asked.
+            let at: String = encoding::decode_derived_prefix(bytes)?;
+            match at.as_str().cmp(subject) {
                 std::cmp::Ordering::Less if read >= limits::HEAD_VIEWS_INDEX_EVERY => Err(damaged(
                     &self.path,
                     "its index skips more blocks than it may",
                 )),
                 std::cmp::Ordering::Less => Ok(true),
                 std::cmp::Ordering::Equal => {
-                    found = Some(block);
+                    found = Some(encoding::decode_derived_whole(bytes)?);
                     Ok(false)
                 }
                 std::cmp::Ordering::Greater => Ok(false),
@@ -627,7 +629,7 @@ impl HeadViews {
     /// Calls `visit` with each block's subject and encoded bytes, as stored (for a newer file
     /// that copies the blocks no record since has touched).
     fn each_encoded(&self, visit: &mut EncodedVisit<'_>) -> Result<(), ProjectionError> {
-        self.each_frame(MAGIC.len() as u64, &mut |bytes| {
+        self.each_frame(MAGIC.len() as u64, 1 << 20, &mut |bytes| {
             // A block's encoding begins with its subject id.
             let subject: String = encoding::decode_derived_prefix(bytes)?;
             visit(&subject, bytes)?;
@@ -635,15 +637,17 @@ impl HeadViews {
         })
     }
 
-    /// Calls `visit` with each block's bytes from byte `start` on, each checked against its
-    /// check, until `visit` says to stop (false) or the blocks end.
+    /// Calls `visit` with each block's bytes from byte `start` on (read `buffer_bytes` at a
+    /// time), each checked against its check, until `visit` says to stop (false) or the blocks
+    /// end.
     fn each_frame(
         &self,
         start: u64,
+        buffer_bytes: usize,
         visit: &mut dyn FnMut(&[u8]) -> Result<bool, ProjectionError>,
     ) -> Result<(), ProjectionError> {
         let file = std::fs::File::open(&self.path).map_err(io_error(&self.path, "opening"))?;
-        let mut file = BufReader::with_capacity(1 << 20, file);
+        let mut file = BufReader::with_capacity(buffer_bytes, file);
         file.seek(SeekFrom::Start(start))
             .map_err(io_error(&self.path, "reading"))?;
         let mut at = start;
