@@ -411,9 +411,7 @@ pub fn check(ledger: &Ledger) -> Result<Checked, ProjectionError> {
             .map_err(io_error(&path, "reading"))?
             > 0;
     Ok(match compare.differs_at {
-        Some(at) => Checked::Differs(format!(
-            "byte {at} differs from what the projections give (run `sanctions-ledger rebuild`)"
-        )),
+        Some(at) => Checked::Differs(format!("byte {at} differs from what the projections give")),
         None if longer => Checked::Differs(format!(
             "longer than the {} bytes the projections give",
             compare.at
