@@ -41,16 +41,19 @@ fn the_sqlite_peer_answers_every_random_question_as_the_ledger_does() {
     assert!(built["stretches"].as_u64().unwrap() > 500, "{built}");
     // Without the head views file, then with it (written by the first state question).
     std::fs::remove_dir_all(ledger.join("views")).unwrap();
-    let checked = python(&[
-        "check",
-        binary,
-        ledger_text,
-        db_text,
-        "--questions",
-        "60",
-        "--seed",
-        "5",
-    ]);
+    let check = || {
+        python(&[
+            "check",
+            binary,
+            ledger_text,
+            db_text,
+            "--questions",
+            "60",
+            "--seed",
+            "5",
+        ])
+    };
+    let checked = check();
     let text = String::from_utf8_lossy(&checked.stderr);
     assert!(checked.status.success(), "{text}");
     assert!(
@@ -74,16 +77,7 @@ fn the_sqlite_peer_answers_every_random_question_as_the_ledger_does() {
         "{}",
         String::from_utf8_lossy(&edit.stderr)
     );
-    let checked = python(&[
-        "check",
-        binary,
-        ledger_text,
-        db_text,
-        "--questions",
-        "60",
-        "--seed",
-        "5",
-    ]);
+    let checked = check();
     let text = String::from_utf8_lossy(&checked.stderr);
     assert_eq!(checked.status.code(), Some(1), "{text}");
     assert!(text.contains("answers differ at $."), "{text}");
