@@ -629,11 +629,6 @@ impl<'a> Query<'a> {
         }
     }
 
-    /// Whether answers come from the head views file.
-    pub fn uses_head_views(&self) -> bool {
-        self.views_at_head().is_some()
-    }
-
     /// The first record in the whole ledger (whatever the answer's time) that names
     /// `subject`: its sequence and recorded time, to tell "not known yet" from "unknown".
     pub fn first_record_about(
@@ -690,13 +685,11 @@ impl<'a> Query<'a> {
                 })?;
                 found
             }
-            (None, None) => projection::subject_on(self.reader()?, subject, date, self.known_at)?
-                .map(|fact| {
-                    (
-                        fact.subject.kind.as_str().to_owned(),
-                        fact.subject.names.iter().map(ToString::to_string).collect(),
-                    )
-                }),
+            (None, None) => pick(&projection::counted_details(
+                self.reader()?,
+                subject,
+                self.known_at,
+            )?),
         };
         let mut names = self.names.borrow_mut();
         // Questions about many listings visit them subject by subject: one subject's answers
@@ -717,11 +710,10 @@ impl<'a> Query<'a> {
         })
     }
 
-    /// The head views file, if this question is known at the head and the file reflects it.
+    /// The head views file, if this query answers from it ([`Query::at_head_views`], the one
+    /// constructor that sets it, is known at the head the file reflects).
     fn views_at_head(&self) -> Option<&HeadViews> {
-        self.views
-            .as_ref()
-            .filter(|views| self.known_at == self.head && views.sequence() == self.head)
+        self.views.as_ref()
     }
 
     fn in_force(

@@ -188,7 +188,7 @@ pub fn state_streamed(
     };
     let coverage = query.coverage()?;
     let mut first = true;
-    let warnings = match format {
+    match format {
         Format::Json => {
             write!(
                 out,
@@ -211,7 +211,6 @@ pub fn state_streamed(
                 serde_json::to_string(&warnings).unwrap_or_default()
             )
             .map_err(written)?;
-            warnings
         }
         _ => {
             out.write_all(LISTING_HEADER.join(",").as_bytes())
@@ -220,10 +219,9 @@ pub fn state_streamed(
                 out.write_all(b"\n")
                     .and_then(|()| out.write_all(csv_row(&listing_fields(&listing)).as_bytes()))
                     .map_err(written)
-            })?
+            })?;
         }
-    };
-    drop(warnings);
+    }
     out.write_all(b"\n")
         .and_then(|()| out.flush())
         .map_err(written)

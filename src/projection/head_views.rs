@@ -459,7 +459,6 @@ struct Footer {
     hash: Hash,
     layout: u8,
     index_digest: [u8; 32],
-    file_bytes: u64,
 }
 
 impl Footer {
@@ -499,7 +498,6 @@ fn read_footer(path: &Path) -> Result<Option<Footer>, ProjectionError> {
         hash: Hash(footer[24..56].try_into().unwrap_or([0; 32])),
         layout: footer[56],
         index_digest: footer[65..97].try_into().unwrap_or([0; 32]),
-        file_bytes,
     };
     let body_end = file_bytes - FOOTER_BYTES as u64;
     if footer.index_offset < MAGIC.len() as u64
@@ -564,19 +562,9 @@ impl HeadViews {
         }))
     }
 
-    /// The head it reflects.
-    pub fn sequence(&self) -> u64 {
-        self.footer.sequence
-    }
-
     /// Each imported list's coverage at the head.
     pub fn coverage(&self) -> &[Coverage] {
         &self.coverage
-    }
-
-    /// Its size in bytes.
-    pub fn file_bytes(&self) -> u64 {
-        self.footer.file_bytes
     }
 
     /// Calls `visit` with each subject's block in key order (only `subject`'s, if given: a
